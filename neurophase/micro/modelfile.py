@@ -1,0 +1,305 @@
+"""Model files: Brian2 equations, parameters with units, initial state and metadata.
+
+A model file is TOML with these tables (unknown tables or keys are an error, so a typo never
+passes silently)::
+
+    [model]                       # required
+    name = "hodgkin_huxley_1952"  # required; equals the file stem for library models
+    kind = "spiking"              # required: "spiking" or "ising_membrane"
+    title = "..."                 # required
+    citation = "..."              # required: where the equations and values come from
+    description = "..."           # optional
+    class = "2"                   # optional: excitability class ("1", "2", "3")
+
+    [simulation]                  # optional
+    dt = "0.01 ms"                # recommended time step
+    max_dt = "0.05 ms"            # the largest time step the model is accurate at
+    method = "exponential_euler"  # Brian2 integration method
+
+    [equations]                   # required
+    model = '''dv/dt = ... : volt'''   # Brian2 equations
+    threshold = "v > -20*mV"      # spiking models: required
+    reset = ""                    # optional
+    refractory = "v > -20*mV"     # optional (a duration or a condition)
+    input = "I_input"             # spiking models: the injected-drive parameter
+    input_unit = "uA/cm**2"       # its unit (must match the equations)
+    update = '''...'''            # ising_membrane: the per-step update code
+
+    [parameters]                  # values with units, as strings: Cm = "1 uF/cm**2"
+    [initial]                     # initial state: v = "-65 mV"
+
+Use :func:`load_model` with a library model name (see :func:`neurophase.resources.list_models`)
+or a path to a file of one's own; both return a :class:`Model`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+
+from neurophase.errors import ModelFileError, NeurophaseError
+from neurophase.resources import list_models, models_directory
+from neurophase.schema import content_hash
+from neurophase.units import parse_quantity
+
+__all__ = ["Model", "load_model", "load_model_text"]
+
+_ALLOWED = {
+    "model": {"name", "kind", "title", "citation", "description", "class", "temperature"},
+    "simulation": {"dt", "max_dt", "method"},
+    "equations": {"model", "threshold", "reset", "refractory", "input", "input_unit", "update"},
+    "parameters": None,  # any name
+    "initial": None,
+}
+_REQUIRED_MODEL_KEYS = ("name", "kind", "title", "citation")
+_KINDS = ("spiking", "ising_membrane")
+
+# Names Brian2 provides inside equations without a namespace entry.
+_BRIAN_BUILTINS = {
+    "t", "dt", "i", "N", "xi", "rand", "randn", "exp", "log", "log10", "sqrt", "sin", "cos",
+    "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "abs", "sign", "clip",
+    "floor", "ceil", "int", "exprel", "True", "False", "inf", "pi", "e", "lastspike",
+    "not_refractory", "timestep", "poisson",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """A loaded model file. Values are Brian2 quantities; use :meth:`namespace` in Brian2.
+
+    Attributes
+    ----------
+    name, kind, title, citation, description : str
+        Metadata from ``[model]``.
+    equations : str
+        Brian2 equations (``[equations] model``).
+    threshold, reset, refractory : str or None
+        Brian2 spike condition, reset code and refractoriness.
+    input_variable, input_unit : str or None
+        The parameter that carries the injected drive, and its unit string.
+    update : str or None
+        Per-step update code (Ising membranes).
+    parameters, initial : dict
+        Name -> Brian2 Quantity (or float for dimensionless values).
+    dt, max_dt : Quantity or None
+        Recommended and largest accurate time step.
+    method : str or None
+        Brian2 integration method.
+    source : str
+        Path of the file, or ``"<string>"``.
+    text : str
+        The file's text; ``content_hash`` identifies it in provenance.
+    """
+
+    name: str
+    kind: str
+    title: str
+    citation: str
+    description: str
+    equations: str
+    threshold: str | None
+    reset: str | None
+    refractory: object
+    input_variable: str | None
+    input_unit: str | None
+    update: str | None
+    parameters: dict
+    initial: dict
+    dt: object
+    max_dt: object
+    method: str | None
+    excitability_class: str | None
+    source: str
+    text: str
+
+    @property
+    def content_hash(self):
+        """SHA-256 prefix of the file text (goes into Dataset provenance)."""
+        return content_hash(self.text)
+
+    def namespace(self, **overrides):
+        """Parameters as a Brian2 namespace dict; ``overrides`` replace values (units checked)."""
+        namespace = dict(self.parameters)
+        for key, value in overrides.items():
+            if key not in namespace:
+                raise ModelFileError(
+                    f"Model {self.name!r} has no parameter {key!r}; its parameters are "
+                    f"{', '.join(sorted(namespace))}."
+                )
+            namespace[key] = parse_quantity(value, expected=_unit_of(namespace[key]), name=key)
+        return namespace
+
+    def provenance(self):
+        """Attributes describing this model for ``Dataset.attrs``."""
+        return {
+            "model_name": self.name,
+            "model_hash": self.content_hash,
+            "model_citation": self.citation,
+            "model_source": self.source,
+        }
+
+
+def _unit_of(value):
+    from brian2.units.fundamentalunits import Quantity, get_unit
+
+    if isinstance(value, Quantity):
+        return get_unit(value.dim)
+    return 1.0
+
+
+def load_model(name_or_path):
+    """Load a library model by name (e.g. ``"hodgkin_huxley_1952"``) or a model file by path.
+
+    Raises
+    ------
+    ModelFileError
+        Unknown name (the message lists the library), unreadable TOML, unknown or missing keys,
+        unit errors in ``[parameters]``, or identifiers in the equations with no parameter.
+    """
+    candidate = Path(str(name_or_path))
+    if candidate.suffix == ".toml" or candidate.exists():
+        if not candidate.exists():
+            raise ModelFileError(f"Model file {candidate} does not exist. Check the path.")
+        return load_model_text(candidate.read_text(), source=str(candidate))
+    library_file = models_directory() / f"{name_or_path}.toml"
+    if not library_file.exists():
+        known = ", ".join(list_models()) or "(none found)"
+        raise ModelFileError(
+            f"Unknown model {name_or_path!r}. Use one of the library models ({known}) or the path "
+            "of a model file ending in .toml."
+        )
+    return load_model_text(library_file.read_text(), source=str(library_file))
+
+
+def load_model_text(text, source="<string>"):
+    """Parse the text of a model file (see the module docstring for the format)."""
+    where = f"model file {source}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ModelFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
+    for table, content in data.items():
+        if table not in _ALLOWED:
+            raise ModelFileError(
+                f"{where}: unknown table [{table}]. Allowed tables: "
+                f"{', '.join('[' + name + ']' for name in _ALLOWED)}."
+            )
+        allowed = _ALLOWED[table]
+        if not isinstance(content, dict):
+            raise ModelFileError(f"{where}: [{table}] must be a table of key = value lines.")
+        if allowed is not None:
+            unknown = sorted(set(content) - allowed)
+            if unknown:
+                raise ModelFileError(
+                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
+                    f"{', '.join(sorted(allowed))}."
+                )
+    meta = data.get("model")
+    if meta is None:
+        raise ModelFileError(f"{where}: the [model] table is missing; add name, kind, title, citation.")
+    missing = [key for key in _REQUIRED_MODEL_KEYS if not str(meta.get(key, "")).strip()]
+    if missing:
+        raise ModelFileError(f"{where}: [model] is missing {', '.join(missing)}; add them.")
+    if meta["kind"] not in _KINDS:
+        raise ModelFileError(
+            f"{where}: [model] kind = {meta['kind']!r} is not one of {', '.join(_KINDS)}."
+        )
+    equations = data.get("equations", {})
+    if not str(equations.get("model", "")).strip():
+        raise ModelFileError(f"{where}: [equations] model is missing; give the Brian2 equations.")
+    parameters = {}
+    for key, value in data.get("parameters", {}).items():
+        try:
+            parameters[key] = parse_quantity(value, name=key)
+        except NeurophaseError as error:
+            raise ModelFileError(f"{where}: parameter {key}: {error}") from error
+    initial = {}
+    for key, value in data.get("initial", {}).items():
+        try:
+            initial[key] = parse_quantity(value, name=key)
+        except NeurophaseError as error:
+            raise ModelFileError(f"{where}: initial value {key}: {error}") from error
+    simulation = data.get("simulation", {})
+    timing = {}
+    for key in ("dt", "max_dt"):
+        if key in simulation:
+            try:
+                timing[key] = parse_quantity(simulation[key], expected="ms", name=key)
+            except NeurophaseError as error:
+                raise ModelFileError(f"{where}: [simulation] {key}: {error}") from error
+    refractory = equations.get("refractory")
+    if isinstance(refractory, str) and _looks_like_duration(refractory):
+        refractory = parse_quantity(refractory, expected="ms", name="refractory")
+    model = Model(
+        name=meta["name"],
+        kind=meta["kind"],
+        title=meta["title"],
+        citation=meta["citation"],
+        description=meta.get("description", ""),
+        equations=equations["model"],
+        threshold=equations.get("threshold") or None,
+        reset=equations.get("reset") or None,
+        refractory=refractory,
+        input_variable=equations.get("input"),
+        input_unit=equations.get("input_unit"),
+        update=equations.get("update"),
+        parameters=parameters,
+        initial=initial,
+        dt=timing.get("dt"),
+        max_dt=timing.get("max_dt"),
+        method=simulation.get("method"),
+        excitability_class=str(meta["class"]) if "class" in meta else None,
+        source=source,
+        text=text,
+    )
+    _check_identifiers(model, where)
+    return model
+
+
+def _looks_like_duration(text):
+    return re.fullmatch(r"\s*[-+0-9.eE]+\s*\*?\s*[a-zA-Z]*s\s*", text) is not None
+
+
+def _check_identifiers(model, where):
+    """Every name used in the equations/conditions is a variable, a parameter or a Brian2 name."""
+    from brian2 import Equations
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.units import _UNIT_NAMESPACE
+
+    try:
+        equations = Equations(model.equations)
+    except Exception as error:  # Brian2 raises several types for syntax errors
+        raise ModelFileError(f"{where}: the Brian2 equations do not parse: {error}") from error
+    defined = set(equations.names) | set(model.parameters) | _BRIAN_BUILTINS | set(_UNIT_NAMESPACE)
+    used = set(equations.identifiers)
+    for code in (model.threshold, model.reset, model.update,
+                 model.refractory if isinstance(model.refractory, str) else None):
+        if code:
+            used |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
+    missing = sorted(name for name in used - defined if not name.startswith("_"))
+    if missing:
+        raise ModelFileError(
+            f"{where}: the equations use {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} neither a state variable nor a parameter. "
+            "Add a value with its unit to [parameters] (e.g. gL = \"0.3 mS/cm**2\")."
+        )
+    if model.input_variable and model.input_variable not in equations.names | set(model.parameters):
+        raise ModelFileError(
+            f"{where}: [equations] input = {model.input_variable!r} is not a variable of the equations."
+        )
+    for name, value in model.initial.items():
+        if name not in equations.names:
+            raise ModelFileError(
+                f"{where}: [initial] sets {name!r}, which is not a variable of the equations."
+            )
+        if name in equations and isinstance(value, (Quantity, float, int)):
+            from brian2.units.fundamentalunits import get_dimensions
+
+            if get_dimensions(value) is not equations[name].dim:
+                raise ModelFileError(
+                    f"{where}: [initial] {name} = {value!s} has the wrong unit; the equations "
+                    f"declare {name} with dimension {equations[name].dim!s}."
+                )

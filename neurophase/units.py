@@ -1,0 +1,221 @@
+"""Physical units at the boundaries: Brian2 quantities in, unit strings out.
+
+Every user-facing value enters neurophase as a :class:`brian2.units.Quantity` (or a string
+such as ``"1.5 ms"`` in a model or experiment file) and leaves it as plain numbers together
+with a unit string in ``attrs["units"]``. The unit strings use Brian2's own syntax
+(``"mV"``, ``"uA/cm**2"``, ``"Hz"``, ``"1"`` for dimensionless), so that
+:func:`parse_unit` turns them back into Brian2 units: a round trip
+Quantity -> Dataset -> NetCDF -> Quantity loses nothing.
+
+Functions
+---------
+parse_quantity
+    ``"-65 mV"`` -> ``-65*mV``.
+parse_unit
+    ``"uA/cm**2"`` -> the Brian2 unit ``uA/cm**2``.
+to_magnitude
+    A quantity expressed as a float array in a given unit, with a dimension check.
+to_quantity
+    The inverse: numbers plus a unit string -> Quantity.
+"""
+
+from __future__ import annotations
+
+import ast
+import numbers
+import operator
+
+import numpy as np
+from brian2.units import allunits, stdunits
+from brian2.units.fundamentalunits import (
+    DIMENSIONLESS,
+    Quantity,
+    fail_for_dimension_mismatch,
+    get_dimensions,
+)
+
+from neurophase.errors import UnitMismatchError
+
+__all__ = [
+    "parse_quantity",
+    "parse_unit",
+    "to_magnitude",
+    "to_quantity",
+    "has_dimension_of",
+    "format_quantity",
+]
+
+_UNIT_NAMESPACE = {}
+for _module in (allunits, stdunits):
+    for _name in dir(_module):
+        _value = getattr(_module, _name)
+        if isinstance(_value, Quantity) and not _name.startswith("_"):
+            _UNIT_NAMESPACE[_name] = _value
+# Common spellings that Brian2 does not define as names.
+_UNIT_NAMESPACE.setdefault("uS", _UNIT_NAMESPACE["usiemens"])
+_UNIT_NAMESPACE.setdefault("mS", _UNIT_NAMESPACE["msiemens"])
+_UNIT_NAMESPACE.setdefault("nS", _UNIT_NAMESPACE["nsiemens"])
+_UNIT_NAMESPACE.setdefault("pS", _UNIT_NAMESPACE["psiemens"])
+
+_BINARY = {
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _evaluate(node, text):
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, text)
+    if isinstance(node, ast.Constant) and isinstance(node.value, numbers.Real):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in _UNIT_NAMESPACE:
+            return _UNIT_NAMESPACE[node.id]
+        raise UnitMismatchError(
+            f"Unknown unit {node.id!r} in {text!r}. Use a Brian2 unit name such as "
+            "mV, ms, Hz, pA, nS, uF/cm**2 (write powers with ** and products with *)."
+        )
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left = _evaluate(node.left, text)
+        right = _evaluate(node.right, text)
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except Exception as error:  # dimension mismatch in a sum, for example
+            raise UnitMismatchError(f"Cannot evaluate {text!r}: {error}") from error
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_evaluate(node.operand, text))
+    raise UnitMismatchError(
+        f"Cannot read {text!r} as a quantity: only numbers, Brian2 unit names and "
+        "the operators * / ** + - are allowed (e.g. '1.5 ms', '-65*mV', '1 uF/cm**2')."
+    )
+
+
+def parse_quantity(text, expected=None, name=None):
+    """Read a quantity written as text, e.g. ``"1.5 ms"``, ``"-65*mV"`` or ``"0.3"``.
+
+    A space between the number and the unit means multiplication. Numbers pass through.
+
+    Parameters
+    ----------
+    text : str or number or Quantity
+        The value to read.
+    expected : Quantity or str, optional
+        A unit whose dimension the result must have; a mismatch raises
+        :class:`~neurophase.errors.UnitMismatchError` naming ``name``.
+    name : str, optional
+        The parameter name used in error messages.
+
+    Examples
+    --------
+    >>> from brian2 import mV
+    >>> parse_quantity("-65 mV") == -65 * mV
+    True
+    >>> float(parse_quantity("1 uF/cm**2") / parse_unit("uF/cm**2"))
+    1.0
+    """
+    label = f"{name!r}" if name else "value"
+    if isinstance(text, (Quantity, numbers.Real, np.ndarray)) and not isinstance(text, bool):
+        value = text
+    elif isinstance(text, str):
+        stripped = text.strip()
+        if not stripped:
+            raise UnitMismatchError(f"Empty value for {label}: write a number with a unit, e.g. '1 ms'.")
+        parts = stripped.split()
+        if len(parts) > 1 and not any(op in parts[0] for op in "*/"):
+            # "1.5 ms" or "1 uF/cm**2": a number followed by a unit expression
+            stripped = f"({parts[0]}) * ({' '.join(parts[1:])})"
+        try:
+            tree = ast.parse(stripped, mode="eval")
+        except SyntaxError as error:
+            raise UnitMismatchError(
+                f"Cannot read {text!r} for {label} as a quantity (syntax error). "
+                "Write a number and a Brian2 unit, e.g. '1.5 ms' or '-65*mV'."
+            ) from error
+        value = _evaluate(tree, text)
+    else:
+        raise UnitMismatchError(
+            f"{label} must be a number, a Brian2 quantity or a string such as '1.5 ms'; got {type(text).__name__}."
+        )
+    if expected is not None:
+        expected_unit = parse_unit(expected) if isinstance(expected, str) else expected
+        if not has_dimension_of(value, expected_unit):
+            raise UnitMismatchError(
+                f"{label} = {text!r} has dimension {get_dimensions(value)!s} but must have the "
+                f"dimension of {expected if isinstance(expected, str) else expected_unit!s} "
+                f"({get_dimensions(expected_unit)!s}). Fix its unit."
+            )
+    return value
+
+
+def parse_unit(text):
+    """Turn a unit string written in Brian2 syntax into a Brian2 unit.
+
+    ``"1"`` and ``""`` mean dimensionless. ``"uA/(cm^2)"`` (Brian2's own ``str`` of a unit)
+    is accepted too.
+
+    >>> from brian2 import uA, cm
+    >>> parse_unit("uA/cm**2") == uA / cm**2
+    True
+    >>> parse_unit("1")
+    1.0
+    """
+    if isinstance(text, Quantity):
+        return text
+    if text is None or str(text).strip() in ("", "1", "dimensionless"):
+        return 1.0
+    cleaned = str(text).replace("^", "**")
+    value = parse_quantity(cleaned)
+    if isinstance(value, numbers.Real) and not isinstance(value, Quantity):
+        raise UnitMismatchError(f"{text!r} is a number, not a unit; use '1' for dimensionless.")
+    return value
+
+
+def has_dimension_of(value, unit):
+    """True when ``value`` has the physical dimension of ``unit`` (both may be plain numbers)."""
+    return get_dimensions(value) is get_dimensions(unit)
+
+
+def to_magnitude(value, unit, name=None):
+    """Express ``value`` in ``unit`` (a unit string or a Brian2 unit) as a float ndarray.
+
+    Raises :class:`~neurophase.errors.UnitMismatchError` when the dimensions differ; a plain
+    number is accepted only for a dimensionless unit.
+
+    >>> from brian2 import mV, volt
+    >>> float(to_magnitude(0.01 * volt, "mV"))
+    10.0
+    """
+    unit_quantity = parse_unit(unit) if isinstance(unit, str) or unit is None else unit
+    label = f"{name!r}" if name else "value"
+    if isinstance(value, str):
+        value = parse_quantity(value, name=name)
+    try:
+        fail_for_dimension_mismatch(value, unit_quantity)
+    except Exception:
+        raise UnitMismatchError(
+            f"{label} has dimension {get_dimensions(value)!s}, expected the dimension of "
+            f"{unit!s} ({get_dimensions(unit_quantity)!s}). Pass it with a unit, e.g. "
+            f"`values * {unit}` using brian2's units."
+        ) from None
+    return np.asarray(value / unit_quantity, dtype=float)
+
+
+def to_quantity(values, unit):
+    """Numbers in ``unit`` (a unit string) -> a Brian2 Quantity (plain array if dimensionless)."""
+    unit_quantity = parse_unit(unit)
+    if get_dimensions(unit_quantity) is DIMENSIONLESS:
+        return np.asarray(values, dtype=float) * float(unit_quantity)
+    return np.asarray(values, dtype=float) * unit_quantity
+
+
+def format_quantity(value, unit, digits=4):
+    """Short human-readable text of ``value`` in ``unit``, e.g. ``'12.5 pA'``."""
+    magnitude = to_magnitude(value, unit)
+    unit_text = "" if unit in ("1", "", None) else f" {unit}"
+    if magnitude.ndim == 0:
+        return f"{float(magnitude):.{digits}g}{unit_text}"
+    return f"{np.array2string(magnitude, precision=digits)}{unit_text}"
