@@ -112,7 +112,7 @@ def parse_quantity(text, expected=None, name=None):
     Examples
     --------
     >>> from brian2 import mV
-    >>> parse_quantity("-65 mV") == -65 * mV
+    >>> bool(parse_quantity("-65 mV") == -65 * mV)
     True
     >>> float(parse_quantity("1 uF/cm**2") / parse_unit("uF/cm**2"))
     1.0
@@ -158,7 +158,7 @@ def parse_unit(text):
     is accepted too.
 
     >>> from brian2 import uA, cm
-    >>> parse_unit("uA/cm**2") == uA / cm**2
+    >>> bool(parse_unit("uA/cm**2") == uA / cm**2)
     True
     >>> parse_unit("1")
     1.0
