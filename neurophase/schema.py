@@ -137,6 +137,8 @@ def validate_dataset(dataset, required=()):
     for name, variable in list(dataset.data_vars.items()) + list(dataset.coords.items()):
         if variable.dtype.kind not in "fiub":
             continue
+        if name in dataset.coords and variable.dtype.kind in "iub":
+            continue  # integer labels (trial, seed, sweep numbers) are counts, not quantities
         unit = variable.attrs.get("units")
         if unit is None:
             problems.append(f"{name!r} has no attrs['units'] (use '1' for dimensionless)")

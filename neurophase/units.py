@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import numbers
 import operator
+import re
 
 import numpy as np
 from brian2.units import allunits, stdunits
@@ -52,6 +53,9 @@ for _module in (allunits, stdunits):
         if isinstance(_value, Quantity) and not _name.startswith("_"):
             _UNIT_NAMESPACE[_name] = _value
 # Common spellings that Brian2 does not define as names.
+for _alias, _full in (("s", "second"), ("m", "metre"), ("A", "amp"), ("K", "kelvin"),
+                      ("mol", "mole"), ("kg", "kilogram"), ("g", "gram"), ("cd", "candela")):
+    _UNIT_NAMESPACE.setdefault(_alias, _UNIT_NAMESPACE[_full])
 _UNIT_NAMESPACE.setdefault("uS", _UNIT_NAMESPACE["usiemens"])
 _UNIT_NAMESPACE.setdefault("mS", _UNIT_NAMESPACE["msiemens"])
 _UNIT_NAMESPACE.setdefault("nS", _UNIT_NAMESPACE["nsiemens"])
@@ -167,7 +171,9 @@ def parse_unit(text):
         return text
     if text is None or str(text).strip() in ("", "1", "dimensionless"):
         return 1.0
-    cleaned = str(text).replace("^", "**")
+    cleaned = str(text).strip().replace("^", "**")
+    # Brian2 writes products with a space ("pA s"): make them explicit
+    cleaned = re.sub(r"(?<=[A-Za-z0-9_)])\s+(?=[A-Za-z(])", "*", cleaned)
     value = parse_quantity(cleaned)
     if isinstance(value, numbers.Real) and not isinstance(value, Quantity):
         raise UnitMismatchError(f"{text!r} is a number, not a unit; use '1' for dimensionless.")
