@@ -54,7 +54,7 @@ for _module in (allunits, stdunits):
             _UNIT_NAMESPACE[_name] = _value
 # Common spellings that Brian2 does not define as names.
 for _alias, _full in (("s", "second"), ("m", "metre"), ("A", "amp"), ("K", "kelvin"),
-                      ("mol", "mole"), ("kg", "kilogram"), ("g", "gram"), ("cd", "candela")):
+                      ("mol", "mole"), ("kg", "kilogram"), ("g", "gram")):
     _UNIT_NAMESPACE.setdefault(_alias, _UNIT_NAMESPACE[_full])
 _UNIT_NAMESPACE.setdefault("uS", _UNIT_NAMESPACE["usiemens"])
 _UNIT_NAMESPACE.setdefault("mS", _UNIT_NAMESPACE["msiemens"])
