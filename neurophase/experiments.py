@@ -215,6 +215,29 @@ def _run_measurement(job):
     return list(verdicts), dict(datasets), time.perf_counter() - started
 
 
+def _fail_keeping_finished(experiment, results, failed, out, error):
+    """Save the measurements that finished to ``<out>.partial`` and raise a clear error."""
+    from neurophase.check.verdicts import write_verdicts_csv
+    from neurophase.io import save_dataset, staged_output
+
+    out = Path(out)
+    kept = ""
+    if results:
+        partial = out.with_name(out.name + ".partial")
+        with staged_output(partial) as stage:
+            verdicts = []
+            for measurement, (found, datasets, _) in zip(experiment.measurements, results):
+                verdicts.extend(found)
+                for name, dataset in datasets.items():
+                    save_dataset(dataset, stage / f"{measurement.label}_{name}.nc")
+            write_verdicts_csv(verdicts, stage / "verdicts.csv")
+        kept = (f" The {len(results)} measurement(s) that finished before it were saved in {partial}.")
+    raise NeurophaseError(
+        f"Measurement {failed.label!r} ({failed.function}) failed: {type(error).__name__}: {error}."
+        f"{kept} The output folder {out} was not written; fix the cause and run again."
+    ) from error
+
+
 def run_experiment(path_or_name, out, scheduler=None, progress=None):
     """Run an experiment file and write its results into the folder ``out``.
 
@@ -252,7 +275,10 @@ def run_experiment(path_or_name, out, scheduler=None, progress=None):
             bar = progress_bar(jobs, description="measurements", enabled=progress, unit="measurement")
             for job in bar:
                 bar.set_postfix_str(job[0].label)
-                results.append(_run_measurement(job))
+                try:
+                    results.append(_run_measurement(job))
+                except Exception as error:
+                    _fail_keeping_finished(experiment, results, job[0], out, error)
         else:
             results = executor.map(_run_measurement, jobs)
     out = Path(out)
