@@ -1,1 +1,44 @@
-"""placeholder"""
+"""The derived activation family as rate neurones (THEORY.md section 5).
+
+Modules
+-------
+:mod:`~neurophase.neurons.activations`
+    ``Activation`` and its special cases (logistic, tanh, Heaviside, sign, softplus, SiLU, ReLU,
+    rectified power, coupled tanh, bistable unit, mean-field open probability), each with an
+    analytic derivative, its origin in the mean-field membrane and a citation; the registry
+    ``ACTIVATIONS`` and ``get_activation``.
+"""
+
+from neurophase.neurons.activations import (
+    ACTIVATIONS,
+    Activation,
+    BistableUnit,
+    CoupledTanh,
+    Heaviside,
+    Logistic,
+    MeanFieldActivation,
+    RectifiedPower,
+    ReLU,
+    SiLU,
+    Sign,
+    Softplus,
+    Tanh,
+    get_activation,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "BistableUnit",
+    "CoupledTanh",
+    "Heaviside",
+    "Logistic",
+    "MeanFieldActivation",
+    "RectifiedPower",
+    "ReLU",
+    "SiLU",
+    "Sign",
+    "Softplus",
+    "Tanh",
+    "get_activation",
+]

@@ -1,0 +1,668 @@
+"""Curie-Weiss (mean-field Ising) and Landau theory of the channel membrane: the statics.
+
+The membrane is N two-state channels ``s_i = +1`` (open) / ``-1`` (closed) coupled all-to-all
+with strength ``J/N`` (``coupling_number`` z = 1) or to z neighbours; the order parameter is the
+magnetisation ``M = (1/N) sum s_i``, the open probability is ``(1 + M)/2``. Mean field gives the
+Curie-Weiss self-consistency (Weiss 1907; e.g. Stanley 1971, *Introduction to Phase Transitions
+and Critical Phenomena*, eq. 6.13; THEORY.md section 3)::
+
+    M = tanh((z J M + h) / T),        T_c = z J,
+
+the stationary points of the mean-field free energy per channel (Kac 1968; THEORY.md section 3)::
+
+    f(M) = z J M**2 / 2 - T ln[2 cosh((z J M + h) / T)].
+
+All quantities are in reduced units: ``T`` (k_B times the temperature), ``h`` and ``J`` are
+energies in one common unit (dimensionless numbers here). Every function broadcasts over
+``T``, ``h``, ``J`` and ``z`` arrays and raises :class:`~neurophase.errors.ParameterError` for
+values outside the physical domain (``T < 0``, ``J < 0``, ``z <= 0``, ``N < 1``, NaN).
+
+Functions
+---------
+critical_temperature
+    ``T_c = z J``.
+branches
+    All real solutions of the self-consistency (sorted, NaN-padded) and their stability.
+magnetisation
+    The equilibrium branch (global free-energy minimum) or the upper / lower stable branch.
+susceptibility
+    ``chi = dM/dh = beta (1 - M**2) / (1 - beta z J (1 - M**2))``.
+free_energy, landau_free_energy
+    The mean-field free energy and its Landau expansion about ``T_c``.
+spontaneous_magnetisation
+    ``M0(T)`` at ``h = 0`` (exact root or Landau ``sqrt(3 (T_c - T)/T_c)``).
+critical_isotherm
+    ``M(h)`` at ``T = T_c`` (exact or Landau ``(3 h / T_c)**(1/3)``).
+coercive_field
+    The spinodal field ``h_c(T)`` that ends each stable branch below ``T_c``.
+relaxation_time
+    Linear relaxation time of the Glauber dynamics (critical slowing-down).
+finite_size_variance
+    ``Var(M) = T chi / N`` for N channels.
+
+The dynamics (Glauber ODE, hysteresis loops, quench protocols) are in
+:mod:`neurophase.meanfield.dynamics`; exponent tables, the Onsager solution and power-law fits
+in :mod:`neurophase.meanfield.exponents`. Both are re-exported here and by
+:mod:`neurophase.meanfield`.
+
+Examples
+--------
+>>> from neurophase.meanfield import magnetisation, coercive_field
+>>> round(float(magnetisation(0.5, 0.0, 1.0)), 6)   # spontaneous order at T = T_c/2
+0.957504
+>>> round(float(coercive_field(0.5, 1.0)), 4)       # THEORY.md: 0.2664 zJ
+0.2664
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
+
+from neurophase.errors import ParameterError, UnitMismatchError
+
+__all__ = [
+    "critical_temperature",
+    "branches",
+    "magnetisation",
+    "susceptibility",
+    "free_energy",
+    "landau_free_energy",
+    "spontaneous_magnetisation",
+    "critical_isotherm",
+    "coercive_field",
+    "relaxation_time",
+    "finite_size_variance",
+    "BRANCHES",
+]
+
+#: Accepted values of the ``branch`` argument.
+BRANCHES = ("equilibrium", "upper", "lower")
+
+# Bisection halves [-1, 1] to below one unit in the last place of a double in 64 steps;
+# a few more cost nothing and make the result independent of the starting bracket width.
+_BISECTION_STEPS = 80
+
+
+# --------------------------------------------------------------------------------------
+# argument checking
+# --------------------------------------------------------------------------------------
+def _reduced(value, name):
+    """``value`` as a float array; dimensioned Brian2 quantities are refused."""
+    if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS:
+        raise UnitMismatchError(
+            f"{name} has dimension {get_dimensions(value)!s}, but the mean-field functions work in "
+            "reduced units: pass T, h and J as plain numbers in one common energy unit "
+            f"(e.g. divide every energy by the coupling J or by k_B * T_reference)."
+        )
+    if isinstance(value, str):
+        raise ParameterError(f"{name} must be a number or an array of numbers, not the string {value!r}.")
+    array = np.asarray(value, dtype=float)
+    if np.any(np.isnan(array)):
+        raise ParameterError(f"{name} contains NaN; pass finite numbers.")
+    return array
+
+
+def _check_temperature(T, name="T"):
+    T = _reduced(T, name)
+    if np.any(T < 0):
+        raise ParameterError(
+            f"{name} = {T[T < 0].ravel()[:3]} is negative; a temperature must be >= 0 "
+            "(T = 0 is allowed and gives the step-function limit)."
+        )
+    return T
+
+
+def _check_coupling(J, z):
+    J = _reduced(J, "J")
+    z = _reduced(z, "z")
+    if np.any(J < 0):
+        raise ParameterError(
+            f"J = {J[J < 0].ravel()[:3]} is negative; the Curie-Weiss membrane is ferromagnetic "
+            "(cooperative channels): use J >= 0 (J = 0 means independent channels)."
+        )
+    if np.any(z <= 0):
+        raise ParameterError(f"coupling_number z = {z[z <= 0].ravel()[:3]} must be positive (z = 1 for all-to-all).")
+    return J, z
+
+
+def _check_branch(branch):
+    if branch not in BRANCHES:
+        raise ParameterError(f"branch = {branch!r} is not one of {BRANCHES}.")
+    return branch
+
+
+def _finish(array):
+    """0-d arrays become numpy scalars (so ``float(result)`` and printing are natural)."""
+    array = np.asarray(array)
+    return array[()] if array.ndim == 0 else array
+
+
+# --------------------------------------------------------------------------------------
+# elementary pieces, all safe at T = 0
+# --------------------------------------------------------------------------------------
+def _argument(M, T, h, K):
+    """x = (K M + h) / T with the T = 0 limit (+-inf, or 0 when K M + h = 0)."""
+    numerator = K * M + h
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = numerator / T
+    limit = np.where(numerator == 0, 0.0, np.copysign(np.inf, numerator))
+    return np.where(T > 0, x, limit)
+
+
+def _tanh_ratio(numerator, T):
+    """tanh(numerator / T), equal to sign(numerator) at T = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.tanh(numerator / T)
+    return np.where(T > 0, value, np.sign(numerator))
+
+
+def _u_minus_tanh(u):
+    """u - tanh(u), from its Taylor series for |u| < 0.05 (relative error < 1e-15)."""
+    u = np.asarray(u, dtype=float)
+    small = np.abs(u) < 0.05
+    u2 = u * u
+    series = u * u2 * (1 / 3 + u2 * (-2 / 15 + u2 * (17 / 315 + u2 * (-62 / 2835 + u2 * 1382 / 155925))))
+    return np.where(small, series, u - np.tanh(u))
+
+
+def _sech_squared(x):
+    """sech(x)**2 = 1 - tanh(x)**2 without cancellation or overflow (0 at +-inf)."""
+    decay = np.exp(-2.0 * np.abs(x))
+    return 4.0 * decay / (1.0 + decay) ** 2
+
+
+def _curvature_term(M, T, h, K):
+    """q = (K / T) sech**2((K M + h)/T): the slope of the right-hand side of the self-consistency.
+
+    Fixed points of the Glauber dynamics are stable where ``q < 1``; at T = 0 ``q`` is 0 on the
+    saturated branches (|M| = 1) and +inf (K > 0) on the unstable middle branch.
+    """
+    x = _argument(M, T, h, K)
+    s2 = _sech_squared(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        q = K * s2 / T
+    zero_temperature = np.where(s2 == 0, 0.0, np.where(K > 0, np.inf, 0.0))
+    return np.where(T > 0, q, zero_temperature)
+
+
+def _one_minus_m_squared(M, T, h, K):
+    """1 - M**2 computed as sech**2 of the self-consistent argument (accurate as |M| -> 1)."""
+    return _sech_squared(_argument(M, T, h, K))
+
+
+# --------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------
+def critical_temperature(J, z=1):
+    """Mean-field critical temperature ``T_c = z J`` (THEORY.md section 3).
+
+    Parameters
+    ----------
+    J : float or array_like
+        Coupling (energy, reduced units), ``J >= 0``. With all-to-all ``J/N`` scaling,
+        ``z = 1`` and ``T_c = J``.
+    z : float or array_like, optional
+        Coupling number (neighbours per channel).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+
+    Examples
+    --------
+    >>> float(critical_temperature(1.0))
+    1.0
+    >>> float(critical_temperature(0.25, z=4))
+    1.0
+    """
+    J, z = _check_coupling(J, z)
+    return _finish(z * J)
+
+
+def branches(T, h, J, z=1):
+    """All self-consistent magnetisations and their stability.
+
+    Solves ``M = tanh((z J M + h)/T)`` (Curie-Weiss; Stanley 1971, eq. 6.13) for every real root
+    in [-1, 1]. Writing ``g(M) = M - tanh(a M + b)`` with ``a = zJ/T`` and ``b = h/T``,
+    ``g' = 1 - a sech**2(a M + b)`` vanishes at most twice, at ``a M + b = +-arccosh(sqrt(a))``
+    (only for ``a > 1``, i.e. ``T < T_c``); ``g`` is monotone between these points, so each of
+    the (at most three) pieces holds at most one root, bracketed by a sign change and found by a
+    vectorised bisection to machine precision. ``g`` is the free-energy derivative
+    ``f'(M) = zJ g(M)`` divided by ``zJ``, so its roots are the stationary points of
+    ``f(M) = zJ M**2/2 - T ln[2 cosh((zJ M + h)/T)]``.
+
+    Stability is that of the Glauber dynamics ``tau0 dM/dt = -g(M)``: a root is stable where
+    ``g'(M) > 0``, which for ``J > 0`` is the sign of ``f''(M) = zJ g'(M)`` (a local minimum of
+    f). Because ``g(-1) < 0 < g(1)``, simple roots alternate stable / unstable / stable; a single
+    root is always stable (also at ``T = T_c``, ``h = 0``, where ``g'(0) = 0`` but f is quartic);
+    at a saddle-node (two roots, one double) the double root is marked unstable.
+
+    Limits: ``T = 0`` gives ``M = sign(zJ M + h)``: ``+1`` if ``h > -zJ``, ``-1`` if ``h < zJ``,
+    and the unstable middle root ``-h/(zJ)`` (the ``T -> 0`` limit of the middle branch) for
+    ``|h| < zJ``; ``T = 0, J = 0, h = 0`` gives ``M = 0`` (the value of ``tanh(h/T)`` at
+    ``h = 0`` for every ``T``). ``J = 0`` gives the single root ``tanh(h/T)``.
+
+    Parameters
+    ----------
+    T : float or array_like
+        Temperature (reduced), ``T >= 0``.
+    h : float or array_like
+        External field (reduced).
+    J : float or array_like
+        Coupling, ``J >= 0``.
+    z : float or array_like, optional
+        Coupling number.
+
+    Returns
+    -------
+    M : numpy.ndarray
+        Shape ``broadcast(T, h, J, z).shape + (3,)``: the roots in ascending order, NaN-padded.
+    stable : numpy.ndarray of bool
+        Same shape; True for stable roots (False for the NaN padding).
+
+    Examples
+    --------
+    >>> M, stable = branches(0.5, 0.0, 1.0)
+    >>> [round(float(value), 6) for value in M]
+    [-0.957504, 0.0, 0.957504]
+    >>> stable.tolist()
+    [True, False, True]
+    >>> M, stable = branches(2.0, 0.1, 1.0)    # above T_c: one root
+    >>> int(np.isfinite(M).sum()), bool(stable[0])
+    (1, True)
+    """
+    T = _check_temperature(T)
+    h = _reduced(h, "h")
+    J, z = _check_coupling(J, z)
+    T, h, J, z = np.broadcast_arrays(T, h, J, z)
+    K = z * J
+    shape = T.shape
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slope = K / T                    # a
+        offset = h / T                   # b
+    finite = (T > 0) & np.isfinite(slope) & np.isfinite(offset)
+    a = np.where(finite, slope, 0.0)
+    b = np.where(finite, offset, 0.0)
+
+    def g(M, a=a, b=b):
+        # M - tanh(u) = ((1 - a) M - b) + (u - tanh u), u = a M + b: near T_c and h = 0 both
+        # terms are small and the second is taken from its series, so the roots keep full
+        # relative precision (M0 ~ 1e-6 at T = T_c (1 - 1e-12), exactly 0 at h = 0, T >= T_c).
+        u = a * M + b
+        near_critical = (np.abs(u) < 0.05) & (a < 2.0) & (np.abs(b) < 0.05)
+        with np.errstate(over="ignore", invalid="ignore"):
+            split = ((1.0 - a) * M - b) + _u_minus_tanh(np.where(near_critical, u, 0.0))
+        return np.where(near_critical, split, M - np.tanh(u))
+
+    # inflection points of g (edges of the monotone pieces), clipped to [-1, 1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        turning = np.arccosh(np.sqrt(np.maximum(a, 1.0)))
+        safe_a = np.where(a > 0, a, 1.0)
+        left_edge = np.clip((-turning - b) / safe_a, -1.0, 1.0)
+        right_edge = np.clip((turning - b) / safe_a, -1.0, 1.0)
+    folded = a > 1.0
+    left_edge = np.where(folded, left_edge, 1.0)
+    right_edge = np.where(folded, right_edge, 1.0)
+
+    ones = np.ones(shape)
+    g_left, g_right = g(left_edge), g(right_edge)
+    exists = np.stack([
+        (g(-ones) <= 0) & (g_left >= 0),
+        folded & (g_left > 0) & (g_right < 0),
+        folded & (g_right <= 0) & (g(ones) >= 0),
+    ], axis=-1)
+    # the three monotone pieces [-1, left], [left, right], [right, 1], bisected together
+    low = np.stack([-ones, left_edge, right_edge], axis=-1)
+    high = np.stack([left_edge, right_edge, ones], axis=-1)
+    direction = np.array([1.0, -1.0, 1.0])  # g increasing, decreasing, increasing
+    a3, b3 = a[..., None], b[..., None]
+    for _ in range(_BISECTION_STEPS):
+        middle = 0.5 * (low + high)
+        below = direction * g(middle, a3, b3) < 0
+        low = np.where(below, middle, low)
+        high = np.where(below, high, middle)
+    # of the final bracket ends and midpoint, keep the point with the smallest |g|
+    candidates = np.stack([low, 0.5 * (low + high), high])
+    best = np.argmin(np.abs(g(candidates, a3, b3)), axis=0)
+    roots = np.take_along_axis(candidates, best[None], axis=0)[0]
+    roots = np.where(exists, roots, np.nan)
+
+    # T = 0 (or overflowing ratios): the sign-function limit
+    upper = np.where(h > -K, 1.0, np.nan)
+    lower = np.where(h < K, -1.0, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        middle = np.where(np.abs(h) < K, -h / np.where(K > 0, K, 1.0), np.nan)
+    middle = np.where((K == 0) & (h == 0), 0.0, middle)
+    zero_temperature = np.stack([lower, middle, upper], axis=-1)
+    roots = np.where(finite[..., None], roots, zero_temperature)
+
+    roots = np.sort(roots, axis=-1)  # NaN sorts last
+    count = np.isfinite(roots).sum(axis=-1)
+    curvature = _curvature_term(roots, T[..., None], h[..., None], K[..., None])
+    with np.errstate(invalid="ignore"):
+        slope_g = 1.0 - curvature
+    stable = np.isfinite(roots)
+    stable &= ~((count == 3)[..., None] & (np.arange(3) == 1))
+    # two roots: the double (marginal) one has the smaller g'
+    two = count == 2
+    double_first = two & (np.nan_to_num(slope_g[..., 0], nan=-np.inf) < np.nan_to_num(slope_g[..., 1], nan=-np.inf))
+    stable[..., 0] &= ~double_first
+    stable[..., 1] &= ~(two & ~double_first)
+    return roots, stable
+
+
+def _select(T, h, J, z, branch):
+    """The requested branch of :func:`branches`, with broadcast arrays T, h, K."""
+    _check_branch(branch)
+    roots, stable = branches(T, h, J, z)
+    upper = np.max(np.where(stable, roots, -np.inf), axis=-1)
+    lower = np.min(np.where(stable, roots, np.inf), axis=-1)
+    T_b, h_b, J_b, z_b = np.broadcast_arrays(_reduced(T, "T"), _reduced(h, "h"), _reduced(J, "J"), _reduced(z, "z"))
+    if branch == "upper":
+        chosen = upper
+    elif branch == "lower":
+        chosen = lower
+    else:
+        # f(M; h) = f(-M; -h), and df/dh = -M at a stationary point: for h > 0 the positive
+        # minimum is the deeper one (Curie-Weiss symmetry), for h < 0 the negative one.
+        chosen = np.where(h_b < 0, lower, upper)
+    return chosen, T_b, h_b, z_b * J_b
+
+
+def magnetisation(T, h, J, z=1, branch="equilibrium"):
+    """Mean-field magnetisation ``M(T, h)`` on one branch of the Curie-Weiss self-consistency.
+
+    Parameters
+    ----------
+    T, h, J : float or array_like
+        Temperature (``>= 0``), field and coupling (``>= 0``), reduced units; broadcast.
+    z : float or array_like, optional
+        Coupling number, ``T_c = z J``.
+    branch : {"equilibrium", "upper", "lower"}
+        ``"equilibrium"``: the global minimum of the free energy (for ``h > 0`` the upper,
+        for ``h < 0`` the lower stable root; at ``h = 0`` below ``T_c`` the positive ``+M0``).
+        ``"upper"`` / ``"lower"``: the largest / smallest stable root (they differ only for
+        ``T < T_c`` and ``|h| < h_c(T)``: the two sides of the hysteresis loop).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+        ``M`` in [-1, 1], shape ``broadcast(T, h, J, z).shape``.
+
+    Examples
+    --------
+    >>> round(float(magnetisation(1.0, 0.3, 0.0)), 12) == round(float(np.tanh(0.3)), 12)
+    True
+    >>> [round(float(magnetisation(0.5, 0.1, 1.0, branch=b)), 4) for b in ("upper", "lower")]
+    [0.973, -0.9303]
+    """
+    chosen, _, _, _ = _select(T, h, J, z, branch)
+    return _finish(chosen)
+
+
+def susceptibility(T, h, J, z=1, branch="equilibrium"):
+    """Gain ``chi = dM/dh`` along a branch (THEORY.md section 3).
+
+    Differentiating the self-consistency gives (e.g. Stanley 1971, section 6.3)::
+
+        chi = beta (1 - M**2) / (1 - beta z J (1 - M**2)),
+
+    with ``1 - M**2 = sech**2((zJ M + h)/T)`` evaluated without cancellation. At ``h = 0`` above
+    ``T_c`` this is the Curie-Weiss law ``chi = 1/(T - T_c)`` (gamma = 1); it is infinite at
+    ``T = T_c, h = 0`` and at the spinodal ``|h| = h_c(T)``. At ``T = 0`` it is 0 on the saturated
+    branches and infinite for ``J = 0, h = 0`` (the step of ``sign(h)``).
+
+    Parameters
+    ----------
+    T, h, J, z, branch
+        As in :func:`magnetisation`.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64
+
+    Examples
+    --------
+    >>> float(susceptibility(3.0, 0.0, 1.0))   # 1/(T - T_c)
+    0.5
+    """
+    M, T, h, K = _select(T, h, J, z, branch)
+    s2 = _one_minus_m_squared(M, T, h, K)
+    q = _curvature_term(M, T, h, K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = s2 / (T * (1.0 - q))
+        zero_temperature = np.where(s2 == 0, 0.0, np.inf)
+    return _finish(np.where(T > 0, chi, zero_temperature))
+
+
+def free_energy(M, T, h, J, z=1):
+    """Mean-field free energy per channel ``f(M) = zJ M**2/2 - T ln[2 cosh((zJ M + h)/T)]``.
+
+    The variational (Bragg-Williams / Kac 1968) free energy of the Curie-Weiss model, THEORY.md
+    section 3: its stationary points are the roots of :func:`branches`. Computed as
+    ``zJ M**2/2 - |y| - T log1p(exp(-2|y|/T))`` with ``y = zJ M + h`` (no overflow), which tends
+    to ``zJ M**2/2 - |zJ M + h|`` at ``T = 0``.
+
+    Parameters
+    ----------
+    M : float or array_like
+        Magnetisation (any real value; physical values lie in [-1, 1]).
+    T, h, J, z
+        As in :func:`magnetisation`.
+
+    Examples
+    --------
+    >>> bool(np.isclose(free_energy(0.0, 1.0, 0.0, 0.0), -np.log(2.0)))
+    True
+    """
+    M = _reduced(M, "M")
+    T = _check_temperature(T)
+    h = _reduced(h, "h")
+    J, z = _check_coupling(J, z)
+    K = z * J
+    y = K * M + h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy_part = T * np.log1p(np.exp(-2.0 * np.abs(y) / T))
+    entropy_part = np.where(T > 0, entropy_part, 0.0)
+    return _finish(K * M**2 / 2.0 - np.abs(y) - entropy_part)
+
+
+def landau_free_energy(M, T, h, J, z=1):
+    """Landau expansion ``(T - T_c) M**2/2 + T_c M**4/12 - h M`` (THEORY.md section 3).
+
+    The expansion of :func:`free_energy` in M and ``T - T_c`` to leading order (Landau 1937;
+    the constant ``-T ln 2`` is dropped). Its stationary points give ``M0 = sqrt(3 (T_c - T)/T_c)``
+    and the critical isotherm ``M = (3 h / T_c)**(1/3)``.
+
+    Examples
+    --------
+    >>> float(landau_free_energy(1.0, 1.0, 0.0, 1.0))
+    0.08333333333333333
+    """
+    M = _reduced(M, "M")
+    T = _check_temperature(T)
+    h = _reduced(h, "h")
+    J, z = _check_coupling(J, z)
+    critical = z * J
+    return _finish((T - critical) * M**2 / 2.0 + critical * M**4 / 12.0 - h * M)
+
+
+def spontaneous_magnetisation(T, J, z=1, approximation="exact"):
+    """Spontaneous magnetisation ``M0(T)`` at ``h = 0`` (the positive root), 0 at and above ``T_c``.
+
+    Parameters
+    ----------
+    T, J, z
+        As in :func:`magnetisation`.
+    approximation : {"exact", "landau"}
+        ``"exact"``: the positive root of ``M = tanh(T_c M / T)``; ``"landau"``:
+        ``sqrt(3 (T_c - T)/T_c)`` (THEORY.md section 3; mean-field beta = 1/2), valid as
+        ``T -> T_c``.
+
+    Examples
+    --------
+    >>> round(float(spontaneous_magnetisation(0.99, 1.0) / spontaneous_magnetisation(0.99, 1.0, approximation="landau")), 2)
+    1.0
+    >>> float(spontaneous_magnetisation(1.5, 1.0))
+    0.0
+    """
+    T = _check_temperature(T)
+    J, z = _check_coupling(J, z)
+    critical = z * J
+    if approximation == "exact":
+        return _finish(np.where(T < critical, magnetisation(T, 0.0, J, z, branch="upper"), 0.0))
+    if approximation == "landau":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.sqrt(3.0 * np.maximum(critical - T, 0.0) / critical)
+        return _finish(np.where(critical > 0, value, 0.0))
+    raise ParameterError(f"approximation = {approximation!r} must be 'exact' or 'landau'.")
+
+
+def critical_isotherm(h, J, z=1, approximation="exact"):
+    """Magnetisation at ``T = T_c`` against the field: ``M ~ h**(1/delta)``, delta = 3.
+
+    Parameters
+    ----------
+    h, J, z
+        Field, coupling and coupling number (reduced units).
+    approximation : {"exact", "landau"}
+        ``"exact"``: the equilibrium root of ``M = tanh(M + h/T_c)``; ``"landau"``:
+        ``sign(h) (3 |h| / T_c)**(1/3)`` (THEORY.md section 3), valid as ``h -> 0``.
+
+    Examples
+    --------
+    >>> round(float(critical_isotherm(1e-6, 1.0) / critical_isotherm(1e-6, 1.0, approximation="landau")), 3)
+    1.0
+    """
+    h = _reduced(h, "h")
+    J, z = _check_coupling(J, z)
+    critical = z * J
+    if approximation == "exact":
+        return magnetisation(critical, h, J, z)
+    if approximation == "landau":
+        if np.any(critical == 0):
+            raise ParameterError(
+                "The Landau critical isotherm needs T_c = zJ > 0; at J = 0 the exact isotherm is "
+                "sign(h): use approximation='exact'."
+            )
+        return _finish(np.cbrt(3.0 * h / critical))
+    raise ParameterError(f"approximation = {approximation!r} must be 'exact' or 'landau'.")
+
+
+def coercive_field(T, J, z=1):
+    """Coercive (spinodal) field ``h_c(T) = zJ m* - T artanh(m*)``, ``m* = sqrt(1 - T/T_c)``.
+
+    Below ``T_c`` the upper stable branch ends (saddle-node with the middle root) at
+    ``h = -h_c`` and the lower one at ``h = +h_c``: there ``g = 0`` and ``g' = 0``, i.e.
+    ``1 - M**2 = T/(zJ)`` and ``h = T artanh(M) - zJ M`` (THEORY.md section 3). 0 at and above
+    ``T_c``; ``zJ`` at ``T = 0``.
+
+    Examples
+    --------
+    >>> round(float(coercive_field(0.5, 1.0)), 4)
+    0.2664
+    >>> float(coercive_field(0.0, 2.0)), float(coercive_field(1.2, 1.0))
+    (2.0, 0.0)
+    """
+    T = _check_temperature(T)
+    J, z = _check_coupling(J, z)
+    critical = z * J
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m_star = np.sqrt(np.clip(1.0 - T / critical, 0.0, 1.0))
+        value = critical * m_star - T * np.arctanh(m_star)
+    value = np.where(T == 0, critical, value)
+    return _finish(np.where(T < critical, np.maximum(value, 0.0), 0.0))
+
+
+def _time_scale(tau0, name="tau0"):
+    """(magnitude, unit) of a relaxation time given as a float or a Brian2 time quantity."""
+    if isinstance(tau0, Quantity) and get_dimensions(tau0) is not DIMENSIONLESS:
+        from brian2 import second
+
+        if get_dimensions(tau0) is not get_dimensions(second):
+            raise UnitMismatchError(
+                f"{name} has dimension {get_dimensions(tau0)!s}; it must be a time (e.g. 1*ms) or a plain number."
+            )
+        magnitude, unit = np.asarray(tau0 / second, dtype=float), second
+    else:
+        magnitude, unit = _reduced(tau0, name), None
+    if np.any(magnitude <= 0) or np.any(~np.isfinite(magnitude)):
+        raise ParameterError(f"{name} must be positive and finite; got {tau0!r}.")
+    return magnitude, unit
+
+
+def relaxation_time(T, J, tau0, z=1, h=0.0, branch="equilibrium"):
+    """Linear relaxation time of the mean-field Glauber dynamics about a fixed point.
+
+    Linearising ``tau0 dM/dt = -M + tanh((zJ M + h)/T)`` (Glauber 1963; Suzuki & Kubo 1968)
+    about a stable root gives ``tau = tau0 / (1 - beta zJ (1 - M**2))``: above ``T_c`` at
+    ``h = 0`` ``tau0 / (1 - T_c/T)`` (critical slowing-down, THEORY.md P12), infinite at
+    ``T_c``, and below ``T_c`` ``tau0 / (1 - beta zJ (1 - M0**2))`` about the ordered state
+    (``tau0`` at ``T = 0``).
+
+    Parameters
+    ----------
+    T, J, z
+        As in :func:`magnetisation`.
+    tau0 : float or Quantity
+        Microscopic flip time; a Brian2 time quantity gives a result with its unit.
+    h : float or array_like, optional
+        Field (default 0).
+    branch : str, optional
+        Branch about which to linearise (see :func:`magnetisation`).
+
+    Examples
+    --------
+    >>> float(relaxation_time(2.0, 1.0, 1.0))
+    2.0
+    >>> from brian2 import ms
+    >>> print(relaxation_time(4.0, 1.0, 3 * ms))
+    4. ms
+    """
+    magnitude, unit = _time_scale(tau0)
+    M, T_b, h_b, K = _select(T, h, J, z, branch)
+    q = _curvature_term(M, T_b, h_b, K)
+    with np.errstate(divide="ignore"):
+        tau = magnitude / (1.0 - q)
+    tau = np.where(q >= 1.0, np.inf, tau)
+    tau = _finish(tau)
+    return tau * unit if unit is not None else tau
+
+
+def finite_size_variance(T, h, J, N, z=1):
+    """Variance of the magnetisation of N channels, ``Var(M) = T chi / N`` (THEORY.md P11).
+
+    Fluctuation-dissipation for the Curie-Weiss model at large N (e.g. Ellis 1985, *Entropy,
+    Large Deviations and Statistical Mechanics*, section IV.4): the Gaussian fluctuations of M
+    about the equilibrium branch have variance ``T chi / N``. For ``J = 0`` this is
+    ``(1 - M**2)/N`` (N independent channels; ``Var(p_open) = p (1 - p)/N``). Below ``T_c`` it is
+    the variance inside one ordered well (switching between wells is exponentially rare in N).
+
+    Examples
+    --------
+    >>> bool(np.isclose(finite_size_variance(1.0, 0.5, 0.0, 100), (1 - np.tanh(0.5) ** 2) / 100))
+    True
+    """
+    N = _reduced(N, "N")
+    if np.any(N < 1):
+        raise ParameterError(f"N = {N[N < 1].ravel()[:3]} must be >= 1 (the number of channels).")
+    M, T_b, h_b, K = _select(T, h, J, z, "equilibrium")
+    s2 = _one_minus_m_squared(M, T_b, h_b, K)
+    q = _curvature_term(M, T_b, h_b, K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        T_chi = s2 / (1.0 - q)
+    T_chi = np.where(q >= 1.0, np.inf, T_chi)
+    T_chi = np.where(np.isnan(T_chi), 0.0, T_chi)  # T = 0 on a saturated branch
+    return _finish(T_chi / N)
+
+
+def __getattr__(name):
+    """Re-export the dynamics and exponent helpers (imported lazily: they import this module)."""
+    from neurophase.meanfield import dynamics, exponents
+
+    for module in (dynamics, exponents):
+        if name in module.__all__:
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
