@@ -1,0 +1,241 @@
+"""Benchmark: a Hodgkin-Huxley 1952 f-I sweep, neurophase vs NEURON vs a naive Brian2 loop.
+
+The sweep: ``--levels`` (default 1000) constant currents from 5 to 105 uA/cm2, ``--duration``
+(default 1 s) each, dt = 0.025 ms, HH 1952 at 6.3 C, spikes = upward crossings of -30 mV.
+
+Engines (each runs in its own process, so peak memory is measured separately):
+
+``neurophase``
+    :func:`neurophase.micro.neurone.firing_curve`: one Brian2 network (Cython target), one
+    neurone per current. Code generation + compilation is timed apart, in a fresh Cython cache
+    (a warm-up build of the same network with 2 neurones and 1 ms), then the sweep is timed.
+``neurophase-cpp``
+    The same call with ``device="cpp_standalone"``: the run time is the binary's own
+    (``device._last_run_time``); code generation and the C++ build are the compile time.
+``neuron``
+    NEURON 9 (``pip install neuron``): 1000 single-compartment sections with the built-in
+    ``hh`` mechanism (``el_hh`` set to -54.387 mV, ``celsius = 6.3``), an ``IClamp`` each,
+    ``NetCon`` threshold -30 mV, fixed step dt = 0.025 ms, Crank-Nicolson
+    (``secondorder = 2``) so that its rates converge like neurophase's RK4.
+``naive``
+    One Brian2 run per current (a new 1-neurone network each time, code compiled once and
+    cached): the loop the architecture forbids. Timed on ``--naive-levels`` currents (default
+    25) and reported as throughput, which does not depend on the number of runs.
+
+Figures printed: neurone-steps per second (neurones x time steps / wall time), compile time,
+peak resident memory (``ru_maxrss``) and, for neurophase, the peak memory of the same sweep
+with 4x the duration (it should not grow: by default only spike times are recorded, about
+16 bytes per spike, no voltage traces). Rates of neurophase and NEURON are compared level by
+level (target: within 1 Hz).
+
+Run: ``python benchmarks/hh_fi_sweep.py`` (about 2-4 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+DT_MS = 0.025
+THRESHOLD_MV = -30.0
+
+
+def _levels(count):
+    return np.linspace(5.0, 105.0, count)
+
+
+def _peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_neurophase(levels, duration_s):
+    from brian2 import cm, ms, prefs, second, uA
+
+    prefs.codegen.runtime.cython.cache_dir = tempfile.mkdtemp(prefix="neurophase_bench_cache_")
+    from neurophase.micro.neurone import firing_curve
+
+    started = time.perf_counter()
+    firing_curve("hodgkin_huxley_1952", levels[:2] * uA / cm**2, duration=1 * ms,
+                 dt=DT_MS * ms, progress=False)
+    compile_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    dataset = firing_curve("hodgkin_huxley_1952", levels * uA / cm**2, duration=duration_s * second,
+                           dt=DT_MS * ms, progress=False)
+    run_seconds = time.perf_counter() - started
+    steps = levels.size * round(duration_s * 1e3 / DT_MS)
+    return {"engine": "neurophase", "compile_seconds": compile_seconds, "run_seconds": run_seconds,
+            "neurone_steps_per_second": steps / run_seconds, "peak_memory_mb": _peak_memory_mb(),
+            "rates": dataset["rate"].values[:, 0].tolist(),
+            "spike_counts": dataset["spike_count"].values[:, 0].tolist()}
+
+
+def run_neurophase_standalone(levels, duration_s):
+    from brian2 import cm, ms, second, uA
+    from brian2.devices.device import all_devices
+
+    from neurophase.micro.neurone import firing_curve
+
+    started = time.perf_counter()
+    dataset = firing_curve("hodgkin_huxley_1952", levels * uA / cm**2, duration=duration_s * second,
+                           dt=DT_MS * ms, progress=False, device="cpp_standalone")
+    total_seconds = time.perf_counter() - started
+    run_seconds = float(all_devices["cpp_standalone"]._last_run_time)
+    steps = levels.size * round(duration_s * 1e3 / DT_MS)
+    return {"engine": "neurophase-cpp", "compile_seconds": total_seconds - run_seconds,
+            "run_seconds": run_seconds, "neurone_steps_per_second": steps / run_seconds,
+            "peak_memory_mb": _peak_memory_mb(), "rates": dataset["rate"].values[:, 0].tolist(),
+            "spike_counts": dataset["spike_count"].values[:, 0].tolist()}
+
+
+def run_neuron(levels, duration_s):
+    from neuron import h
+
+    h.load_file("stdrun.hoc")
+    h.celsius = 6.3
+    h.dt = DT_MS
+    h.steps_per_ms = 1.0 / DT_MS
+    h.secondorder = 2
+    area_cm2 = 1e-4  # L = 100 um, diam = 100/pi um: side area 1e4 um2
+    sections, clamps, connections, recorders = [], [], [], []
+    for level in levels:
+        section = h.Section()
+        section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
+        section.cm = 1.0
+        section.insert("hh")
+        for segment in section:
+            segment.hh.el = -54.387
+            segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
+        section.ena, section.ek = 50.0, -77.0
+        clamp = h.IClamp(section(0.5))
+        clamp.delay, clamp.dur = 0.0, 1e9
+        clamp.amp = level * area_cm2 * 1e3  # uA/cm2 x cm2 -> uA -> nA
+        times = h.Vector()
+        connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
+        connection.threshold = THRESHOLD_MV
+        connection.record(times)
+        sections.append(section)
+        clamps.append(clamp)
+        connections.append(connection)
+        recorders.append(times)
+    h.cvode_active(0)
+    h.tstop = duration_s * 1e3
+    h.finitialize(-64.99638)
+    started = time.perf_counter()
+    h.continuerun(h.tstop)
+    run_seconds = time.perf_counter() - started
+    from neurophase.mapping.firing import spike_statistics
+
+    indices = np.concatenate([np.full(len(times), k) for k, times in enumerate(recorders)])
+    spike_times = np.concatenate([np.asarray(times) for times in recorders])
+    statistics = spike_statistics(indices, spike_times, levels.size, 0.0, duration_s * 1e3,
+                                  time_unit="ms")
+    steps = levels.size * round(duration_s * 1e3 / DT_MS)
+    return {"engine": "neuron", "compile_seconds": 0.0, "run_seconds": run_seconds,
+            "neurone_steps_per_second": steps / run_seconds, "peak_memory_mb": _peak_memory_mb(),
+            "rates": statistics["rate"].values.tolist(),
+            "spike_counts": statistics["spike_count"].values.tolist()}
+
+
+def run_naive(levels, duration_s):
+    from brian2 import (NeuronGroup, Network, SpikeMonitor, cm, ms, prefs, second, uA)
+
+    from neurophase.micro.modelfile import load_model
+
+    prefs.codegen.target = "cython"
+    model = load_model("hodgkin_huxley_1952")
+    namespace = model.namespace()
+    timings = []
+    for index, level in enumerate(levels):
+        started = time.perf_counter()
+        group = NeuronGroup(1, model.equations, threshold=model.threshold,
+                            refractory=model.refractory, method=model.method,
+                            namespace=namespace, dt=DT_MS * ms)
+        for name, value in model.initial.items():
+            setattr(group, name, value)
+        group.I_input = level * uA / cm**2
+        monitor = SpikeMonitor(group)
+        Network(group, monitor).run(duration_s * second)
+        timings.append(time.perf_counter() - started)
+    compile_seconds = timings[0] - float(np.median(timings[1:]))
+    run_seconds = float(np.sum(timings[1:]))
+    steps = (levels.size - 1) * round(duration_s * 1e3 / DT_MS)
+    return {"engine": "naive", "compile_seconds": compile_seconds, "run_seconds": run_seconds,
+            "neurone_steps_per_second": steps / run_seconds, "peak_memory_mb": _peak_memory_mb(),
+            "runs": int(levels.size)}
+
+
+def _child(arguments):
+    levels = _levels(arguments.levels)
+    if arguments.engine == "naive":
+        levels = levels[:: max(1, levels.size // arguments.naive_levels)][: arguments.naive_levels]
+    engines = {"neurophase": run_neurophase, "neurophase-cpp": run_neurophase_standalone,
+               "neuron": run_neuron, "naive": run_naive}
+    result = engines[arguments.engine](levels, arguments.duration)
+    print("RESULT" + json.dumps(result))
+
+
+def _spawn(engine, arguments, duration=None):
+    command = [sys.executable, __file__, "--child", engine, "--levels", str(arguments.levels),
+               "--duration", str(duration or arguments.duration),
+               "--naive-levels", str(arguments.naive_levels)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"{engine} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT"):])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=1.0, help="seconds per current")
+    parser.add_argument("--naive-levels", type=int, default=25)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-neuron", action="store_true")
+    arguments = parser.parse_args(argv)
+    if arguments.child:
+        arguments.engine = arguments.child
+        return _child(arguments)
+
+    print(f"HH 1952 f-I sweep: {arguments.levels} currents 5..105 uA/cm2, {arguments.duration:g} s, "
+          f"dt {DT_MS} ms ({arguments.levels * round(arguments.duration * 1e3 / DT_MS):.3g} neurone-steps)")
+    results = [_spawn("neurophase", arguments), _spawn("neurophase-cpp", arguments)]
+    if not arguments.skip_neuron:
+        results.append(_spawn("neuron", arguments))
+    results.append(_spawn("naive", arguments))
+    print(f"{'engine':<12} {'neurone-steps/s':>16} {'run (s)':>9} {'compile (s)':>12} {'peak RSS (MB)':>14}")
+    for result in results:
+        print(f"{result['engine']:<12} {result['neurone_steps_per_second']:>16.3g} "
+              f"{result['run_seconds']:>9.2f} {result['compile_seconds']:>12.2f} "
+              f"{result['peak_memory_mb']:>14.0f}")
+    ours = results[0]
+    naive = results[-1]
+    print(f"neurophase / naive loop throughput: {ours['neurone_steps_per_second'] / naive['neurone_steps_per_second']:.1f}x "
+          f"(naive measured on {naive['runs']} runs)")
+    if not arguments.skip_neuron:
+        reference = results[2]
+        difference = np.abs(np.array(ours["rates"]) - np.array(reference["rates"]))
+        counts = np.abs(np.array(ours["spike_counts"]) - np.array(reference["spike_counts"]))
+        print(f"neurophase / NEURON throughput: "
+              f"{ours['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
+              f"(Cython runtime), {results[1]['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
+              "(C++ standalone)")
+        print(f"rates vs NEURON: max |difference| {difference.max():.3f} Hz, mean {difference.mean():.3f} Hz, "
+              f"{int((difference <= 1.0).sum())}/{difference.size} levels within 1 Hz; "
+              f"spike counts differ by at most {int(counts.max())}")
+    longer = _spawn("neurophase", arguments, duration=4 * arguments.duration)
+    print(f"peak RSS of neurophase at {arguments.duration:g} s: {ours['peak_memory_mb']:.0f} MB; "
+          f"at {4 * arguments.duration:g} s: {longer['peak_memory_mb']:.0f} MB "
+          f"(throughput {longer['neurone_steps_per_second']:.3g} neurone-steps/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

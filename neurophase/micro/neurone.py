@@ -1,0 +1,628 @@
+"""Firing statistics of a neurone model over a whole input grid, from ONE Brian2 network.
+
+Every grid point (input level x noise level x seed) is one neurone of a single
+:class:`brian2.NeuronGroup` whose drive is a per-neurone variable, so a sweep of a thousand
+currents is one build, one compile and one run (no Python loop around Brian2).
+
+Functions
+---------
+firing_curve
+    Model + input levels + protocol -> schema :class:`xarray.Dataset` (spike_count, rate,
+    cv_isi, first_spike_latency, p_fire, fano_factor; optional voltage traces).
+resolve_model
+    A library name, a model-file path, a :class:`~neurophase.micro.modelfile.Model` or a
+    Brian2 equations string (with ``threshold``, ``input`` and parameters) -> Model.
+model_from_equations
+    Build a :class:`~neurophase.micro.modelfile.Model` from a Brian2 equations string.
+
+Noise
+-----
+``noise`` is either a current (Ornstein-Uhlenbeck current noise of that standard deviation
+and correlation time ``noise_tau``, default 5 ms: ``dI/dt = -I/tau + sigma sqrt(2/tau) xi``,
+Uhlenbeck & Ornstein 1930) or a current times ``sqrt(time)`` (white noise: the drive gets
+``sigma xi(t)``, whose integral over a time ``T`` has variance ``sigma**2 T``). An array of
+values adds a ``param_sigma`` dimension. Noisy runs use Euler-Maruyama (``method="euler"``)
+unless the model's method handles stochastic equations.
+
+Spike detection
+---------------
+The model's threshold condition, with its refractoriness. Library conductance models use
+``v > V_s`` as threshold and ``v > V_s`` as refractory condition: a spike is an upward
+crossing, and the neurone cannot spike again until ``v`` has fallen back below ``V_s``. So a
+spike is counted once however long it lasts, and small spikes (peaks below 0 mV in strongly
+driven Hodgkin-Huxley) still count as long as they cross ``V_s``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time as wallclock
+
+import numpy as np
+import xarray as xr
+
+from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
+from neurophase.mapping.firing import fano_factor, p_fire, spike_statistics
+from neurophase.micro.modelfile import Model, load_model, load_model_text
+from neurophase.micro.protocols import plan_protocol
+from neurophase.schema import provenance, quantity_coordinate
+from neurophase.units import parse_unit, to_magnitude
+
+__all__ = ["firing_curve", "resolve_model", "model_from_equations", "DEFAULT_NOISE_TAU"]
+
+#: Correlation time of Ornstein-Uhlenbeck current noise when ``noise_tau`` is not given.
+DEFAULT_NOISE_TAU = "5 ms"
+_STOCHASTIC_METHODS = ("euler", "heun", "milstein")
+_TARGETS = ("cython", "numpy")
+_DEVICES = ("runtime", "cpp_standalone")
+
+
+# ----------------------------------------------------------------------------------------- models
+def _quantity_text(value):
+    """A parameter value as text that :func:`neurophase.units.parse_quantity` reads back."""
+    from brian2.units.fundamentalunits import Quantity
+
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Quantity) or value.dim.is_dimensionless:
+        return repr(float(value))
+    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+    exponents = value.dim._dims
+    factors = [f"{name}**{exponent:g}" for name, exponent in zip(names, exponents) if exponent]
+    return f"{float(np.asarray(value))!r} * {' * '.join(factors)}"
+
+
+def model_from_equations(equations, threshold, input, input_unit, parameters=None, initial=None,
+                         reset=None, refractory=None, dt=None, max_dt=None, method=None,
+                         name="custom", citation="user-supplied equations"):
+    """A :class:`~neurophase.micro.modelfile.Model` from a Brian2 equations string.
+
+    Works like a model file (the same checks): every name the equations use must be a
+    variable or a key of ``parameters``.
+
+    Parameters
+    ----------
+    equations : str
+        Brian2 equations.
+    threshold : str
+        Spike condition, e.g. ``"v > -20*mV"``.
+    input : str
+        The drive variable (a parameter line ``I : amp`` of the equations, or a key of
+        ``parameters``).
+    input_unit : str
+        Its unit, e.g. ``"pA"``.
+    parameters, initial : dict
+        Name -> Quantity or string such as ``"20 ms"``.
+    reset, refractory, dt, max_dt, method : optional
+        As in a model file.
+
+    Examples
+    --------
+    >>> model = model_from_equations(
+    ...     "dv/dt = (E_L - v + R_m * I_input) / tau_m : volt\\nI_input : amp",
+    ...     threshold="v > -50*mV", reset="v = E_L", input="I_input", input_unit="pA",
+    ...     parameters={"E_L": "-70 mV", "R_m": "100 Mohm", "tau_m": "10 ms"},
+    ...     initial={"v": "-70 mV"})
+    >>> model.input_unit, sorted(model.parameters)
+    ('pA', ['E_L', 'R_m', 'tau_m'])
+    """
+    lines = ["[model]", f"name = {name!r}", 'kind = "spiking"',
+             f"title = {('Brian2 equations: ' + name)!r}", f"citation = {citation!r}", ""]
+    simulation = {"dt": dt, "max_dt": max_dt, "method": method}
+    if any(value is not None for value in simulation.values()):
+        lines.append("[simulation]")
+        for key, value in simulation.items():
+            if value is not None:
+                text = value if key == "method" else _quantity_text(value)
+                lines.append(f"{key} = {text!r}")
+        lines.append("")
+    lines += ["[equations]", f"model = '''\n{equations}\n'''", f"threshold = {threshold!r}",
+              f"input = {input!r}", f"input_unit = {input_unit!r}"]
+    if reset:
+        lines.append(f"reset = {reset!r}")
+    if refractory is not None:
+        text = refractory if isinstance(refractory, str) else _quantity_text(refractory)
+        lines.append(f"refractory = {text!r}")
+    for table, values in (("parameters", parameters), ("initial", initial)):
+        lines += ["", f"[{table}]"]
+        for key, value in (values or {}).items():
+            lines.append(f"{key} = {_quantity_text(value)!r}")
+    return load_model_text("\n".join(lines) + "\n", source="<equations>")
+
+
+def resolve_model(model, **equation_options):
+    """A Model from a library name, a file path, a Model, or an equations string.
+
+    An equations string (containing ``"dt ="``-style Brian2 equations, i.e. a ``/dt``) needs
+    ``threshold``, ``input``, ``input_unit`` and ``parameters`` in ``equation_options``
+    (see :func:`model_from_equations`).
+    """
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str) and "/dt" in model and ":" in model:
+        return model_from_equations(model, **equation_options)
+    if equation_options:
+        raise ParameterError(
+            f"Options {', '.join(sorted(equation_options))} only apply to an equations string; "
+            "a library model or model file already defines them."
+        )
+    return load_model(model)
+
+
+def _check_model(model):
+    if model.kind != "spiking":
+        raise ModelFileError(
+            f"Model {model.name!r} is of kind {model.kind!r}; firing curves need a spiking model "
+            "(use neurophase.micro.ising for Ising membranes)."
+        )
+    if not model.threshold:
+        raise ModelFileError(
+            f"Model {model.name!r} has no threshold, so no spike can be detected. Add "
+            "[equations] threshold = \"v > -20*mV\" (and refractory = \"v > -20*mV\" for "
+            "conductance models) to its model file."
+        )
+    if not model.input_variable or not model.input_unit:
+        raise ModelFileError(
+            f"Model {model.name!r} does not say which variable carries the drive. Add "
+            "[equations] input = \"I_input\" and input_unit = \"uA/cm**2\" (for example)."
+        )
+
+
+# --------------------------------------------------------------------------------- equations
+def _unit_text(dimension):
+    """A Brian2-equations unit string for ``dimension``, e.g. ``"amp / metre**2"``."""
+    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+    exponents = dimension._dims
+    numerator = [f"{name}**{power:g}" if power != 1 else name
+                 for name, power in zip(names, exponents) if power > 0]
+    denominator = [f"{name}**{-power:g}" if power != -1 else name
+                   for name, power in zip(names, exponents) if power < 0]
+    text = " * ".join(numerator) or "1"
+    for name in denominator:
+        text += f" / {name}"
+    return text
+
+
+def _build_equations(model, plan, noise_kind):
+    """The model's equations with the input variable replaced by the protocol's drive."""
+    from brian2 import Equations
+    from brian2.equations.codestrings import Expression
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+    equations = Equations(model.equations)
+    input_name = model.input_variable
+    unit_text = _unit_text(parse_unit(model.input_unit).dim)
+    if input_name in equations.names:
+        if equations[input_name].type == DIFFERENTIAL_EQUATION:
+            raise ModelFileError(
+                f"Model {model.name!r}: the input {input_name!r} is a differential equation; it must "
+                f"be a parameter line such as '{input_name} : {unit_text}'."
+            )
+        kept = [equation for name, equation in equations.items() if name != input_name]
+    else:
+        kept = list(equations.values())
+    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
+    if noise_kind == "white":
+        rewritten = []
+        for equation in kept:
+            if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
+                code = pattern.sub(f"({input_name} + grid_noise_sigma * xi_grid)", str(equation.expr))
+                equation = SingleEquation(equation.type, equation.varname, equation.dim,
+                                          equation.var_type, Expression(code), equation.flags)
+            rewritten.append(equation)
+        kept = rewritten
+    added = [f"grid_input_level : {unit_text} (constant)"]
+    drive = plan.drive
+    if noise_kind == "ou":
+        added.append(f"dgrid_noise/dt = -grid_noise / grid_noise_tau + grid_noise_sigma * "
+                     f"sqrt(2 / grid_noise_tau) * xi_grid : {unit_text}")
+        drive = f"{drive} + grid_noise"
+    if noise_kind is not None:
+        sigma_unit = (unit_text if noise_kind == "ou" else
+                      _unit_text((parse_unit(model.input_unit) * parse_unit("second") ** 0.5).dim))
+        added.append(f"grid_noise_sigma : {sigma_unit} (constant)")
+    added.append(f"{input_name} = {drive} : {unit_text}")
+    return Equations(kept) + Equations("\n".join(added))
+
+
+def _voltage_variable(model, requested):
+    from brian2 import Equations, volt
+
+    equations = Equations(model.equations)
+    if requested is not None:
+        if requested not in equations.names:
+            raise ParameterError(f"Model {model.name!r} has no variable {requested!r} to record.")
+        return requested
+    for name in equations.diff_eq_names:
+        if equations[name].dim is volt.dim:
+            return name
+    return sorted(equations.diff_eq_names)[0]
+
+
+# ------------------------------------------------------------------------------------- inputs
+def _input_levels(model, inputs):
+    from brian2.units.fundamentalunits import Quantity
+
+    if not isinstance(inputs, Quantity):
+        raise UnitMismatchError(
+            f"'inputs' must be a Brian2 quantity in units of {model.input_unit} (model "
+            f"{model.name!r}), e.g. `np.linspace(0, 20, 41) * {model.input_unit}` with the units "
+            "from brian2; got plain numbers."
+        )
+    levels = np.atleast_1d(to_magnitude(inputs, model.input_unit, name="inputs"))
+    if levels.ndim != 1 or levels.size == 0 or not np.all(np.isfinite(levels)):
+        raise ParameterError("'inputs' must be a non-empty one-dimensional array of finite values.")
+    return levels
+
+
+def _noise_levels(model, noise):
+    """(kind, sigma magnitudes in the noise unit, unit string, is_array)."""
+    if noise is None:
+        return None, np.array([0.0]), None, False
+    from brian2.units.fundamentalunits import get_dimensions
+
+    input_unit = parse_unit(model.input_unit)
+    white_unit = input_unit * parse_unit("second") ** 0.5
+    is_array = np.ndim(np.asarray(noise)) > 0
+    if get_dimensions(noise) is get_dimensions(input_unit):
+        unit_text, kind = model.input_unit, "ou"
+    elif get_dimensions(noise) is get_dimensions(white_unit):
+        unit_text, kind = f"{model.input_unit}*second**0.5", "white"
+    else:
+        raise UnitMismatchError(
+            f"'noise' has dimension {get_dimensions(noise)!s}; give a current in "
+            f"{model.input_unit} (Ornstein-Uhlenbeck noise of that standard deviation) or a "
+            f"current times sqrt(time), e.g. `2 * {model.input_unit} * ms**0.5` (white noise)."
+        )
+    sigma = np.atleast_1d(to_magnitude(noise, unit_text, name="noise"))
+    if np.any(sigma < 0) or not np.all(np.isfinite(sigma)):
+        raise ParameterError("'noise' standard deviations must be finite and non-negative.")
+    return kind, sigma, unit_text, is_array
+
+
+# ----------------------------------------------------------------------------------- running
+class _Device:
+    """Select the Brian2 code-generation target and device for one run, then restore them."""
+
+    def __init__(self, target, device, directory=None):
+        if target not in _TARGETS:
+            raise ParameterError(f"target must be one of {', '.join(_TARGETS)}; got {target!r}.")
+        if device not in _DEVICES:
+            raise ParameterError(f"device must be one of {', '.join(_DEVICES)}; got {device!r}.")
+        self.target, self.device, self.directory = target, device, directory
+
+    def __enter__(self):
+        from brian2 import prefs, set_device
+
+        self._previous_target = prefs.codegen.target
+        if self.device == "runtime":
+            prefs.codegen.target = self.target
+        else:
+            self._temporary = None
+            if self.directory is None:
+                self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
+                self.directory = self._temporary.name
+            set_device("cpp_standalone", directory=self.directory, build_on_run=True,
+                       with_output=False)
+        return self
+
+    def __exit__(self, *exc_info):
+        from brian2 import device, prefs
+        from brian2.devices.device import reset_device
+
+        if self.device == "cpp_standalone":
+            device.reinit()
+            reset_device("runtime")
+            if self._temporary is not None:
+                self._temporary.cleanup()
+        prefs.codegen.target = self._previous_target
+        return False
+
+
+def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seeds=1,
+                 target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
+                 transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
+                 record_dt=None, standalone_directory=None, equation_options=None,
+                 parameters=None, **protocol_options):
+    """Firing statistics of ``model`` for every input level, from one Brian2 network.
+
+    Parameters
+    ----------
+    model : str or Model
+        Library model name (``"hodgkin_huxley_1952"``), model file path, a loaded
+        :class:`~neurophase.micro.modelfile.Model`, or a Brian2 equations string (then
+        ``equation_options`` gives threshold, input, input_unit, parameters, ...; see
+        :func:`model_from_equations`).
+    inputs : Quantity
+        Input levels, checked against the model's input unit.
+    protocol : {"step", "staircase", "ramp", "pulse"}
+        See :mod:`neurophase.micro.protocols`.
+    duration : Quantity
+        Run time (step, pulse) or time per level (staircase, ramp). Default 1 s for step,
+        200 ms per level for staircase and ramp, 50 ms for pulse.
+    noise : Quantity, optional
+        Current-noise amplitude(s) (see the module docstring); an array adds ``param_sigma``.
+    seeds : int
+        Number of independent trials per grid point (the ``trial`` dimension).
+    target : {"cython", "numpy"}
+        Brian2 code-generation target for the runtime device.
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device; standalone builds a C++ project in ``standalone_directory`` (default a
+        temporary folder) and resets to runtime afterwards.
+    record_voltage : sequence of int, optional
+        Indices into ``inputs`` whose voltage trace (trial 0, every noise level) is recorded.
+    dt : Quantity, optional
+        Time step; default the model's recommended dt. Larger than the model's ``max_dt``
+        is an error.
+    progress : bool, optional
+        Progress bar for the run; ``None`` shows it on a terminal only.
+    transient : Quantity, optional
+        Excluded start of each counting window for rate and CV (default: its first 20%,
+        see :mod:`neurophase.mapping.firing`).
+    noise_tau : Quantity, optional
+        Correlation time of Ornstein-Uhlenbeck noise (default 5 ms).
+    method : str, optional
+        Brian2 integration method (default: the model's; ``euler`` for noisy runs of models
+        whose method cannot integrate stochastic equations; ``exponential_euler`` instead of
+        ``exact`` when the protocol's drive changes in time, which is exact for linear
+        equations with a drive constant within each step).
+    seed : int
+        Seed of Brian2's random numbers (noise, stochastic channels).
+    voltage_variable : str, optional
+        Variable recorded by ``record_voltage`` (default the first one in volts).
+    record_dt : Quantity, optional
+        Sampling step of voltage traces (default ``dt``).
+    parameters : dict, optional
+        Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
+        for the stochastic Hodgkin-Huxley model.
+    **protocol_options
+        Protocol options (``delay``; ``pulse_duration``, ``pulse_start``, ``baseline``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``input``, ``trial`` (and ``param_sigma`` for a noise array, ``direction`` =
+        up/down for staircase and ramp); variables ``spike_count``, ``steady_spike_count``,
+        ``rate``, ``cv_isi``, ``first_spike_latency``, ``p_fire``, ``fano_factor`` (and
+        ``voltage``); provenance in ``attrs``.
+
+    Raises
+    ------
+    UnitMismatchError
+        ``inputs`` or ``noise`` in the wrong dimension.
+    ModelFileError
+        The model has no threshold or no input variable.
+    ParameterError
+        ``dt`` above the model's ``max_dt``; unknown protocol, target or device.
+    SimulationError
+        Some grid points diverged (NaN); ``error.partial`` holds the dataset with every
+        finished point and ``error.failed_points`` names the failed ones.
+    """
+    from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, ms,
+                        second)
+    from brian2 import seed as brian2_seed
+
+    model = resolve_model(model, **(equation_options or {}))
+    _check_model(model)
+    levels = _input_levels(model, inputs)
+    noise_kind, sigmas, noise_unit, noise_is_array = _noise_levels(model, noise)
+    seeds = int(seeds)
+    if seeds < 1:
+        raise ParameterError(f"seeds must be at least 1; got {seeds}.")
+    if duration is None:
+        duration = {"step": 1000, "staircase": 200, "ramp": 200, "pulse": 50}.get(protocol, 1000) * ms
+    time_step = dt if dt is not None else (model.dt if model.dt is not None else 0.01 * ms)
+    time_step_s = float(to_magnitude(time_step, "second", name="dt"))
+    if model.max_dt is not None and time_step_s > float(model.max_dt / second) * (1 + 1e-9):
+        raise ParameterError(
+            f"dt = {time_step_s * 1e3:g} ms is too large for model {model.name!r}: it is accurate "
+            f"only up to max_dt = {float(model.max_dt / ms):g} ms, so every grid point "
+            f"({levels.size} input levels) would be wrong. Use dt <= {float(model.max_dt / ms):g} ms "
+            f"(recommended {float(model.dt / ms) if model.dt is not None else 0.01:g} ms)."
+        )
+    plan = plan_protocol(protocol, levels, model.input_unit, duration, transient=transient,
+                         **protocol_options)
+    integration = method or model.method or "euler"
+    stochastic_model = re.search(r"\bxi(_\w+)?\b", model.equations) is not None
+    if (noise_kind is not None or stochastic_model) and integration not in _STOCHASTIC_METHODS:
+        integration = "euler"
+    elif integration in ("exact", "linear") and plan.drive != "grid_input_level":
+        # Brian2's exact integrator needs a drive constant in time; exponential Euler is exact
+        # for linear equations with a drive that is constant within each time step
+        integration = "exponential_euler"
+
+    n_sigma, n_levels = sigmas.size, levels.size
+    per_replica = n_levels if plan.levels_per_neuron else 1
+    n_neurons = n_sigma * per_replica * seeds
+    # neurone index = ((sigma * per_replica) + level) * seeds + trial
+    grid = np.indices((n_sigma, per_replica, seeds)).reshape(3, -1)
+    sigma_of_neuron, level_of_neuron, trial_of_neuron = grid
+
+    namespace = model.namespace(**(parameters or {}))
+    namespace.pop(model.input_variable, None)
+    namespace.update(plan.namespace)
+    if noise_kind == "ou":
+        namespace["grid_noise_tau"] = parse_unit("ms") * float(
+            to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
+                         name="noise_tau"))
+    equations = _build_equations(model, plan, noise_kind)
+    input_unit = parse_unit(model.input_unit)
+    record_indices = [] if record_voltage is None else [int(index) for index in np.atleast_1d(record_voltage)]
+    for index in record_indices:
+        if not 0 <= index < n_levels:
+            raise ParameterError(f"record_voltage index {index} is outside 0..{n_levels - 1}.")
+
+    started = wallclock.perf_counter()
+    with _Device(target, device, standalone_directory):
+        brian2_seed(seed)
+        group = NeuronGroup(
+            n_neurons, equations, threshold=model.threshold, reset=model.reset,
+            refractory=model.refractory if model.refractory is not None else False,
+            method=integration, namespace=namespace, dt=time_step_s * second, name="grid_neurones",
+        )
+        for name, value in model.initial.items():
+            setattr(group, name, value)
+        if plan.levels_per_neuron:
+            group.grid_input_level = levels[level_of_neuron] * input_unit
+        else:
+            group.grid_input_level = 0 * input_unit
+        if noise_kind is not None:
+            sigma_unit = parse_unit(noise_unit)
+            group.grid_noise_sigma = sigmas[sigma_of_neuron] * sigma_unit
+        if noise_kind == "ou":
+            group.grid_noise = "grid_noise_sigma * randn()"
+        spikes = SpikeMonitor(group, record=True, name="grid_spikes")
+        objects = [group, spikes]
+        voltage_name = None
+        if record_indices:
+            voltage_name = _voltage_variable(model, voltage_variable)
+            if plan.levels_per_neuron:
+                recorded = [((s * per_replica) + index) * seeds for s in range(n_sigma)
+                            for index in record_indices]
+            else:
+                recorded = [s * seeds for s in range(n_sigma)]
+            monitor = StateMonitor(group, voltage_name, record=recorded, name="grid_voltage",
+                                   dt=(record_dt if record_dt is not None else time_step_s * second))
+            objects.append(monitor)
+        network = Network(*objects)
+        report = None
+        if device == "runtime" and progress is not False:
+            from neurophase.progress import brian2_report, is_terminal
+
+            if progress or (progress is None and is_terminal()):
+                report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            network.run(plan.duration * second, report=report, report_period=1 * second)
+        spike_indices = np.asarray(spikes.i[:], dtype=np.int64)
+        spike_times = np.asarray(spikes.t[:] / second, dtype=float)
+        finite = np.ones(n_neurons, dtype=bool)
+        for name in equations.diff_eq_names:
+            finite &= np.isfinite(np.asarray(getattr(group, name + "_")[:], dtype=float))
+        voltage = None
+        if record_indices:
+            voltage = (np.asarray(monitor.t_[:], dtype=float), np.asarray(getattr(monitor, voltage_name + "_")[:]))
+    elapsed = wallclock.perf_counter() - started
+
+    dataset = _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
+                        spike_indices, spike_times, n_neurons, per_replica, finite)
+    if voltage is not None:
+        dataset = _attach_voltage(dataset, voltage, record_indices, levels, model, plan, sigmas,
+                                  noise_is_array, voltage_name)
+    dataset.attrs.update(provenance(
+        model_name=model.name, model_hash=model.content_hash, model_citation=model.citation,
+        model_source=model.source, protocol=protocol,
+        parameter_overrides=(", ".join(f"{key}={value!s}" for key, value in parameters.items())
+                             if parameters else None), seed=seed, n_seeds=seeds,
+        brian2_device=device, brian2_target=target if device == "runtime" else "cpp",
+        dt=f"{time_step_s * 1e3:g} ms", integration_method=integration,
+        duration=f"{float(to_magnitude(duration, 'ms')):g} ms",
+        noise_kind=noise_kind or "none",
+        noise_tau=(f"{float(to_magnitude(noise_tau or DEFAULT_NOISE_TAU, 'ms')):g} ms"
+                   if noise_kind == "ou" else None),
+        noise_sigma=(f"{sigmas[0]:g} {noise_unit}" if noise_kind and not noise_is_array else None),
+        transient_rule=("first 20% of each counting window" if transient is None
+                        else f"first {float(to_magnitude(transient, 'ms')):g} ms of each window"),
+        spike_rule=f"threshold {model.threshold!r}, refractory {model.refractory!s}",
+        wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons,
+        **{f"protocol_{key}": value for key, value in plan.options.items()},
+    ))
+    if not finite.all():
+        failed = _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, model,
+                                noise_unit, plan)
+        raise SimulationError(
+            f"The simulation of {model.name!r} diverged (NaN or infinite state) at "
+            f"{len(failed)} of {n_neurons} grid points: {', '.join(failed[:10])}"
+            f"{' ...' if len(failed) > 10 else ''}. Reduce dt (now {time_step_s * 1e3:g} ms) or the "
+            "input range; the finished points are in error.partial.",
+            partial=dataset, failed_points=failed,
+        )
+    return dataset
+
+
+def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
+              spike_indices, spike_times, n_neurons, per_replica, finite):
+    """Spike trains -> schema Dataset (vectorised over neurones and windows)."""
+    edges = plan.window_edges
+    n_windows = edges.size - 1
+    window = np.searchsorted(edges, spike_times, side="right") - 1
+    valid = (window >= 0) & (window < n_windows)
+    virtual = spike_indices[valid] * n_windows + window[valid]
+    starts = np.tile(edges[:-1], n_neurons)
+    stops = np.tile(edges[1:], n_neurons)
+    transient = None if plan.transient is None else np.full(starts.size, plan.transient)
+    statistics = spike_statistics(virtual, spike_times[valid], n_neurons * n_windows, starts,
+                                  stops, transient=transient, time_unit="second")
+    n_sigma, n_levels = sigmas.size, levels.size
+    broken = np.repeat(~finite, n_windows)
+    variables = {}
+    for name in ("spike_count", "steady_spike_count", "rate", "first_spike_latency", "cv_isi"):
+        values = statistics[name].values.astype(float)
+        values[broken] = np.nan
+        if plan.levels_per_neuron:
+            # neurone = (sigma, level, trial), one window each
+            array = values.reshape(n_sigma, n_levels, seeds)
+            dims = ("param_sigma", "input", "trial")
+        else:
+            # neurone = (sigma, trial), windows = (direction, position along the branch)
+            array = values.reshape(n_sigma, seeds, 2, n_levels)
+            ordered = np.empty_like(array)
+            ordered[:, :, 0, :] = array[:, :, 0, :]
+            ordered[:, :, 1, :] = array[:, :, 1, ::-1]
+            array = ordered.transpose(2, 0, 3, 1)
+            dims = ("direction", "param_sigma", "input", "trial")
+        variables[name] = xr.DataArray(array, dims=dims, attrs=dict(statistics[name].attrs))
+    coords = {
+        "input": quantity_coordinate("input", levels, model.input_unit, long_name="injected drive"),
+        "trial": ("trial", np.arange(seeds)),
+    }
+    if noise_kind is not None:
+        coords["param_sigma"] = quantity_coordinate("param_sigma", sigmas, noise_unit,
+                                                    long_name=f"{noise_kind} current-noise amplitude")
+    if not plan.levels_per_neuron:
+        coords["direction"] = ("direction", ["up", "down"])
+    dataset = xr.Dataset(variables, coords=coords)
+    if not noise_is_array:
+        dataset = dataset.isel(param_sigma=0, drop=noise_kind is None)
+    dataset["p_fire"] = p_fire(dataset["spike_count"], dim="trial")
+    dataset["fano_factor"] = fano_factor(dataset["spike_count"], dim="trial")
+    dataset["p_fire"] = dataset["p_fire"].where(dataset["spike_count"].notnull().all("trial"))
+    dataset["p_fire"].attrs = {"units": "1", "long_name": "fraction of trials with at least one spike"}
+    return dataset
+
+
+def _attach_voltage(dataset, voltage, record_indices, levels, model, plan, sigmas, noise_is_array,
+                    voltage_name):
+    times, values = voltage
+    n_sigma = sigmas.size
+    if plan.levels_per_neuron:
+        array = values.reshape(n_sigma, len(record_indices), -1)
+        dims = ("param_sigma", "recorded_input", "time")
+        coords = {"recorded_input": quantity_coordinate(
+            "recorded_input", levels[record_indices], model.input_unit,
+            long_name="input level of the recorded trace")}
+    else:
+        array = values.reshape(n_sigma, -1)
+        dims = ("param_sigma", "time")
+        coords = {}
+    coords["time"] = quantity_coordinate("time", times * 1e3, "ms")
+    trace = xr.DataArray(array * 1e3, dims=dims, coords=coords,
+                         attrs={"units": "mV", "long_name": f"membrane variable {voltage_name}, trial 0"})
+    if not noise_is_array:
+        trace = trace.isel(param_sigma=0, drop=True)
+    dataset["voltage"] = trace
+    return dataset
+
+
+def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, model, noise_unit, plan):
+    labels = []
+    for neuron in np.flatnonzero(~finite):
+        sigma_index, rest = divmod(int(neuron), per_replica * seeds)
+        level_index, trial = divmod(rest, seeds)
+        if plan.levels_per_neuron:
+            label = f"input={levels[level_index]:g} {model.input_unit}"
+        else:
+            label = f"{plan.name} run"
+        if noise_unit is not None:
+            label += f", sigma={sigmas[sigma_index]:g} {noise_unit}"
+        labels.append(f"{label}, trial {trial}")
+    return labels
