@@ -1,0 +1,387 @@
+"""Prediction C5 on real recordings: does the derived activation describe measured f-I curves?
+
+For every cell, the f-I curve (steady-state rate against step current, steps that passed
+quality control, trial means) is fitted by the derived activation family and its rivals
+(logistic, rectified tanh, softplus, ReLU, rectified power law) with
+:class:`neurophase.check.fit.ActivationFit` (held-out error by K-fold cross-validation,
+bootstrap confidence intervals); the verdicts go to ``verdicts.csv``, with figures and a
+Markdown report.
+
+Functions
+---------
+analyse_recordings
+    Files -> (Datasets, verdicts); with ``out=`` also writes the output folder.
+analyse_cell
+    One :class:`~neurophase.recordings.read.Recording` -> :class:`CellAnalysis`.
+heldout_excess
+    Held-out RMSE excess of one candidate over the best, with a paired bootstrap interval.
+
+Verdicts (one set per cell; ids from THEORY.md section 7)
+    ``C5`` *held-out RMSE excess of the derived activation over the best candidate (Hz)*:
+    expected 0 (the derived family is the best or indistinguishable from it). The measured
+    value is ``RMSE_derived - min_c RMSE_c`` over the held-out points; its interval is a
+    percentile bootstrap over points of the same paired statistic (the same folds for every
+    candidate; Efron & Tibshirani 1993, ch. 13). It holds when 0 is inside the interval.
+    ``C1`` *onset exponent p of r = a (I - I_c)^p (1)*: expected 1/2 for a class-1
+    (saddle-node on invariant circle) neurone (Ermentrout 1996, Neural Comput. 8:979;
+    THEORY.md section 6). Fitted on the rising part of the f-I curve only (currents up to
+    the first reaching 80% of the maximum rate), with the bootstrap interval of
+    ActivationFit; it holds when 1/2 is inside. Not reported with fewer than three firing
+    levels in that range.
+
+Output folder (written through :func:`neurophase.io.staged_output`: all or nothing)
+    ``verdicts.csv``, ``report.md``, ``features.csv``, ``<cell>.nc`` (the Dataset),
+    ``<cell>_fi.png`` (f-I with fitted candidates), ``<cell>_traces.png`` (example steps with
+    the detected spikes).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from neurophase.check.fit import DEFAULT_CANDIDATES, ActivationFit
+from neurophase.check.verdicts import make_verdict, write_verdicts_csv
+from neurophase.errors import NeurophaseError, RecordingError
+from neurophase.recordings.dataset import recording_dataset
+from neurophase.recordings.features import fi_features
+from neurophase.recordings.read import read_recordings
+
+__all__ = ["analyse_recordings", "analyse_cell", "heldout_excess", "CellAnalysis"]
+
+
+@dataclasses.dataclass
+class CellAnalysis:
+    """Everything computed for one cell."""
+
+    recording: object
+    dataset: object
+    features: dict
+    fit: object = None
+    onset_fit: object = None
+    onset_range: tuple = (math.nan, math.nan)
+    verdicts: list = dataclasses.field(default_factory=list)
+    notes: list = dataclasses.field(default_factory=list)
+
+
+def heldout_excess(heldout_errors, candidate="derived", n_resamples=2000, confidence=0.95, random_state=0):
+    """Held-out RMSE of ``candidate`` minus the smallest held-out RMSE of all candidates.
+
+    Parameters
+    ----------
+    heldout_errors : xarray.DataArray
+        Squared held-out errors, dims ``(candidate, point)`` (``ActivationFit.heldout_errors_``).
+    candidate : str
+    n_resamples : int
+        Bootstrap resamples of the points (paired across candidates).
+    confidence : float
+    random_state : int
+
+    Returns
+    -------
+    excess, low, high : float
+        Point estimate and percentile interval (the statistic is >= 0 by construction).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> errors = xr.DataArray([[1.0, 1.0, 4.0], [4.0, 4.0, 4.0]], dims=("candidate", "point"),
+    ...                       coords={"candidate": ["derived", "relu"]})
+    >>> float(heldout_excess(errors)[0])
+    0.0
+    """
+    names = [str(name) for name in heldout_errors["candidate"].values]
+    matrix = np.asarray(heldout_errors.values, dtype=float)
+    keep = np.all(np.isfinite(matrix), axis=0)
+    matrix = matrix[:, keep]
+    if matrix.shape[1] == 0 or candidate not in names:
+        return math.nan, math.nan, math.nan
+    index = names.index(candidate)
+
+    def excess(columns):
+        rmse = np.sqrt(columns.mean(axis=-1))
+        return rmse[..., index] - rmse.min(axis=-1)
+
+    estimate = float(excess(matrix))
+    generator = np.random.default_rng(random_state)
+    draws = generator.integers(0, matrix.shape[1], size=(n_resamples, matrix.shape[1]))
+    resampled = np.moveaxis(matrix[:, draws], 0, 1)  # (resample, candidate, point)
+    values = excess(resampled)
+    low, high = np.percentile(values, [50 * (1 - confidence), 50 * (1 + confidence)])
+    return estimate, float(low), float(high)
+
+
+def _fit_data(dataset, response):
+    """The trial-mean f-I curve of the steps that passed quality control."""
+    passed = dataset[[response]].where(dataset["qc_pass"] == 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = passed.mean("trial", keep_attrs=True)
+    mean[response].attrs = dict(dataset[response].attrs)
+    mean["input"].attrs = dict(dataset["input"].attrs)
+    return mean.dropna("input")
+
+
+def analyse_cell(recording, candidates=DEFAULT_CANDIDATES, response="rate", folds=5, n_bootstrap=200,
+                 random_state=0, spike_settings=None, qc_settings=None):
+    """Dataset, f-I features, fits and verdicts of one recording (see the module docstring)."""
+    dataset = recording_dataset(recording, spike_settings=spike_settings, qc_settings=qc_settings)
+    features = fi_features(dataset, response=response)
+    analysis = CellAnalysis(recording, dataset, features)
+    cell = recording.cell
+    data = _fit_data(dataset, response)
+    n_levels = data.sizes["input"]
+    firing_levels = int(np.count_nonzero(data[response].values > 0))
+    minimum_points = 2 * folds if folds else 6
+    if n_levels < max(minimum_points, 6) or firing_levels < 3:
+        analysis.notes.append(
+            f"not fitted: {n_levels} current levels passed quality control with {firing_levels} firing; "
+            f"the fit needs at least {max(minimum_points, 6)} levels and 3 firing ones")
+        return analysis
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = ActivationFit(candidates=candidates, folds=folds, n_bootstrap=n_bootstrap,
+                            random_state=random_state).fit(data, response=response)
+    analysis.fit = fit
+    if "derived" in fit.candidates_:
+        excess, low, high = heldout_excess(fit.heldout_errors_, "derived", random_state=random_state)
+        ranking = sorted(zip(fit.scores_["heldout_rmse"].values, fit.candidates_))
+        order = ", ".join(f"{name} {value:.3g}" for value, name in ranking)
+        analysis.verdicts.append(make_verdict(
+            f"C5-{cell}", f"held-out RMSE excess of the derived activation over the best candidate "
+            f"({fit.response_unit_}), {cell}", 0.0, excess, low, high,
+            note=f"best {fit.best_}; held-out RMSE by candidate: {order}; {n_levels} levels, {folds}-fold"))
+    # onset exponent: power law on the rising part of the curve only
+    upper = features["slope_range"][1]
+    if math.isfinite(upper):
+        rising = data.where(data["input"] <= upper, drop=True)
+        rising_firing = int(np.count_nonzero(rising[response].values > 0))
+        if rising_firing >= 3 and rising.sizes["input"] >= 5:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                onset = ActivationFit(candidates=("power_law",), folds=min(folds, rising.sizes["input"] // 2),
+                                      n_bootstrap=n_bootstrap, random_state=random_state).fit(rising, response=response)
+            analysis.onset_fit = onset
+            analysis.onset_range = (float(rising["input"].min()), float(upper))
+            exponent = onset.params_["power_law"]["exponent"].value
+            low, high = onset.param_ci_["power_law"]["exponent"]
+            analysis.verdicts.append(make_verdict(
+                f"C1-{cell}", f"onset exponent p of r = a (I - I_c)^p on the rising f-I, {cell}", 0.5,
+                exponent, low, high,
+                note=f"currents {analysis.onset_range[0]:g} to {upper:g} pA, {rising_firing} firing levels"))
+        else:
+            analysis.notes.append(f"onset exponent not fitted: only {rising_firing} firing levels below "
+                                  f"{upper:g} pA (needs 3)")
+    return analysis
+
+
+def _unique_cells(recordings):
+    seen = {}
+    for recording in recordings:
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in (recording.cell or "cell"))
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        recording.cell = name
+
+
+def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, response="rate", folds=5,
+                       n_bootstrap=200, random_state=0, spike_settings=None, qc_settings=None,
+                       file_format=None, on_error="raise", figures=True, failures=None, **reader_options):
+    """Read recordings, build their Datasets, fit their f-I curves and write verdicts.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Files (ABF, NWB, CSV, Neo formats) or folders / groups of Igor ``.ibw`` files.
+    out : path, optional
+        Output folder (see the module docstring); nothing is written without it.
+    candidates, folds, n_bootstrap, random_state
+        Passed to :class:`~neurophase.check.fit.ActivationFit`.
+    response : str
+        ``"rate"`` (steady-state, default) or ``"count_rate"``.
+    spike_settings, qc_settings : dict, optional
+        Overrides of the spike-detection and quality-control defaults.
+    file_format : str, optional
+        Force a reader.
+    on_error : {"raise", "report"}
+        On an unreadable file: raise :class:`~neurophase.errors.RecordingError`, or list the
+        file and its error in the report and go on with the others.
+    figures : bool
+        Draw the figures (with ``out``).
+    failures : list, optional
+        With ``on_error="report"``, ``(file, error message)`` pairs are appended to it.
+    **reader_options
+        E.g. ``liquid_junction_potential="14 mV"``, ``step_amplitudes``, ``step_windows``.
+
+    Returns
+    -------
+    datasets : list of xarray.Dataset
+    verdicts : list of Verdict
+    """
+    if on_error not in ("raise", "report"):
+        raise NeurophaseError(f"on_error={on_error!r} must be 'raise' or 'report'.")
+    paths = [Path(path) for path in paths]
+    if not paths:
+        raise RecordingError("No recording files given.")
+    recordings = []
+    failures = failures if failures is not None else []
+    if on_error == "raise":
+        recordings = read_recordings(paths, file_format=file_format, **reader_options)
+    else:
+        singles = [path for path in paths if path.suffix.lower() != ".ibw"]
+        igor = [path for path in paths if path.suffix.lower() == ".ibw"]
+        groups = [[path] for path in singles] + ([igor] if igor else [])
+        for group in groups:
+            try:
+                recordings.extend(read_recordings(group, file_format=file_format, **reader_options))
+            except NeurophaseError as error:
+                failures.append((", ".join(map(str, group)), str(error)))
+    _unique_cells(recordings)
+    analyses = []
+    for recording in recordings:
+        try:
+            analyses.append(analyse_cell(recording, candidates=candidates, response=response, folds=folds,
+                                         n_bootstrap=n_bootstrap, random_state=random_state,
+                                         spike_settings=spike_settings, qc_settings=qc_settings))
+        except NeurophaseError as error:
+            if on_error == "raise":
+                raise
+            failures.append((recording.source_file, str(error)))
+    verdicts = [verdict for analysis in analyses for verdict in analysis.verdicts]
+    if out is not None:
+        from neurophase.io import staged_output
+
+        with staged_output(out) as staging:
+            _write_outputs(staging, analyses, verdicts, failures, response, spike_settings, figures)
+    return [analysis.dataset for analysis in analyses], verdicts
+
+
+# --------------------------------------------------------------------------------------------
+# Output folder
+# --------------------------------------------------------------------------------------------
+_FEATURE_COLUMNS = ("cell", "rheobase_pA", "last_silent_current_pA", "slope_Hz_per_pA", "slope_se_Hz_per_pA",
+                    "max_rate_Hz", "saturation_current_pA", "adaptation_index", "block_onset_current_pA",
+                    "n_levels", "n_excluded_steps", "best_candidate")
+
+
+def _feature_row(analysis):
+    features = analysis.features
+    return {
+        "cell": analysis.recording.cell, "rheobase_pA": features["rheobase"],
+        "last_silent_current_pA": features["last_silent_current"], "slope_Hz_per_pA": features["slope"],
+        "slope_se_Hz_per_pA": features["slope_se"], "max_rate_Hz": features["max_rate"],
+        "saturation_current_pA": features["saturation_current"], "adaptation_index": features["adaptation_index"],
+        "block_onset_current_pA": features["block_onset_current"], "n_levels": features["n_levels"],
+        "n_excluded_steps": analysis.dataset.attrs["n_excluded"],
+        "best_candidate": analysis.fit.best_ if analysis.fit is not None else "",
+    }
+
+
+def _format(value, digits=4):
+    if isinstance(value, (float, np.floating)):
+        return "nan" if not math.isfinite(value) else f"{value:.{digits}g}"
+    return str(value)
+
+
+def _write_outputs(folder, analyses, verdicts, failures, response, spike_settings, figures):
+    from neurophase.io import save_dataset
+
+    folder = Path(folder)
+    write_verdicts_csv(verdicts, folder / "verdicts.csv")
+    with (folder / "features.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=_FEATURE_COLUMNS)
+        writer.writeheader()
+        for analysis in analyses:
+            writer.writerow({key: _format(value, 6) for key, value in _feature_row(analysis).items()})
+    figure_captions = {}
+    for analysis in analyses:
+        cell = analysis.recording.cell
+        save_dataset(analysis.dataset, folder / f"{cell}.nc")
+        if figures:
+            from neurophase.recordings.figures import plot_example_traces, plot_fi_curve
+
+            fi_name, traces_name = f"{cell}_fi.png", f"{cell}_traces.png"
+            plot_fi_curve(analysis, folder / fi_name, response=response)
+            shown = plot_example_traces(analysis, folder / traces_name, spike_settings=spike_settings)
+            figure_captions[cell] = [
+                (fi_name, f"f-I curve of {cell}: {response} of every step (filled: passed quality control; "
+                          "grey crosses: excluded), trial means (black) and every fitted candidate "
+                          "(legend: held-out RMSE)."),
+                (traces_name, f"Example steps of {cell} ({shown}); detected spikes marked with dots, the step "
+                              "window shaded."),
+            ]
+    (folder / "report.md").write_text(_report(analyses, verdicts, failures, response, figure_captions))
+
+
+def _report(analyses, verdicts, failures, response, figure_captions):
+    lines = ["# Recordings: f-I curves against the derived activation (prediction C5)", ""]
+    lines += [
+        "Each cell's f-I curve is the trial-mean steady-state rate "
+        f"(`{response}`) of the current steps that passed quality control, fitted by every candidate "
+        "family with K-fold held-out error and bootstrap confidence intervals "
+        "(`neurophase.check.fit.ActivationFit`, unweighted: two trials per level give no usable "
+        "standard errors). Spikes: `neurophase.recordings.spikes` (peak above -20 mV, local prominence "
+        ">= 20 mV within 40 ms, upstroke >= 5 mV/ms, 1 ms apart). Quality control: "
+        "`neurophase.recordings.qc`.", "",
+        "## Verdicts", "",
+        "| id | quantity | expected | measured | CI | holds |", "|---|---|---|---|---|---|",
+    ]
+    for verdict in verdicts:
+        lines.append(f"| {verdict.id} | {verdict.quantity} | {verdict.expected:g} | {verdict.measured:.4g} | "
+                     f"[{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] | {'yes' if verdict.holds else 'no'} |")
+    if not verdicts:
+        lines.append("| - | no cell could be fitted | | | | |")
+    lines += ["", "Verdict notes:", ""]
+    lines += [f"- {verdict.id}: {verdict.criterion}; {verdict.note}" for verdict in verdicts]
+    if failures:
+        lines += ["", "## Files not analysed", ""]
+        lines += [f"- `{name}`: {error}" for name, error in failures]
+    for analysis in analyses:
+        recording, dataset, features = analysis.recording, analysis.dataset, analysis.features
+        cell = recording.cell
+        lines += ["", f"## Cell `{cell}`", ""]
+        lines += [
+            f"- files: {', '.join('`' + Path(p).name + '`' for p in recording.source_files)} "
+            f"({recording.file_format}, protocol `{recording.protocol}`)",
+            f"- sampling rate {recording.sampling_rate:g} Hz; voltage in file `{recording.voltage_unit}`, current "
+            f"`{recording.current_unit}`; step amplitudes from {recording.current_source}",
+            f"- liquid junction potential {recording.liquid_junction_potential:g} mV (subtracted from reported "
+            "potentials)",
+            f"- {recording.n_steps} test steps in {len(recording.sweeps)} sweeps; {dataset.attrs['n_excluded']} "
+            "excluded",
+            "",
+            "| rheobase (pA) | last silent (pA) | slope (Hz/pA) | max rate (Hz) | saturation (pA) | "
+            "adaptation index | block onset (pA) |",
+            "|---|---|---|---|---|---|---|",
+            f"| {_format(features['rheobase'])} | {_format(features['last_silent_current'])} | "
+            f"{_format(features['slope'])} +- {_format(features['slope_se'])} | {_format(features['max_rate'])} | "
+            f"{_format(features['saturation_current'])} | {_format(features['adaptation_index'])} | "
+            f"{_format(features['block_onset_current'])} |",
+        ]
+        excluded = json.loads(dataset.attrs["excluded"])
+        lines += ["", "Quality-control exclusions:", ""]
+        if excluded:
+            lines += ["| sweep | step | current (pA) | reason |", "|---|---|---|---|"]
+            lines += [f"| {item['sweep']} | {item['step']} | {item['input_pA']:g} | {item['reason']} |"
+                      for item in excluded]
+        else:
+            lines.append("none")
+        if analysis.fit is not None:
+            lines += ["", "### Fit", "", analysis.fit.summary()]
+        if analysis.onset_fit is not None:
+            lines += ["", f"### Onset (power law on {analysis.onset_range[0]:g} to {analysis.onset_range[1]:g} pA)",
+                      "", analysis.onset_fit.summary()]
+        for note in analysis.notes:
+            lines += ["", f"Note: {note}"]
+        for name, caption in figure_captions.get(cell, []):
+            lines += ["", f"![{caption}]({name})", "", f"*{name}*: {caption}"]
+    return "\n".join(lines) + "\n"
