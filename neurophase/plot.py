@@ -61,14 +61,24 @@ def verdict_figure(verdicts):
     return figure
 
 
+_PREFERRED = ("mean", "mean_abs", "switching_field", "order_parameter_mean", "rate", "p_fire")
+
+
 def _generic(datasets, verdicts):
     figures = []
     for name, dataset in datasets.items():
-        for variable_name, variable in dataset.data_vars.items():
+        names = list(dataset.data_vars)
+        # the physical observable first; bookkeeping variables (indices, sample counts) last
+        ranked = [v for v in _PREFERRED if v in names]
+        ranked += [v for v in names if v.startswith(("ordered_time", "rate", "order_parameter"))
+                   and v not in ranked]
+        ranked += [v for v in names if v not in ranked and "index" not in v and "samples" not in v]
+        for variable_name in ranked:
+            variable = dataset[variable_name]
             dims = [dim for dim in variable.dims if dim not in ("time",)]
             if "time" in variable.dims or not dims or variable.dtype.kind not in "fi":
                 continue
-            x_dim = dims[0]
+            x_dim = "input" if "input" in dims else dims[0]
             figure, axis = plt.subplots(figsize=(5, 3.5))
             other = [dim for dim in dims if dim != x_dim]
             data = variable
@@ -77,7 +87,11 @@ def _generic(datasets, verdicts):
                 other.remove("trial")
             series = data.transpose(x_dim, *other).values.reshape(data.sizes[x_dim], -1)
             x = dataset[x_dim].values if x_dim in dataset.coords else np.arange(data.sizes[x_dim])
-            axis.plot(x, series, "o-", ms=3)
+            lines = axis.plot(x, series, "o-", ms=3)
+            if len(other) == 1 and other[0] in dataset.coords and 1 < len(lines) <= 8:
+                unit = dataset[other[0]].attrs.get("units", "1")
+                axis.legend(lines, [f"{other[0]} = {value:.3g}{'' if unit == '1' else ' ' + unit}"
+                                    for value in dataset[other[0]].values], fontsize=7)
             axis.set_xlabel(_label(dataset[x_dim]) if x_dim in dataset.coords else x_dim)
             axis.set_ylabel(_label(variable))
             figure.tight_layout()
