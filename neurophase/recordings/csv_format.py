@@ -28,14 +28,12 @@ import numpy as np
 
 from neurophase.errors import RecordingError
 from neurophase.recordings.read import (
+    resolve_steps,
     Recording,
     Sweep,
     _as_millivolts,
     current_in_picoamperes,
     file_hash,
-    find_current_steps,
-    select_test_steps,
-    steps_from_arguments,
     voltage_in_millivolts,
 )
 from neurophase.units import parse_unit, to_magnitude
@@ -105,17 +103,9 @@ def read_csv(path, step_amplitudes=None, step_windows=None, holding_current=None
     if np.ptp(intervals) > 1e-6 * max(intervals):
         raise RecordingError(f"{path}: the sweeps have different sampling intervals {sorted(set(intervals))} s.")
     sampling_rate = 1.0 / float(np.median(intervals))
-    if all(current is not None for current in currents):
-        detected = [find_current_steps(current, sampling_rate) for current in currents]
-        baseline_stop = min((step.start for steps in detected for step in steps), default=None)
-        steps = select_test_steps(detected, currents=currents, sampling_rate=sampling_rate)
-        source = f"current column ({current_unit})"
-    else:
-        steps = steps_from_arguments(len(voltages), sampling_rate, step_amplitudes, step_windows, holding_current,
-                                     source=str(path))
-        source, baseline_stop = "explicit step_amplitudes argument", None
-    if not any(steps):
-        raise RecordingError(f"{path}: no current step away from the holding level in any sweep: no step protocol.")
+    steps, source, baseline_stop = resolve_steps(
+        currents, sampling_rate, f"current column ({current_unit})", path, len(voltages),
+        step_amplitudes, step_windows, holding_current)
     sweeps = [Sweep(number, voltage, current, sweep_steps)
               for number, voltage, current, sweep_steps in zip(numbers, voltages, currents, steps)]
     return Recording(

@@ -27,17 +27,15 @@ import numpy as np
 
 from neurophase.errors import RecordingError
 from neurophase.recordings.read import (
+    resolve_steps,
     Recording,
     Sweep,
     _as_millivolts,
     _as_picoamperes,
     current_in_picoamperes,
     file_hash,
-    find_current_steps,
     is_current_unit,
     is_voltage_unit,
-    select_test_steps,
-    steps_from_arguments,
     voltage_in_millivolts,
 )
 
@@ -145,17 +143,10 @@ def read_igor_sweeps(paths, liquid_junction_potential=None, holding_current=None
             )
     voltages = [by_sweep[key]["voltage"][0] if "voltage" in by_sweep[key] else np.empty(0) for key in keys]
     currents = [by_sweep[key]["current"][0] if "current" in by_sweep[key] else None for key in keys]
-    if all(current is not None for current in currents):
-        holding = None if holding_current is None else float(_as_picoamperes(holding_current, "holding_current"))
-        detected = [find_current_steps(current, sampling_rate, holding=holding) for current in currents]
-        baseline_stop = min((step.start for sweep_steps in detected for step in sweep_steps), default=None)
-        steps = select_test_steps(detected, currents=currents, sampling_rate=sampling_rate)
-        source = f"measured current waves ({units_seen['current']})"
-    else:
-        steps = steps_from_arguments(len(keys), sampling_rate, step_amplitudes, step_windows, holding_current,
-                                     source=str(paths[0]))
-        source = "explicit step_amplitudes argument"
-        baseline_stop = None
+    holding = None if holding_current is None else float(_as_picoamperes(holding_current, "holding_current"))
+    steps, source, baseline_stop = resolve_steps(
+        currents, sampling_rate, f"measured current waves ({units_seen.get('current')})", paths[0], len(keys),
+        step_amplitudes, step_windows, holding_current, holding=holding)
     sweeps = []
     for number, (key, voltage, current, sweep_steps) in enumerate(zip(keys, voltages, currents, steps)):
         problem = "missing: no membrane-potential wave for this sweep" if voltage.size == 0 else ""
@@ -228,18 +219,9 @@ def read_neo(path, step_amplitudes=None, step_windows=None, holding_current=None
     if len(rates) != 1:
         raise RecordingError(f"{path}: the signals have different sampling rates {sorted(rates)} Hz.")
     sampling_rate = rates.pop()
-    if all(current is not None for current in currents) and step_amplitudes is None:
-        detected = [find_current_steps(current, sampling_rate) for current in currents]
-        baseline_stop = min((step.start for sweep_steps in detected for step in sweep_steps), default=None)
-        steps = select_test_steps(detected, currents=currents, sampling_rate=sampling_rate)
-        source = f"recorded current signal ({current_unit})"
-    else:
-        steps = steps_from_arguments(len(voltages), sampling_rate, step_amplitudes, step_windows,
-                                     holding_current, source=str(path))
-        source = "explicit step_amplitudes argument"
-        baseline_stop = None
-    if not any(steps):
-        raise RecordingError(f"{path}: no current step away from the holding level: no step protocol.")
+    steps, source, baseline_stop = resolve_steps(
+        currents, sampling_rate, f"recorded current signal ({current_unit})", path, len(voltages),
+        step_amplitudes, step_windows, holding_current, prefer_arguments=step_amplitudes is not None)
     sweeps = [Sweep(number, voltage, current, sweep_steps)
               for number, (voltage, current, sweep_steps) in enumerate(zip(voltages, currents, steps))]
     return Recording(

@@ -61,6 +61,7 @@ __all__ = [
     "read_recording",
     "read_recordings",
     "find_current_steps",
+    "resolve_steps",
     "select_test_steps",
     "file_hash",
     "voltage_in_millivolts",
@@ -574,6 +575,36 @@ def steps_from_arguments(n_sweeps, sampling_rate, step_amplitudes, step_windows,
          for number, (start, stop) in enumerate(samples)]
         for sweep in range(n_sweeps)
     ]
+
+
+
+def resolve_steps(currents, sampling_rate, recorded_source, path, n_sweeps, step_amplitudes=None,
+                  step_windows=None, holding_current=None, holding=None, prefer_arguments=False):
+    """Test steps of every sweep: detected in the recorded current, or taken from arguments.
+
+    When every sweep has a current trace (and ``prefer_arguments`` is false), the steps are
+    found by :func:`find_current_steps` and the varying test steps chosen by
+    :func:`select_test_steps`; otherwise :func:`steps_from_arguments` takes the explicit
+    ``step_amplitudes`` / ``step_windows`` and refuses to guess.
+
+    Returns
+    -------
+    (list, str, float or None)
+        Steps per sweep, where they were read from (for provenance), and the first step start
+        (end of the baseline segment), or None when the steps came from arguments.
+    """
+    if not prefer_arguments and currents and all(current is not None for current in currents):
+        detected = [find_current_steps(current, sampling_rate, holding=holding) for current in currents]
+        baseline_stop = min((step.start for sweep_steps in detected for step in sweep_steps), default=None)
+        steps = select_test_steps(detected, currents=currents, sampling_rate=sampling_rate)
+        source = recorded_source
+    else:
+        steps = steps_from_arguments(n_sweeps, sampling_rate, step_amplitudes, step_windows, holding_current,
+                                     source=str(path))
+        source, baseline_stop = "explicit step_amplitudes argument", None
+    if not any(steps):
+        raise RecordingError(f"{path}: no current step away from the holding level in any sweep: no step protocol.")
+    return steps, source, baseline_stop
 
 
 def read_step_sidecar(path):
