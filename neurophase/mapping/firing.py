@@ -47,7 +47,7 @@ from neurophase.errors import NeurophaseError, UnitMismatchError
 from neurophase.schema import quantity_variable
 from neurophase.units import parse_unit, to_magnitude
 
-__all__ = ["spike_statistics", "fano_factor", "p_fire", "steady_state_window"]
+__all__ = ["spike_statistics", "statistics_from_sums", "fano_factor", "p_fire", "steady_state_window"]
 
 DEFAULT_TRANSIENT_FRACTION = 0.2
 
@@ -163,13 +163,12 @@ def spike_statistics(spike_indices, spike_times, n_neurons, start, stop, transie
     in_window = (times >= start_s[indices]) & (times < stop_s[indices])
     spike_count = np.bincount(indices[in_window], minlength=n_neurons).astype(float)
 
-    first_latency = np.full(n_neurons, np.nan)
+    first_spike_time = np.full(n_neurons, np.nan)
     window_indices = indices[in_window]
     window_times = times[in_window]
     if window_indices.size:
         first_position = np.flatnonzero(np.r_[True, np.diff(window_indices) != 0])
-        owners = window_indices[first_position]
-        first_latency[owners] = window_times[first_position] - start_s[owners]
+        first_spike_time[window_indices[first_position]] = window_times[first_position]
 
     steady = (times >= steady_start[indices]) & (times < steady_stop[indices])
     steady_indices = indices[steady]
@@ -185,9 +184,57 @@ def spike_statistics(spike_indices, spike_times, n_neurons, start, stop, transie
     same_train = steady_indices[1:] == steady_indices[:-1]
     intervals = np.diff(steady_times)[same_train]
     interval_owner = steady_indices[1:][same_train]
-    n_intervals = np.bincount(interval_owner, minlength=n_neurons).astype(float)
-    interval_sum = np.bincount(interval_owner, weights=intervals, minlength=n_neurons)
     interval_square_sum = np.bincount(interval_owner, weights=intervals**2, minlength=n_neurons)
+    return statistics_from_sums(spike_count, first_spike_time, steady_count, first_time, last_time,
+                                interval_square_sum, start_s, steady_start, steady_stop,
+                                dimension=dimension)
+
+
+def statistics_from_sums(spike_count, first_spike_time, steady_count, steady_first, steady_last,
+                         interval_square_sum, start, steady_start, steady_stop, dimension="neuron"):
+    """The statistics of :func:`spike_statistics` from per-window running sums (times in s).
+
+    A spike train enters only through these sums, which a simulation can accumulate spike by
+    spike (constant memory per neurone whatever the duration, see
+    :func:`neurophase.micro.neurone.firing_curve`): with ``n`` steady-state spikes at
+    ``t_1 < ... < t_n``, the ISI sum telescopes to ``t_n - t_1`` and only the sum of squared
+    ISIs must be accumulated; the rules are those in the module docstring.
+
+    Parameters
+    ----------
+    spike_count : ndarray
+        Spikes in ``[start, stop)``.
+    first_spike_time : ndarray
+        Time of the first of them (NaN without a spike).
+    steady_count : ndarray
+        Spikes in the steady-state window ``[steady_start, steady_stop)``.
+    steady_first, steady_last : ndarray
+        Times of the first and last of them (NaN without a spike).
+    interval_square_sum : ndarray
+        Sum of the squared ISIs between consecutive steady-state spikes.
+    start, steady_start, steady_stop : ndarray
+        Window bounds.
+    dimension : str
+        Name of the output dimension.
+
+    Examples
+    --------
+    >>> statistics = statistics_from_sums(np.array([4.0]), np.array([0.01]), np.array([4.0]),
+    ...     np.array([0.01]), np.array([0.07]), np.array([3 * 0.02**2]), np.array([0.0]),
+    ...     np.array([0.0]), np.array([0.1]))
+    >>> round(float(statistics["rate"][0]), 9), float(statistics["cv_isi"][0])
+    (50.0, 0.0)
+    """
+    spike_count = np.asarray(spike_count, dtype=float)
+    steady_count = np.asarray(steady_count, dtype=float)
+    first_time = np.asarray(steady_first, dtype=float)
+    last_time = np.asarray(steady_last, dtype=float)
+    steady_start = np.asarray(steady_start, dtype=float)
+    steady_stop = np.asarray(steady_stop, dtype=float)
+    first_latency = np.asarray(first_spike_time, dtype=float) - np.asarray(start, dtype=float)
+    n_intervals = np.maximum(steady_count - 1.0, 0.0)
+    interval_sum = np.where(n_intervals >= 1, last_time - first_time, 0.0)
+    interval_square_sum = np.asarray(interval_square_sum, dtype=float)
 
     window_length = steady_stop - steady_start
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -71,6 +71,9 @@ def add_fi_parser(subparsers):
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
     parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
+    parser.add_argument("--spike-record", default="sums", choices=("sums", "times"),
+                        help="sums (default): per-neurone running sums, memory independent of "
+                             "the duration; times: keep every spike time (SpikeMonitor)")
     parser.add_argument("--out", default=None, help="write the Dataset to this NetCDF file")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     return parser
@@ -93,6 +96,7 @@ def run_fi(args):
         noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
         seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
         target=args.target, device=args.device, progress=False if args.quiet else None,
+        spike_record=args.spike_record,
     )
     if args.out:
         save_dataset(dataset, args.out)

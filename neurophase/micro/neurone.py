@@ -31,6 +31,21 @@ The model's threshold condition, with its refractoriness. Library conductance mo
 crossing, and the neurone cannot spike again until ``v`` has fallen back below ``V_s``. So a
 spike is counted once however long it lasts, and small spikes (peaks below 0 mV in strongly
 driven Hodgkin-Huxley) still count as long as they cross ``V_s``.
+
+Spike recording
+---------------
+By default (``spike_record="sums"``) no spike time is stored. The reset code of every
+neurone updates, at each spike, seven numbers per analysis window: the spike count and the
+time of the first spike in the window; the count, first and last time of the spikes in the
+steady-state window; and the sum of squared inter-spike intervals between consecutive
+steady-state spikes. These are sufficient for every statistic of
+:func:`neurophase.mapping.firing.spike_statistics` (the ISI sum telescopes to last - first;
+see :func:`neurophase.mapping.firing.statistics_from_sums`). For protocols with one window
+per level (staircase, ramp) a ``run_regularly`` operation starts a new window at each level
+and a StateMonitor samples the sums just before, one sample per window. Memory is therefore
+constant in the simulated duration (it grows with the number of windows, which the output
+holds anyway). ``spike_record="times"`` keeps a SpikeMonitor instead; both give the same
+statistics (tested).
 """
 
 from __future__ import annotations
@@ -43,7 +58,8 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
-from neurophase.mapping.firing import fano_factor, p_fire, spike_statistics
+from neurophase.mapping.firing import (DEFAULT_TRANSIENT_FRACTION, fano_factor, p_fire, spike_statistics,
+                                       statistics_from_sums, steady_state_window)
 from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
 from neurophase.schema import provenance, quantity_coordinate
@@ -56,6 +72,27 @@ DEFAULT_NOISE_TAU = "5 ms"
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
 _TARGETS = ("cython", "numpy")
 _DEVICES = ("runtime", "cpp_standalone")
+_SPIKE_RECORDS = ("sums", "times")
+#: Per-neurone running sums of one analysis window, updated at every spike (``spike_record="sums"``).
+_SUM_VARIABLES = ("grid_stat_count", "grid_stat_first", "grid_stat_steady_count",
+                  "grid_stat_steady_first", "grid_stat_steady_last", "grid_stat_isi_square")
+_SUM_EQUATIONS = """grid_stat_window_start : second (shared)
+grid_stat_count : 1
+grid_stat_first : second
+grid_stat_steady_count : 1
+grid_stat_steady_first : second
+grid_stat_steady_last : second
+grid_stat_isi_square : second**2
+"""
+#: Reset code that updates the sums at a spike (the rules of neurophase.mapping.firing).
+_SUM_RESET = """grid_stat_in = int(t >= grid_stat_window_start)
+grid_stat_steady = grid_stat_in * int(t >= grid_stat_window_start + grid_stat_transient)
+grid_stat_first += (t - grid_stat_first) * grid_stat_in * int(grid_stat_count == 0)
+grid_stat_count += grid_stat_in
+grid_stat_isi_square += grid_stat_steady * int(grid_stat_steady_count > 0) * (t - grid_stat_steady_last)**2
+grid_stat_steady_first += (t - grid_stat_steady_first) * grid_stat_steady * int(grid_stat_steady_count == 0)
+grid_stat_steady_last += (t - grid_stat_steady_last) * grid_stat_steady
+grid_stat_steady_count += grid_stat_steady"""
 
 
 # ----------------------------------------------------------------------------------------- models
@@ -323,7 +360,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                  target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
                  transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
                  record_dt=None, standalone_directory=None, equation_options=None,
-                 parameters=None, **protocol_options):
+                 parameters=None, spike_record="sums", **protocol_options):
     """Firing statistics of ``model`` for every input level, from one Brian2 network.
 
     Parameters
@@ -375,6 +412,12 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     parameters : dict, optional
         Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
         for the stochastic Hodgkin-Huxley model.
+    spike_record : {"sums", "times"}
+        ``"sums"`` (default): every neurone accumulates, spike by spike, the running sums the
+        statistics need (see *Spike recording* in the module docstring), so memory does not
+        grow with the simulated duration. ``"times"``: a SpikeMonitor keeps every spike time
+        and the statistics are computed afterwards (memory grows with the number of spikes;
+        the results agree).
     **protocol_options
         Protocol options (``delay``; ``pulse_duration``, ``pulse_start``, ``baseline``).
 
@@ -422,6 +465,19 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         )
     plan = plan_protocol(protocol, levels, model.input_unit, duration, transient=transient,
                          **protocol_options)
+    if spike_record not in _SPIKE_RECORDS:
+        raise ParameterError(
+            f"spike_record must be one of {', '.join(_SPIKE_RECORDS)}; got {spike_record!r}.")
+    window_count = plan.window_edges.size - 1
+    window_length = float(plan.window_edges[1] - plan.window_edges[0])
+    window_transient = (plan.transient if plan.transient is not None
+                        else DEFAULT_TRANSIENT_FRACTION * window_length)
+    record_mode = spike_record
+    if record_mode == "sums" and window_count > 1:
+        # windows restart on a clock of period window_length: it must tick with the group's
+        steps_per_window = window_length / time_step_s
+        if abs(steps_per_window - round(steps_per_window)) > 1e-6 * steps_per_window:
+            record_mode = "times"
     integration = method or model.method or "euler"
     stochastic_model = re.search(r"\bxi(_\w+)?\b", model.equations) is not None
     if (noise_kind is not None or stochastic_model) and integration not in _STOCHASTIC_METHODS:
@@ -446,6 +502,13 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
                          name="noise_tau"))
     equations = _build_equations(model, plan, noise_kind)
+    reset = model.reset
+    if record_mode == "sums":
+        from brian2 import Equations
+
+        equations = equations + Equations(_SUM_EQUATIONS)
+        namespace["grid_stat_transient"] = window_transient * second
+        reset = _SUM_RESET if not reset else f"{reset}\n{_SUM_RESET}"
     input_unit = parse_unit(model.input_unit)
     record_indices = [] if record_voltage is None else [int(index) for index in np.atleast_1d(record_voltage)]
     for index in record_indices:
@@ -456,7 +519,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     with _Device(target, device, standalone_directory):
         brian2_seed(seed)
         group = NeuronGroup(
-            n_neurons, equations, threshold=model.threshold, reset=model.reset,
+            n_neurons, equations, threshold=model.threshold, reset=reset,
             refractory=model.refractory if model.refractory is not None else False,
             method=integration, namespace=namespace, dt=time_step_s * second, name="grid_neurones",
         )
@@ -471,8 +534,21 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             group.grid_noise_sigma = sigmas[sigma_of_neuron] * sigma_unit
         if noise_kind == "ou":
             group.grid_noise = "grid_noise_sigma * randn()"
-        spikes = SpikeMonitor(group, record=True, name="grid_spikes")
-        objects = [group, spikes]
+        objects = [group]
+        if record_mode == "times":
+            spikes = SpikeMonitor(group, record=True, name="grid_spikes")
+            objects.append(spikes)
+        else:
+            group.grid_stat_window_start = plan.window_edges[0] * second
+            if window_count > 1:
+                objects.append(group.run_regularly(
+                    "grid_stat_window_start = t\n" + "\n".join(f"{name} = 0 * {name}"
+                                                               for name in _SUM_VARIABLES),
+                    dt=window_length * second, when="start", order=1, name="grid_stat_windows"))
+                sum_monitor = StateMonitor(group, list(_SUM_VARIABLES), record=True,
+                                           dt=window_length * second, when="start", order=0,
+                                           name="grid_stat_samples")
+                objects.append(sum_monitor)
         voltage_name = None
         if record_indices:
             voltage_name = _voltage_variable(model, voltage_variable)
@@ -493,8 +569,12 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                 report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             network.run(plan.duration * second, report=report, report_period=1 * second)
-        spike_indices = np.asarray(spikes.i[:], dtype=np.int64)
-        spike_times = np.asarray(spikes.t[:] / second, dtype=float)
+        if record_mode == "times":
+            spike_record_data = (np.asarray(spikes.i[:], dtype=np.int64),
+                                 np.asarray(spikes.t[:] / second, dtype=float))
+        else:
+            spike_record_data = _read_sums(group, sum_monitor if window_count > 1 else None,
+                                           plan.window_edges, time_step_s)
         finite = np.ones(n_neurons, dtype=bool)
         for name in equations.diff_eq_names:
             finite &= np.isfinite(np.asarray(getattr(group, name + "_")[:], dtype=float))
@@ -504,7 +584,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     elapsed = wallclock.perf_counter() - started
 
     dataset = _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
-                        spike_indices, spike_times, n_neurons, per_replica, finite)
+                        record_mode, spike_record_data, n_neurons, finite, window_transient)
     if voltage is not None:
         dataset = _attach_voltage(dataset, voltage, record_indices, levels, model, plan, sigmas,
                                   noise_is_array, voltage_name)
@@ -523,6 +603,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         transient_rule=("first 20% of each counting window" if transient is None
                         else f"first {float(to_magnitude(transient, 'ms')):g} ms of each window"),
         spike_rule=f"threshold {model.threshold!r}, refractory {model.refractory!s}",
+        spike_record=("running sums per window (no spike times kept)" if record_mode == "sums"
+                      else "spike times (SpikeMonitor)"),
         wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons,
         **{f"protocol_{key}": value for key, value in plan.options.items()},
     ))
@@ -539,19 +621,60 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     return dataset
 
 
-def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
-              spike_indices, spike_times, n_neurons, per_replica, finite):
-    """Spike trains -> schema Dataset (vectorised over neurones and windows)."""
+def _read_sums(group, monitor, edges, time_step):
+    """The running sums of every (neurone, window), as arrays of shape (neurones, windows).
+
+    With one window the sums are the group's final state; with several, window ``j`` is the
+    StateMonitor sample at its end ``edges[j + 1]`` (taken before the next window resets
+    them) and the last window is the final state.
+    """
+    final = {name: np.asarray(getattr(group, name + "_")[:], dtype=float)[:, None]
+             for name in _SUM_VARIABLES}
+    if monitor is None:
+        return final
+    sample_times = np.asarray(monitor.t_[:], dtype=float)
+    columns = []
+    for end in edges[1:-1]:
+        match = np.flatnonzero(np.abs(sample_times - end) < 0.5 * time_step)
+        if match.size != 1:
+            raise SimulationError(
+                f"Internal error: no unique sample of the spike sums at the window end {end:g} s "
+                f"(samples at {sample_times.tolist()}); run again with spike_record='times'.")
+        columns.append(int(match[0]))
+    return {name: np.concatenate([np.asarray(getattr(monitor, name + "_")[:], dtype=float)[:, columns],
+                                  final[name]], axis=1)
+            for name in _SUM_VARIABLES}
+
+
+def _window_statistics(plan, record_mode, record_data, n_neurons, window_transient):
+    """Statistics of every (neurone, window), flattened as ``neurone * n_windows + window``."""
     edges = plan.window_edges
     n_windows = edges.size - 1
-    window = np.searchsorted(edges, spike_times, side="right") - 1
-    valid = (window >= 0) & (window < n_windows)
-    virtual = spike_indices[valid] * n_windows + window[valid]
     starts = np.tile(edges[:-1], n_neurons)
     stops = np.tile(edges[1:], n_neurons)
-    transient = None if plan.transient is None else np.full(starts.size, plan.transient)
-    statistics = spike_statistics(virtual, spike_times[valid], n_neurons * n_windows, starts,
-                                  stops, transient=transient, time_unit="second")
+    if record_mode == "times":
+        spike_indices, spike_times = record_data
+        window = np.searchsorted(edges, spike_times, side="right") - 1
+        valid = (window >= 0) & (window < n_windows)
+        virtual = spike_indices[valid] * n_windows + window[valid]
+        transient = None if plan.transient is None else np.full(starts.size, plan.transient)
+        return spike_statistics(virtual, spike_times[valid], n_neurons * n_windows, starts,
+                                stops, transient=transient, time_unit="second")
+    sums = {name: values.ravel() for name, values in record_data.items()}
+    steady_start, steady_stop = steady_state_window(starts, stops, window_transient)
+    count, steady_count = sums["grid_stat_count"], sums["grid_stat_steady_count"]
+    return statistics_from_sums(
+        count, np.where(count > 0, sums["grid_stat_first"], np.nan), steady_count,
+        np.where(steady_count > 0, sums["grid_stat_steady_first"], np.nan),
+        np.where(steady_count > 0, sums["grid_stat_steady_last"], np.nan),
+        sums["grid_stat_isi_square"], starts, steady_start, steady_stop)
+
+
+def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
+              record_mode, record_data, n_neurons, finite, window_transient):
+    """Spike trains or running sums -> schema Dataset (vectorised over neurones and windows)."""
+    n_windows = plan.window_edges.size - 1
+    statistics = _window_statistics(plan, record_mode, record_data, n_neurons, window_transient)
     n_sigma, n_levels = sigmas.size, levels.size
     broken = np.repeat(~finite, n_windows)
     variables = {}
