@@ -23,10 +23,15 @@ Engines (each runs in its own process, so peak memory is measured separately):
     25) and reported as throughput, which does not depend on the number of runs.
 
 Figures printed: neurone-steps per second (neurones x time steps / wall time), compile time,
-peak resident memory (``ru_maxrss``) and, for neurophase, the peak memory of the same sweep
-with 4x the duration (it should not grow: by default only spike times are recorded, about
-16 bytes per spike, no voltage traces). Rates of neurophase and NEURON are compared level by
+peak resident memory (``ru_maxrss``), and the rates of neurophase and NEURON compared level by
 level (target: within 1 Hz).
+
+Memory against simulated duration (``neurophase-memory``): the same sweep at 1x and 4x the
+duration, once with the default ``spike_record="sums"`` (running sums per neurone, no spike
+time kept) and once with ``spike_record="times"`` (a SpikeMonitor). Each run is its own
+process; after a warm-up build, ``tracemalloc`` measures the peak of the memory allocated
+during the sweep (numpy and Brian2 arrays included), which ``ru_maxrss`` cannot isolate from
+the import and compile high-water mark. Target: the default does not grow with duration.
 
 Run: ``python benchmarks/hh_fi_sweep.py`` (about 2-4 minutes on 2 cores).
 """
@@ -74,6 +79,27 @@ def run_neurophase(levels, duration_s):
             "neurone_steps_per_second": steps / run_seconds, "peak_memory_mb": _peak_memory_mb(),
             "rates": dataset["rate"].values[:, 0].tolist(),
             "spike_counts": dataset["spike_count"].values[:, 0].tolist()}
+
+
+def run_neurophase_memory(levels, duration_s, spike_record):
+    import tracemalloc
+
+    from brian2 import cm, ms, second, uA
+
+    from neurophase.micro.neurone import firing_curve
+
+    currents = levels * uA / cm**2
+    firing_curve("hodgkin_huxley_1952", currents[:2], duration=1 * ms, dt=DT_MS * ms,
+                 progress=False, spike_record=spike_record)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    dataset = firing_curve("hodgkin_huxley_1952", currents, duration=duration_s * second,
+                           dt=DT_MS * ms, progress=False, spike_record=spike_record)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"engine": "neurophase-memory", "spike_record": spike_record, "duration": duration_s,
+            "sweep_peak_mb": peak / 2**20, "peak_memory_mb": _peak_memory_mb(),
+            "spikes": float(dataset["spike_count"].sum())}
 
 
 def run_neurophase_standalone(levels, duration_s):
@@ -177,14 +203,17 @@ def _child(arguments):
         levels = levels[:: max(1, levels.size // arguments.naive_levels)][: arguments.naive_levels]
     engines = {"neurophase": run_neurophase, "neurophase-cpp": run_neurophase_standalone,
                "neuron": run_neuron, "naive": run_naive}
-    result = engines[arguments.engine](levels, arguments.duration)
+    if arguments.engine == "neurophase-memory":
+        result = run_neurophase_memory(levels, arguments.duration, arguments.spike_record)
+    else:
+        result = engines[arguments.engine](levels, arguments.duration)
     print("RESULT" + json.dumps(result))
 
 
-def _spawn(engine, arguments, duration=None):
+def _spawn(engine, arguments, duration=None, spike_record="sums"):
     command = [sys.executable, __file__, "--child", engine, "--levels", str(arguments.levels),
                "--duration", str(duration or arguments.duration),
-               "--naive-levels", str(arguments.naive_levels)]
+               "--naive-levels", str(arguments.naive_levels), "--spike-record", spike_record]
     completed = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT")]
     if completed.returncode != 0 or not lines:
@@ -199,6 +228,7 @@ def main(argv=None):
     parser.add_argument("--naive-levels", type=int, default=25)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--skip-neuron", action="store_true")
+    parser.add_argument("--spike-record", default="sums", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.child:
         arguments.engine = arguments.child
@@ -230,10 +260,17 @@ def main(argv=None):
         print(f"rates vs NEURON: max |difference| {difference.max():.3f} Hz, mean {difference.mean():.3f} Hz, "
               f"{int((difference <= 1.0).sum())}/{difference.size} levels within 1 Hz; "
               f"spike counts differ by at most {int(counts.max())}")
-    longer = _spawn("neurophase", arguments, duration=4 * arguments.duration)
-    print(f"peak RSS of neurophase at {arguments.duration:g} s: {ours['peak_memory_mb']:.0f} MB; "
-          f"at {4 * arguments.duration:g} s: {longer['peak_memory_mb']:.0f} MB "
-          f"(throughput {longer['neurone_steps_per_second']:.3g} neurone-steps/s)")
+    print("memory against simulated duration (peak allocated during the sweep; peak RSS of the process):")
+    print(f"{'spike_record':<13} {'duration (s)':>12} {'spikes':>10} {'sweep peak (MB)':>16} {'peak RSS (MB)':>14}")
+    for spike_record in ("sums", "times"):
+        measured = [_spawn("neurophase-memory", arguments, duration=factor * arguments.duration,
+                           spike_record=spike_record) for factor in (1, 4)]
+        for result in measured:
+            print(f"{spike_record:<13} {result['duration']:>12g} {result['spikes']:>10.0f} "
+                  f"{result['sweep_peak_mb']:>16.2f} {result['peak_memory_mb']:>14.0f}")
+        growth = measured[1]["sweep_peak_mb"] / measured[0]["sweep_peak_mb"]
+        print(f"{spike_record:<13} 4x duration -> {growth:.2f}x sweep peak memory"
+              + ("  (default; target 1.00x)" if spike_record == "sums" else ""))
     return 0
 
 
