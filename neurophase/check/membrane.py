@@ -47,6 +47,7 @@ from neurophase.mapping.meanfield_fit import (
     susceptibility_from_fluctuations,
 )
 from neurophase.mapping.order_parameter import bootstrap_over_trials, stationary_statistics
+from neurophase.meanfield.dynamics import simulate_quench
 from neurophase.micro import ising
 
 __all__ = [
@@ -581,21 +582,15 @@ def _ordered_time(data, threshold):
 def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_ms, N, threshold):
     """Onset of the ReLU fitted to the deterministic mean-field quench.
 
-    ``tau0 dM/dt = -M + tanh(T_c M / T(t))`` (THEORY.md section 3, dynamics) from
-    ``M(0) = N**-1/2`` (the thermal amplitude of the disordered membrane), integrated by the
-    explicit Euler rule with ``dt = tau0/50``; ordered time = time with ``|M| > threshold``.
+    :func:`neurophase.meanfield.dynamics.simulate_quench`: ``tau0 dM/dt = -M + tanh(T_c M / T(t))``
+    (THEORY.md section 3, dynamics) from ``M(0) = N**-1/2`` (the thermal amplitude of the
+    disordered membrane) with a vanishing field (``h = 1e-12``: the membrane runs at ``h = 0``);
+    ordered time = time with ``|M| > threshold``, fitted by the same ReLU as the simulation.
     """
-    step = tau0_ms / 50.0
-    stimuli = np.asarray(stimuli, dtype=float)
-    duration = stimuli.max() * kappa / rate_per_ms + 50 * tau0_ms
-    times = np.arange(0.0, duration, step)
-    M = np.full(stimuli.shape, N ** -0.5)
-    ordered = np.zeros(stimuli.shape)
-    for now in times:  # deterministic ODE over time (all stimuli vectorised)
-        temperature = np.minimum(T_rest, T_rest - kappa * stimuli + rate_per_ms * now)
-        M = M + step / tau0_ms * (-M + np.tanh(critical * M / temperature))
-        ordered += step * (np.abs(M) > threshold)
-    return fit_relu(stimuli, ordered)
+    ordered = simulate_quench(np.asarray(stimuli, dtype=float), T_rest, kappa, rate_per_ms, critical,
+                              tau0_ms, h=1e-12, M_threshold=threshold, initial_magnetisation=N ** -0.5,
+                              points=20001)
+    return fit_relu(stimuli, np.asarray(ordered, dtype=float))
 
 
 def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
