@@ -121,47 +121,13 @@ def run_neurophase_standalone(levels, duration_s):
 
 
 def run_neuron(levels, duration_s):
-    from neuron import h
-
-    h.load_file("stdrun.hoc")
-    h.celsius = 6.3
-    h.dt = DT_MS
-    h.steps_per_ms = 1.0 / DT_MS
-    h.secondorder = 2
-    area_cm2 = 1e-4  # L = 100 um, diam = 100/pi um: side area 1e4 um2
-    sections, clamps, connections, recorders = [], [], [], []
-    for level in levels:
-        section = h.Section()
-        section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
-        section.cm = 1.0
-        section.insert("hh")
-        for segment in section:
-            segment.hh.el = -54.387
-            segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
-        section.ena, section.ek = 50.0, -77.0
-        clamp = h.IClamp(section(0.5))
-        clamp.delay, clamp.dur = 0.0, 1e9
-        clamp.amp = level * area_cm2 * 1e3  # uA/cm2 x cm2 -> uA -> nA
-        times = h.Vector()
-        connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
-        connection.threshold = THRESHOLD_MV
-        connection.record(times)
-        sections.append(section)
-        clamps.append(clamp)
-        connections.append(connection)
-        recorders.append(times)
-    h.cvode_active(0)
-    h.tstop = duration_s * 1e3
-    h.finitialize(-64.99638)
-    started = time.perf_counter()
-    h.continuerun(h.tstop)
-    run_seconds = time.perf_counter() - started
     from neurophase.mapping.firing import spike_statistics
+    from neurophase.testing import neuron_hh_spike_times
 
-    indices = np.concatenate([np.full(len(times), k) for k, times in enumerate(recorders)])
-    spike_times = np.concatenate([np.asarray(times) for times in recorders])
-    statistics = spike_statistics(indices, spike_times, levels.size, 0.0, duration_s * 1e3,
-                                  time_unit="ms")
+    trains, run_seconds = neuron_hh_spike_times(levels, duration_s * 1e3, DT_MS, THRESHOLD_MV)
+    indices = np.concatenate([np.full(times.size, k) for k, times in enumerate(trains)])
+    statistics = spike_statistics(indices, np.concatenate(trains), levels.size, 0.0,
+                                  duration_s * 1e3, time_unit="ms")
     steps = levels.size * round(duration_s * 1e3 / DT_MS)
     return {"engine": "neuron", "compile_seconds": 0.0, "run_seconds": run_seconds,
             "neurone_steps_per_second": steps / run_seconds, "peak_memory_mb": _peak_memory_mb(),

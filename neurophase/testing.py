@@ -8,6 +8,14 @@ assert_quantity_allclose
     Two values with units agree within a relative / absolute tolerance, dimensions checked.
 assert_round_trips
     A Dataset survives NetCDF writing and reading with values, units and provenance intact.
+
+Independent references (written from the papers, not from the model files), shared by the
+tests and benchmarks/:
+
+hodgkin_huxley_1952_rates
+    The six HH 1952 rate functions (1/ms) of ``v`` in mV, modern convention.
+neuron_hh_spike_times
+    Spike times of single-compartment NEURON sections with the built-in ``hh`` mechanism.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from neurophase.io import load_dataset, save_dataset
 from neurophase.schema import validate_dataset
 from neurophase.units import to_magnitude
 
-__all__ = ["assert_follows_schema", "assert_quantity_allclose", "assert_round_trips"]
+__all__ = ["assert_follows_schema", "assert_quantity_allclose", "assert_round_trips",
+           "hodgkin_huxley_1952_rates", "neuron_hh_spike_times"]
 
 
 def assert_follows_schema(dataset, required=()):
@@ -53,3 +62,78 @@ def assert_round_trips(dataset):
     for key, value in dataset.attrs.items():
         assert key in loaded.attrs, f"attribute {key!r} lost in the round trip"
     return loaded
+
+
+def hodgkin_huxley_1952_rates(v):
+    """HH 1952 rate functions ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms.
+
+    A. L. Hodgkin & A. F. Huxley (1952), J. Physiol. 117:500, Eqs. 12, 13, 20, 21, 23, 24 at
+    6.3 C, with ``v`` (mV) in the modern convention (1952 depolarisation ``u = v + 65``).
+
+    >>> [round(float(rate), 5) for rate in hodgkin_huxley_1952_rates(-65.0)]
+    [0.22356, 4.0, 0.07, 0.04743, 0.05821, 0.125]
+    """
+    v = np.asarray(v, dtype=float)
+    alpha_m = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
+    beta_m = 4 * np.exp(-(v + 65) / 18)
+    alpha_h = 0.07 * np.exp(-(v + 65) / 20)
+    beta_h = 1 / (1 + np.exp(-(v + 35) / 10))
+    alpha_n = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
+    beta_n = 0.125 * np.exp(-(v + 65) / 80)
+    return alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n
+
+
+def neuron_hh_spike_times(levels, duration_ms, dt_ms, threshold_mv=-30.0, use_tables=True):
+    """Spike times (ms) of NEURON's built-in ``hh`` for constant currents ``levels`` (uA/cm2).
+
+    One single-compartment section per level (side area 1e4 um2, cm = 1 uF/cm2, HH 1952
+    conductances, ``el_hh = -54.387`` mV, ``celsius = 6.3``) with an ``IClamp`` from t = 0,
+    fixed step ``dt_ms`` with Crank-Nicolson (``secondorder = 2``), started at rest
+    (-64.99638 mV); spikes are ``NetCon`` upward crossings of ``threshold_mv``. ``use_tables``
+    keeps hh.mod's rate tables (1 mV grid, linear interpolation; NEURON's default).
+    M. L. Hines & N. T. Carnevale (1997), Neural Comput. 9:1179.
+
+    Returns
+    -------
+    (list of ndarray, float)
+        Spike times per level, and the wall-clock seconds of the run alone.
+    """
+    import time
+
+    from neuron import h
+
+    h.load_file("stdrun.hoc")
+    h.celsius = 6.3
+    h.dt = dt_ms
+    h.steps_per_ms = 1.0 / dt_ms
+    h.secondorder = 2
+    h.usetable_hh = 1 if use_tables else 0
+    area_cm2 = 1e-4  # L = 100 um, diam = 100/pi um: side area 1e4 um2
+    keep, recorders = [], []
+    for level in np.asarray(levels, dtype=float):
+        section = h.Section()
+        section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
+        section.cm = 1.0
+        section.insert("hh")
+        for segment in section:
+            segment.hh.el = -54.387
+            segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
+        section.ena, section.ek = 50.0, -77.0
+        clamp = h.IClamp(section(0.5))
+        clamp.delay, clamp.dur = 0.0, 1e9
+        clamp.amp = level * area_cm2 * 1e3  # uA/cm2 x cm2 -> uA -> nA
+        times = h.Vector()
+        connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
+        connection.threshold = threshold_mv
+        connection.record(times)
+        keep.append((section, clamp, connection))
+        recorders.append(times)
+    h.cvode_active(0)
+    h.tstop = duration_ms
+    h.finitialize(-64.99638)
+    started = time.perf_counter()
+    h.continuerun(h.tstop)
+    run_seconds = time.perf_counter() - started
+    spike_times = [np.asarray(times, dtype=float).copy() for times in recorders]
+    h.usetable_hh = 1
+    return spike_times, run_seconds

@@ -16,6 +16,7 @@ from scipy.integrate import solve_ivp
 from neurophase.mapping.fi_curve import hysteresis_range, onset_type, rheobase
 from neurophase.mapping.firing import spike_statistics
 from neurophase.micro.neurone import firing_curve
+from neurophase.testing import hodgkin_huxley_1952_rates
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -27,12 +28,7 @@ HOPF = 9.78  # uA/cm2, Rinzel & Miller 1980
 def _hodgkin_huxley_rhs(time, state, current):
     """HH 1952 in the modern convention (mV, ms, uA/cm2, mS/cm2), written independently."""
     v, m, h, n = state.reshape(4, -1)
-    alpha_m = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
-    beta_m = 4 * np.exp(-(v + 65) / 18)
-    alpha_h = 0.07 * np.exp(-(v + 65) / 20)
-    beta_h = 1 / (1 + np.exp(-(v + 35) / 10))
-    alpha_n = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
-    beta_n = 0.125 * np.exp(-(v + 65) / 80)
+    alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n = hodgkin_huxley_1952_rates(v)
     dv = 120 * m**3 * h * (50 - v) + 36 * n**4 * (-77 - v) + 0.3 * (-54.387 - v) + current
     return np.concatenate([dv, alpha_m * (1 - m) - beta_m * m, alpha_h * (1 - h) - beta_h * h,
                            alpha_n * (1 - n) - beta_n * n])

@@ -39,6 +39,7 @@ from scipy.optimize import brentq
 
 from neurophase.micro.modelfile import load_model
 from neurophase.micro.neurone import firing_curve
+from neurophase.testing import hodgkin_huxley_1952_rates, neuron_hh_spike_times
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -71,15 +72,7 @@ def _constants():
             "E_Na": float(p["E_Na"] / mV), "E_K": float(p["E_K"] / mV), "E_L": float(p["E_L"] / mV)}
 
 
-def _rates(v):
-    """HH 1952 rate functions (1/ms) in the modern convention, written from the paper."""
-    alpha_m = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
-    beta_m = 4 * np.exp(-(v + 65) / 18)
-    alpha_h = 0.07 * np.exp(-(v + 65) / 20)
-    beta_h = 1 / (1 + np.exp(-(v + 35) / 10))
-    alpha_n = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
-    beta_n = 0.125 * np.exp(-(v + 65) / 80)
-    return alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n
+_rates = hodgkin_huxley_1952_rates  # written from the 1952 paper, not the model file
 
 
 def _vector_field(state, current, k):
@@ -187,50 +180,17 @@ def test_stable_spike_trains_have_the_published_periods(fi):
 
 def _neuron_rates(levels, duration_ms, dt_ms, use_table):
     """Steady-state rates (Hz) of NEURON's built-in ``hh`` (benchmarks/hh_fi_sweep.py setup)."""
-    from neuron import h
-
-    h.load_file("stdrun.hoc")
-    h.celsius = 6.3
-    h.dt = dt_ms
-    h.steps_per_ms = 1.0 / dt_ms
-    h.secondorder = 2
-    h.usetable_hh = 1 if use_table else 0
-    area_cm2 = 1e-4  # L = 100 um, diam = 100/pi um
-    keep, recorders = [], []
-    for level in levels:
-        section = h.Section()
-        section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
-        section.cm = 1.0
-        section.insert("hh")
-        for segment in section:
-            segment.hh.el = -54.387
-            segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
-        section.ena, section.ek = 50.0, -77.0
-        clamp = h.IClamp(section(0.5))
-        clamp.delay, clamp.dur = 0.0, 1e9
-        clamp.amp = level * area_cm2 * 1e3  # uA/cm2 x cm2 -> uA -> nA
-        times = h.Vector()
-        connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
-        connection.threshold = -30.0
-        connection.record(times)
-        keep.append((section, clamp, connection))
-        recorders.append(times)
-    h.cvode_active(0)
-    h.tstop = duration_ms
-    h.finitialize(-64.99638)
-    h.continuerun(h.tstop)
+    trains, _ = neuron_hh_spike_times(levels, duration_ms, dt_ms, use_tables=use_table)
     rates = []
-    for times in recorders:
-        spikes = np.asarray(times)
+    for spikes in trains:
         steady = spikes[spikes >= 0.2 * duration_ms]  # the same 20% transient as firing_curve
         rates.append((steady.size - 1) / (steady[-1] - steady[0]) * 1e3)
-    h.usetable_hh = 1
     return np.array(rates)
 
 
 def test_fi_between_10_and_100_matches_neuron_hh(fi):
-    pytest.importorskip("neuron", reason="NEURON is not installed (it is in the [benchmark] "
-                        "extra, not in [test]); the NEURON comparison is skipped")
+    pytest.importorskip("neuron", reason="NEURON is not installed (pip install 'neuron>=9', part "
+                        "of the [test] extra); the NEURON comparison is skipped")
     ours = np.array([_rate(fi, level) for level in NEURON_LEVELS])
     # The benchmark's setup: dt = 0.025 ms, Crank-Nicolson, rate tables. NEURON's hh.mod
     # tabulates its rate functions on a 1 mV grid (TABLE ... FROM -100 TO 100 WITH 200) and
