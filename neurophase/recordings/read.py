@@ -487,38 +487,29 @@ def read_recordings(paths, file_format=None, **options):
 # --------------------------------------------------------------------------------------------
 # Step protocol given explicitly (files without a command waveform)
 # --------------------------------------------------------------------------------------------
-def _as_picoamperes(values, name):
+def _as_magnitudes(values, unit, name, example):
+    """Quantities, unit strings or arrays of either -> float array in ``unit``."""
     from brian2.units.fundamentalunits import Quantity
 
     if isinstance(values, Quantity):
-        return np.asarray(to_magnitude(values, "pA", name=name), dtype=float)
+        return np.asarray(to_magnitude(values, unit, name=name), dtype=float)
     if isinstance(values, str):
         from neurophase.units import parse_quantity
 
-        return np.asarray(to_magnitude(parse_quantity(values, name=name), "pA", name=name), dtype=float)
+        return np.asarray(to_magnitude(parse_quantity(values, name=name), unit, name=name), dtype=float)
     array = np.asarray(values, dtype=object)
     if array.size and all(isinstance(item, (str, Quantity)) for item in array.ravel()):
-        return np.vectorize(lambda item: float(_as_picoamperes(item, name)), otypes=[float])(array)
-    raise UnitMismatchError(
-        f"{name!r} needs units: pass a Brian2 quantity such as `[0, 50, 100] * pA`, or strings such as '50 pA'."
-    )
+        return np.vectorize(lambda item: float(_as_magnitudes(item, unit, name, example)),
+                            otypes=[float])(array)
+    raise UnitMismatchError(f"{name!r} needs units: pass a Brian2 quantity such as {example}.")
+
+
+def _as_picoamperes(values, name):
+    return _as_magnitudes(values, "pA", name, "`[0, 50, 100] * pA`, or strings such as '50 pA'")
 
 
 def _as_seconds(values, name):
-    from brian2.units.fundamentalunits import Quantity
-
-    if isinstance(values, Quantity):
-        return np.asarray(to_magnitude(values, "second", name=name), dtype=float)
-    if isinstance(values, str):
-        from neurophase.units import parse_quantity
-
-        return np.asarray(to_magnitude(parse_quantity(values, name=name), "second", name=name), dtype=float)
-    array = np.asarray(values, dtype=object)
-    if array.size and all(isinstance(item, (str, Quantity)) for item in array.ravel()):
-        return np.vectorize(lambda item: float(_as_seconds(item, name)), otypes=[float])(array)
-    raise UnitMismatchError(
-        f"{name!r} needs units: pass a Brian2 quantity such as `[[100, 600]] * ms`, or strings such as '100 ms'."
-    )
+    return _as_magnitudes(values, "second", name, "`[[100, 600]] * ms`, or strings such as '100 ms'")
 
 
 def steps_from_arguments(n_sweeps, sampling_rate, step_amplitudes, step_windows, holding_current=None,
