@@ -80,6 +80,17 @@ def _record_timing(name, started):
     timing["total"] = _time.perf_counter() - started
 
 
+def _begin(name, tau0, duration=None, windows=None):
+    """Start timing measurement ``name``: ``(started, ms, tau0, duration)`` with the defaults
+    ``tau0 = 1 ms`` and ``duration = windows * tau0``."""
+    last_timings.pop(name, None)
+    ms = _milliseconds()
+    tau0 = 1 * ms if tau0 is None else tau0
+    if duration is None and windows is not None:
+        duration = windows * tau0
+    return _time.perf_counter(), ms, tau0, duration
+
+
 def _power_law_exponent(x, y):
     """Exponent of ``y = a x**p`` from :func:`neurophase.meanfield.exponents.fit_power_law`."""
     from neurophase.meanfield.exponents import fit_power_law
@@ -185,11 +196,7 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
     -------
     (list of Verdict, dict of Dataset)
     """
-    started = _time.perf_counter()
-    last_timings.pop("independent_channels", None)
-    ms = _milliseconds()
-    tau0 = 1 * ms if tau0 is None else tau0
-    duration = 60 * tau0 if duration is None else duration
+    started, ms, tau0, duration = _begin("independent_channels", tau0, duration, 60)
     data = ising.simulate_membrane(list(temperatures), list(fields), trials=trials, N=N, J=0.0,
                                    tau0=tau0, duration=duration, seed=seed, target=target,
                                    protocol="independent channels: static T and h grid")
@@ -278,11 +285,7 @@ def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=
         susceptibility,
     )
 
-    started = _time.perf_counter()
-    last_timings.pop("critical_behaviour", None)
-    ms = _milliseconds()
-    tau0 = 1 * ms if tau0 is None else tau0
-    duration = 300 * tau0 if duration is None else duration
+    started, ms, tau0, duration = _begin("critical_behaviour", tau0, duration, 300)
     tau0_ms = float(tau0 / ms)
     coupling = 1.0
     critical = float(critical_temperature(coupling))
@@ -511,10 +514,7 @@ def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
     """
     from neurophase.meanfield import coercive_field, critical_temperature, magnetisation
 
-    started = _time.perf_counter()
-    last_timings.pop("hysteresis", None)
-    ms = _milliseconds()
-    tau0 = 1 * ms if tau0 is None else tau0
+    started, ms, tau0, _ = _begin("hysteresis", tau0)
     tau0_ms = float(tau0 / ms)
     periods = [200 * tau0, 400 * tau0, 800 * tau0] if periods is None else list(periods)
     coupling = 1.0
@@ -734,11 +734,7 @@ def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.
         onsager_magnetisation,
     )
 
-    started = _time.perf_counter()
-    last_timings.pop("lattice", None)
-    ms = _milliseconds()
-    tau0 = 1 * ms if tau0 is None else tau0
-    duration = 300 * tau0 if duration is None else duration
+    started, ms, tau0, duration = _begin("lattice", tau0, duration, 300)
     coupling = 1.0
     critical = float(ising_2d_critical_temperature(coupling))
     temperatures = np.asarray(temperatures, dtype=float)
