@@ -183,7 +183,8 @@ def _summary_dataset(statistics, attrs):
 # --------------------------------------------------------------------------------------
 def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
                                  fields=tuple(np.linspace(-2.0, 2.0, 11)), duration=None,
-                                 tau0=None, seed=0, target="cython", n_bootstrap=300):
+                                 tau0=None, seed=0, target="cython", device="runtime",
+                                 n_bootstrap=300):
     """P1 (independent channels give the logistic ``p_open = 1/(1 + exp(-2 h/T))``) and P11.
 
     With ``J = 0`` each channel's open probability is the two-state Boltzmann law, so a fitted
@@ -198,7 +199,7 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
     """
     started, ms, tau0, duration = _begin("independent_channels", tau0, duration, 60)
     data = ising.simulate_membrane(list(temperatures), list(fields), trials=trials, N=N, J=0.0,
-                                   tau0=tau0, duration=duration, seed=seed, target=target,
+                                   tau0=tau0, duration=duration, seed=seed, target=target, device=device,
                                    protocol="independent channels: static T and h grid")
     _record_timing("independent_channels", started)
     statistics = stationary_statistics(data.order_parameter)
@@ -254,6 +255,7 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
 # P3, P4, P5, P6, P11, P12 (all-to-all)
 # --------------------------------------------------------------------------------------
 def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=0, target="cython",
+                               device="runtime",
                                temperatures_below=(0.8, 0.85, 0.9, 0.95),
                                temperatures_near=(0.97, 1.0, 1.03),
                                temperatures_above=(1.15, 1.25, 1.4, 1.6, 1.8, 2.0),
@@ -291,11 +293,11 @@ def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=
     critical = float(critical_temperature(coupling))
     temperatures = np.array(sorted(set(temperatures_below) | set(temperatures_near) | set(temperatures_above)))
     zero_field = ising.simulate_membrane(temperatures, [0.0], trials=trials, N=N, J=coupling, tau0=tau0,
-                                         duration=duration, seed=seed, target=target,
+                                         duration=duration, seed=seed, target=target, device=device,
                                          protocol="critical behaviour: h = 0, static temperature grid")
     _record_timing("critical_behaviour", started)
     isotherm = ising.simulate_membrane([critical], list(critical_fields), trials=trials, N=N, J=coupling,
-                                       tau0=tau0, duration=duration, seed=seed + 1, target=target,
+                                       tau0=tau0, duration=duration, seed=seed + 1, target=target, device=device,
                                        protocol="critical isotherm: T = T_c, static field grid")
     _record_timing("critical_behaviour", started)
     stats = stationary_statistics(zero_field.order_parameter).isel(input=0)
@@ -500,7 +502,8 @@ def _switching_fields(data, level):
 
 
 def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
-                       periods=None, tau0=None, seed=0, target="cython", n_bootstrap=300):
+                       periods=None, tau0=None, seed=0, target="cython", device="runtime",
+                       n_bootstrap=300):
     """P7: the coercive field at ``T = T_c/2`` from triangle field sweeps.
 
     The membrane starts on the lower branch at ``h = -field_maximum`` and the field sweeps up
@@ -532,7 +535,7 @@ def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
         data = ising.simulate_membrane(
             [temperature], [-field_maximum], trials=trials, N=N, J=coupling, tau0=tau0,
             duration=period, field_amplitude=2 * field_maximum, field_period=period,
-            initial_magnetisation=start, record_every=4, seed=seed + number, target=target,
+            initial_magnetisation=start, record_every=4, seed=seed + number, target=target, device=device,
             protocol=f"hysteresis: triangle sweep -{field_maximum:g}..{field_maximum:g}, period {period_ms:g} ms")
         _record_timing("hysteresis", started)
         up, down = _switching_fields(data, saddle)
@@ -596,7 +599,7 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
 def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
                    stimuli=(1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9), tau0_values=None,
                    ordered_threshold=0.25, fit_minimum_time=None, seed=0, target="cython",
-                   n_bootstrap=300):
+                   device="runtime", n_bootstrap=300):
     """P9 (quench -> ReLU) and P10 (finite relaxation shifts the onset up).
 
     Stimulus ``x`` quenches the membrane to ``T_rest - kappa x`` at ``t = 0``; it then reheats
@@ -640,7 +643,7 @@ def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
         duration = (stimuli.max() * kappa / rate_per_ms + 50 * tau0_ms) * ms
         data = ising.simulate_membrane(
             initial_temperatures, [0.0], trials=trials, N=N, J=coupling, tau0=tau0, duration=duration,
-            temperature_rate=rate, temperature_maximum=T_rest, seed=seed + number, target=target,
+            temperature_rate=rate, temperature_maximum=T_rest, seed=seed + number, target=target, device=device,
             record_every=10,
             protocol=f"quench: T(t) = min(T_rest, T_rest - kappa x + r t), T_rest = {T_rest:g}, "
                      f"kappa = {kappa:g}, r = {rate_per_ms:g} J/ms, tau0 = {tau0_ms:g} ms")
@@ -718,7 +721,7 @@ def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
 # 2-D lattice
 # --------------------------------------------------------------------------------------
 def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.2), duration=None, tau0=None,
-                    seed=0, target="cython", n_bootstrap=300):
+                    seed=0, target="cython", device="runtime", n_bootstrap=300):
     """The beta exponent of the 2-D periodic square lattice (z = 4, nearest neighbours).
 
     ``<|M|>`` below the Onsager temperature ``T_c = 2 J / ln(1 + sqrt 2)`` is fitted to
@@ -742,7 +745,7 @@ def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.
         raise ParameterError(f"measure_lattice needs temperatures below the Onsager T_c = {critical:.4f} J.")
     data = ising.simulate_membrane(temperatures, [0.0], trials=trials, N=N, J=coupling, tau0=tau0,
                                    duration=duration, model="ising_lattice", initial_magnetisation=1.0,
-                                   seed=seed, target=target, protocol="lattice: h = 0, static temperature grid, ordered start")
+                                   seed=seed, target=target, device=device, protocol="lattice: h = 0, static temperature grid, ordered start")
     _record_timing("lattice", started)
     stats = stationary_statistics(data.order_parameter, discard=0.3).isel(input=0)
     distance = critical - temperatures
@@ -796,7 +799,7 @@ def run_membrane_checks(settings=None, progress=None):
     ----------
     settings : dict, optional
         Measurement name (keys of ``MEASUREMENT_FUNCTIONS``) -> keyword settings; a top-level
-        ``seed`` or ``target`` applies to all. Measurements set to ``False`` are skipped.
+        ``seed``, ``target`` or ``device`` (``"cpp_standalone"``) applies to all. Measurements set to ``False`` are skipped.
     progress : callable, optional
         Called as ``progress(name, seconds, timing)`` after each measurement, where ``timing``
         holds the compile and run seconds (default: silent; see :data:`last_timings`).
@@ -806,7 +809,7 @@ def run_membrane_checks(settings=None, progress=None):
     (list of Verdict, dict of Dataset)
     """
     settings = dict(settings or {})
-    shared = {key: settings.pop(key) for key in ("seed", "target") if key in settings}
+    shared = {key: settings.pop(key) for key in ("seed", "target", "device") if key in settings}
     unknown = sorted(set(settings) - set(MEASUREMENT_FUNCTIONS))
     if unknown:
         raise ParameterError(

@@ -51,7 +51,6 @@ statistics (tested).
 from __future__ import annotations
 
 import re
-import tempfile
 import time as wallclock
 
 import numpy as np
@@ -60,6 +59,7 @@ import xarray as xr
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.mapping.firing import (DEFAULT_TRANSIENT_FRACTION, fano_factor, p_fire, spike_statistics,
                                        statistics_from_sums, steady_state_window)
+from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
 from neurophase.schema import provenance, quantity_coordinate
@@ -70,8 +70,6 @@ __all__ = ["firing_curve", "resolve_model", "model_from_equations", "DEFAULT_NOI
 #: Correlation time of Ornstein-Uhlenbeck current noise when ``noise_tau`` is not given.
 DEFAULT_NOISE_TAU = "5 ms"
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
-_TARGETS = ("cython", "numpy")
-_DEVICES = ("runtime", "cpp_standalone")
 _SPIKE_RECORDS = ("sums", "times")
 #: Per-neurone running sums of one analysis window, updated at every spike (``spike_record="sums"``).
 _SUM_VARIABLES = ("grid_stat_count", "grid_stat_first", "grid_stat_steady_count",
@@ -318,44 +316,6 @@ def _noise_levels(model, noise):
 
 
 # ----------------------------------------------------------------------------------- running
-class _Device:
-    """Select the Brian2 code-generation target and device for one run, then restore them."""
-
-    def __init__(self, target, device, directory=None):
-        if target not in _TARGETS:
-            raise ParameterError(f"target must be one of {', '.join(_TARGETS)}; got {target!r}.")
-        if device not in _DEVICES:
-            raise ParameterError(f"device must be one of {', '.join(_DEVICES)}; got {device!r}.")
-        self.target, self.device, self.directory = target, device, directory
-
-    def __enter__(self):
-        from brian2 import prefs, set_device
-
-        self._previous_target = prefs.codegen.target
-        if self.device == "runtime":
-            prefs.codegen.target = self.target
-        else:
-            self._temporary = None
-            if self.directory is None:
-                self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
-                self.directory = self._temporary.name
-            set_device("cpp_standalone", directory=self.directory, build_on_run=True,
-                       with_output=False)
-        return self
-
-    def __exit__(self, *exc_info):
-        from brian2 import device, prefs
-        from brian2.devices.device import reset_device
-
-        if self.device == "cpp_standalone":
-            device.reinit()
-            reset_device("runtime")
-            if self._temporary is not None:
-                self._temporary.cleanup()
-        prefs.codegen.target = self._previous_target
-        return False
-
-
 def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seeds=1,
                  target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
                  transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
@@ -516,7 +476,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             raise ParameterError(f"record_voltage index {index} is outside 0..{n_levels - 1}.")
 
     started = wallclock.perf_counter()
-    with _Device(target, device, standalone_directory):
+    with Brian2Device(target, device, standalone_directory):
         brian2_seed(seed)
         group = NeuronGroup(
             n_neurons, equations, threshold=model.threshold, reset=reset,
