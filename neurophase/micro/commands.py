@@ -3,14 +3,19 @@
 Usage::
 
     neurophase fi MODEL --input START STOP STEP UNIT [--protocol step|staircase|ramp|pulse]
-                  [--noise SIGMA] [--noise-tau TAU] [--duration D] [--seeds K] [--dt DT]
-                  [--target cython|numpy] [--device runtime|cpp_standalone] [--out FILE.nc]
+                  [--noise SIGMA] [--noise-tau TAU] [--poisson-exc RATE WEIGHT]
+                  [--poisson-inh RATE WEIGHT] [--duration D] [--seeds K] [--dt DT]
+                  [--target cython|numpy] [--device runtime|cpp_standalone]
+                  [--spike-record sums|times] [--out FILE.nc]
 
 ``MODEL`` is a library model name (``neurophase models`` lists them) or a model file.
 ``--input 0 20 0.5 uA/cm**2`` sweeps 0, 0.5, ..., 20 uA/cm2 (STOP included). Quantities such
 as ``--duration "500 ms"`` or ``--noise "2 uA/cm**2"`` are written with their unit. The
 command prints a table (input, rate, CV, latency), the rheobase and the onset type, and
-writes the Dataset to ``--out`` if given. It is :func:`neurophase.micro.neurone.firing_curve`
+writes the Dataset to ``--out`` if given. ``--poisson-exc "2000 Hz" "0.5 nS"`` adds Poisson
+conductance input (:mod:`neurophase.micro.synaptic`); with ``--input`` in Hz and
+``--poisson-exc input "0.5 nS"`` the grid sweeps the excitatory Poisson rate instead of a
+current. It is :func:`neurophase.micro.neurone.firing_curve`
 with the same arguments.
 
 Functions
@@ -71,6 +76,11 @@ def add_fi_parser(subparsers):
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
     parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
+    parser.add_argument("--poisson-exc", nargs=2, default=None, metavar=("RATE", "WEIGHT"),
+                        help='excitatory Poisson conductance input, e.g. "2000 Hz" "0.5 nS" '
+                             '(RATE "input" when --input is in Hz: the grid sweeps it)')
+    parser.add_argument("--poisson-inh", nargs=2, default=None, metavar=("RATE", "WEIGHT"),
+                        help='inhibitory Poisson conductance input, e.g. "1000 Hz" "0.5 nS"')
     parser.add_argument("--spike-record", default="sums", choices=("sums", "times"),
                         help="sums (default): per-neurone running sums, memory independent of "
                              "the duration; times: keep every spike time (SpikeMonitor)")
@@ -96,7 +106,7 @@ def run_fi(args):
         noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
         seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
         target=args.target, device=args.device, progress=False if args.quiet else None,
-        spike_record=args.spike_record,
+        spike_record=args.spike_record, poisson=_poisson_option(args),
     )
     if args.out:
         save_dataset(dataset, args.out)
@@ -107,6 +117,22 @@ def run_fi(args):
         else:
             print("(use --out FILE.nc to keep the Dataset)")
     return 0
+
+
+def _poisson_option(args):
+    """``--poisson-exc`` / ``--poisson-inh`` -> the ``poisson`` argument of firing_curve."""
+    if args.poisson_exc is None and args.poisson_inh is None:
+        return None
+    if args.poisson_exc is None:
+        raise ParameterError('--poisson-inh needs --poisson-exc too (e.g. --poisson-exc "2000 Hz" "0.5 nS").')
+    rate, weight = args.poisson_exc
+    option = {"weight_exc": parse_quantity(weight, name="--poisson-exc WEIGHT")}
+    if rate.strip().lower() != "input":
+        option["rate_exc"] = parse_quantity(rate, name="--poisson-exc RATE")
+    if args.poisson_inh is not None:
+        option["rate_inh"] = parse_quantity(args.poisson_inh[0], name="--poisson-inh RATE")
+        option["weight_inh"] = parse_quantity(args.poisson_inh[1], name="--poisson-inh WEIGHT")
+    return option
 
 
 def _print_summary(dataset, args):

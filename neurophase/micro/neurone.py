@@ -24,6 +24,12 @@ Uhlenbeck & Ornstein 1930) or a current times ``sqrt(time)`` (white noise: the d
 values adds a ``param_sigma`` dimension. Noisy runs use Euler-Maruyama (``method="euler"``)
 unless the model's method handles stochastic equations.
 
+Poisson conductance input
+-------------------------
+``poisson`` adds excitatory and inhibitory synaptic conductances driven by Poisson events
+(:mod:`neurophase.micro.synaptic`), ``g_e (E_e - v) + g_i (E_i - v)`` in the input's unit, on
+top of the protocol's drive; with ``inputs`` in Hz the excitatory rate is the swept input.
+
 Spike detection
 ---------------
 The model's threshold condition, with its refractoriness. Library conductance models use
@@ -62,6 +68,7 @@ from neurophase.mapping.firing import (DEFAULT_TRANSIENT_FRACTION, fano_factor, 
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
+from neurophase.micro.synaptic import EVENT_CODE, poisson_conductance
 from neurophase.schema import provenance, quantity_coordinate
 from neurophase.units import parse_unit, to_magnitude
 
@@ -71,6 +78,8 @@ __all__ = ["firing_curve", "resolve_model", "model_from_equations", "DEFAULT_NOI
 DEFAULT_NOISE_TAU = "5 ms"
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
 _SPIKE_RECORDS = ("sums", "times")
+#: Units in which recorded traces other than voltages are stored (first match of dimension).
+_TRACE_UNITS = ("nS", "mS/cm**2", "pA", "uA/cm**2", "ms", "1")
 #: Per-neurone running sums of one analysis window, updated at every spike (``spike_record="sums"``).
 _SUM_VARIABLES = ("grid_stat_count", "grid_stat_first", "grid_stat_steady_count",
                   "grid_stat_steady_first", "grid_stat_steady_last", "grid_stat_isi_square")
@@ -219,8 +228,9 @@ def _unit_text(dimension):
     return text
 
 
-def _build_equations(model, plan, noise_kind):
-    """The model's equations with the input variable replaced by the protocol's drive."""
+def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None):
+    """The model's equations with the input variable replaced by the protocol's drive (plus
+    ``extra_current``, a term in the input's unit defined by ``extra_lines``)."""
     from brian2 import Equations
     from brian2.equations.codestrings import Expression
     from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
@@ -256,16 +266,21 @@ def _build_equations(model, plan, noise_kind):
         sigma_unit = (unit_text if noise_kind == "ou" else
                       _unit_text((parse_unit(model.input_unit) * parse_unit("second") ** 0.5).dim))
         added.append(f"grid_noise_sigma : {sigma_unit} (constant)")
+    added.extend(extra_lines)
+    if extra_current:
+        drive = f"{drive} + {extra_current}"
     added.append(f"{input_name} = {drive} : {unit_text}")
     return Equations(kept) + Equations("\n".join(added))
 
 
-def _voltage_variable(model, requested):
+def _voltage_variable(model, requested, built=None):
+    """The variable to record (``requested``, checked against the built equations), or the
+    model's membrane potential: its first differential equation in volts."""
     from brian2 import Equations, volt
 
     equations = Equations(model.equations)
     if requested is not None:
-        if requested not in equations.names:
+        if requested not in (built if built is not None else equations).names:
             raise ParameterError(f"Model {model.name!r} has no variable {requested!r} to record.")
         return requested
     for name in equations.diff_eq_names:
@@ -275,6 +290,21 @@ def _voltage_variable(model, requested):
 
 
 # ------------------------------------------------------------------------------------- inputs
+def _is_frequency(inputs):
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    return isinstance(inputs, Quantity) and get_dimensions(inputs) is get_dimensions(parse_unit("Hz"))
+
+
+def _levels_in(inputs, unit, model):
+    levels = np.atleast_1d(to_magnitude(inputs, unit, name="inputs"))
+    if levels.ndim != 1 or levels.size == 0 or not np.all(np.isfinite(levels)):
+        raise ParameterError("'inputs' must be a non-empty one-dimensional array of finite values.")
+    if unit == "Hz" and np.any(levels < 0):
+        raise ParameterError("Poisson input rates must not be negative.")
+    return levels
+
+
 def _input_levels(model, inputs):
     from brian2.units.fundamentalunits import Quantity
 
@@ -284,10 +314,7 @@ def _input_levels(model, inputs):
             f"{model.name!r}), e.g. `np.linspace(0, 20, 41) * {model.input_unit}` with the units "
             "from brian2; got plain numbers."
         )
-    levels = np.atleast_1d(to_magnitude(inputs, model.input_unit, name="inputs"))
-    if levels.ndim != 1 or levels.size == 0 or not np.all(np.isfinite(levels)):
-        raise ParameterError("'inputs' must be a non-empty one-dimensional array of finite values.")
-    return levels
+    return _levels_in(inputs, model.input_unit, model)
 
 
 def _noise_levels(model, noise):
@@ -320,7 +347,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                  target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
                  transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
                  record_dt=None, standalone_directory=None, equation_options=None,
-                 parameters=None, spike_record="sums", **protocol_options):
+                 parameters=None, spike_record="sums", poisson=None, **protocol_options):
     """Firing statistics of ``model`` for every input level, from one Brian2 network.
 
     Parameters
@@ -347,7 +374,9 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Brian2 device; standalone builds a C++ project in ``standalone_directory`` (default a
         temporary folder) and resets to runtime afterwards.
     record_voltage : sequence of int, optional
-        Indices into ``inputs`` whose voltage trace (trial 0, every noise level) is recorded.
+        Indices into ``inputs`` whose voltage trace (trial 0, every noise level) is recorded,
+        as ``voltage`` in mV (another variable, ``voltage_variable``, is stored under its own
+        name in SI units).
     dt : Quantity, optional
         Time step; default the model's recommended dt. Larger than the model's ``max_dt``
         is an error.
@@ -372,6 +401,11 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     parameters : dict, optional
         Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
         for the stochastic Hodgkin-Huxley model.
+    poisson : PoissonConductance or dict, optional
+        Poisson conductance input added to the drive (see :mod:`neurophase.micro.synaptic`):
+        excitatory and inhibitory synaptic conductances driven by Poisson events, e.g.
+        ``{"rate_exc": 2000 * Hz, "weight_exc": 0.5 * nS}``. With ``inputs`` in Hz the grid
+        sweeps the excitatory rate instead of a current (``rate_exc`` left out; step protocol).
     spike_record : {"sums", "times"}
         ``"sums"`` (default): every neurone accumulates, spike by spike, the running sums the
         statistics need (see *Spike recording* in the module docstring), so memory does not
@@ -407,7 +441,25 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
 
     model = resolve_model(model, **(equation_options or {}))
     _check_model(model)
-    levels = _input_levels(model, inputs)
+    synaptic = poisson_conductance(poisson)
+    rate_swept = synaptic is not None and _is_frequency(inputs)
+    if rate_swept:
+        if synaptic.rate_exc is not None:
+            raise ParameterError(
+                "inputs are rates (Hz), so the grid sweeps the excitatory Poisson rate; leave "
+                "rate_exc out of poisson (it is the input).")
+        if protocol != "step":
+            raise ParameterError("A sweep of the Poisson input rate needs protocol='step'.")
+        levels = _levels_in(inputs, "Hz", model)
+        level_unit, level_name = "Hz", "excitatory Poisson input rate"
+    else:
+        levels = _input_levels(model, inputs)
+        level_unit, level_name = model.input_unit, "injected drive"
+    if synaptic is not None:
+        synaptic_values = synaptic.magnitudes(model.input_unit)  # checks units and signs
+        if not rate_swept and synaptic_values["rate_exc"] is None:
+            raise ParameterError(
+                "poisson needs rate_exc (e.g. `2000 * Hz`), or give inputs in Hz to sweep it.")
     noise_kind, sigmas, noise_unit, noise_is_array = _noise_levels(model, noise)
     seeds = int(seeds)
     if seeds < 1:
@@ -423,8 +475,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             f"({levels.size} input levels) would be wrong. Use dt <= {float(model.max_dt / ms):g} ms "
             f"(recommended {float(model.dt / ms) if model.dt is not None else 0.01:g} ms)."
         )
-    plan = plan_protocol(protocol, levels, model.input_unit, duration, transient=transient,
-                         **protocol_options)
+    plan = plan_protocol(protocol, np.zeros_like(levels) if rate_swept else levels,
+                         model.input_unit, duration, transient=transient, **protocol_options)
     if spike_record not in _SPIKE_RECORDS:
         raise ParameterError(
             f"spike_record must be one of {', '.join(_SPIKE_RECORDS)}; got {spike_record!r}.")
@@ -442,7 +494,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     stochastic_model = re.search(r"\bxi(_\w+)?\b", model.equations) is not None
     if (noise_kind is not None or stochastic_model) and integration not in _STOCHASTIC_METHODS:
         integration = "euler"
-    elif integration in ("exact", "linear") and plan.drive != "grid_input_level":
+    elif integration in ("exact", "linear") and (plan.drive != "grid_input_level"
+                                                  or synaptic is not None):
         # Brian2's exact integrator needs a drive constant in time; exponential Euler is exact
         # for linear equations with a drive that is constant within each time step
         integration = "exponential_euler"
@@ -461,7 +514,12 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         namespace["grid_noise_tau"] = parse_unit("ms") * float(
             to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
                          name="noise_tau"))
-    equations = _build_equations(model, plan, noise_kind)
+    synaptic_lines, synaptic_current = [], None
+    if synaptic is not None:
+        synaptic_lines, synaptic_current = synaptic.equations(
+            model.input_unit, _voltage_variable(model, None))
+        namespace.update(synaptic.namespace(model.input_unit))
+    equations = _build_equations(model, plan, noise_kind, synaptic_lines, synaptic_current)
     reset = model.reset
     if record_mode == "sums":
         from brian2 import Equations
@@ -485,10 +543,14 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         )
         for name, value in model.initial.items():
             setattr(group, name, value)
-        if plan.levels_per_neuron:
+        if plan.levels_per_neuron and not rate_swept:
             group.grid_input_level = levels[level_of_neuron] * input_unit
         else:
             group.grid_input_level = 0 * input_unit
+        if synaptic is not None:
+            group.grid_rate_exc = (levels[level_of_neuron] if rate_swept
+                                   else synaptic_values["rate_exc"]) * parse_unit("Hz")
+            group.run_regularly(EVENT_CODE, when="start", order=-1, name="grid_poisson_events")
         if noise_kind is not None:
             sigma_unit = parse_unit(noise_unit)
             group.grid_noise_sigma = sigmas[sigma_of_neuron] * sigma_unit
@@ -511,7 +573,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                 objects.append(sum_monitor)
         voltage_name = None
         if record_indices:
-            voltage_name = _voltage_variable(model, voltage_variable)
+            voltage_name = _voltage_variable(model, voltage_variable, equations)
             if plan.levels_per_neuron:
                 recorded = [((s * per_replica) + index) * seeds for s in range(n_sigma)
                             for index in record_indices]
@@ -528,7 +590,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             if progress or (progress is None and is_terminal()):
                 report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            network.run(plan.duration * second, report=report, report_period=1 * second)
+            network.run(plan.duration * second, report=report, report_period=1 * second,
+                        namespace=namespace)
         if record_mode == "times":
             spike_record_data = (np.asarray(spikes.i[:], dtype=np.int64),
                                  np.asarray(spikes.t[:] / second, dtype=float))
@@ -540,13 +603,16 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             finite &= np.isfinite(np.asarray(getattr(group, name + "_")[:], dtype=float))
         voltage = None
         if record_indices:
-            voltage = (np.asarray(monitor.t_[:], dtype=float), np.asarray(getattr(monitor, voltage_name + "_")[:]))
+            voltage = (np.asarray(monitor.t_[:], dtype=float),
+                       np.asarray(getattr(monitor, voltage_name + "_")[:]),
+                       equations[voltage_name].dim)
     elapsed = wallclock.perf_counter() - started
 
-    dataset = _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
+    dataset = _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_unit,
+                        noise_is_array, seeds,
                         record_mode, spike_record_data, n_neurons, finite, window_transient)
     if voltage is not None:
-        dataset = _attach_voltage(dataset, voltage, record_indices, levels, model, plan, sigmas,
+        dataset = _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, sigmas,
                                   noise_is_array, voltage_name)
     dataset.attrs.update(provenance(
         model_name=model.name, model_hash=model.content_hash, model_citation=model.citation,
@@ -563,13 +629,15 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         transient_rule=("first 20% of each counting window" if transient is None
                         else f"first {float(to_magnitude(transient, 'ms')):g} ms of each window"),
         spike_rule=f"threshold {model.threshold!r}, refractory {model.refractory!s}",
+        synaptic_input=(synaptic.describe(model.input_unit, swept=rate_swept)
+                        if synaptic is not None else None),
         spike_record=("running sums per window (no spike times kept)" if record_mode == "sums"
                       else "spike times (SpikeMonitor)"),
         wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons,
         **{f"protocol_{key}": value for key, value in plan.options.items()},
     ))
     if not finite.all():
-        failed = _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, model,
+        failed = _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_unit,
                                 noise_unit, plan)
         raise SimulationError(
             f"The simulation of {model.name!r} diverged (NaN or infinite state) at "
@@ -630,7 +698,7 @@ def _window_statistics(plan, record_mode, record_data, n_neurons, window_transie
         sums["grid_stat_isi_square"], starts, steady_start, steady_stop)
 
 
-def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
+def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
               record_mode, record_data, n_neurons, finite, window_transient):
     """Spike trains or running sums -> schema Dataset (vectorised over neurones and windows)."""
     n_windows = plan.window_edges.size - 1
@@ -655,7 +723,7 @@ def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_arra
             dims = ("direction", "param_sigma", "input", "trial")
         variables[name] = xr.DataArray(array, dims=dims, attrs=dict(statistics[name].attrs))
     coords = {
-        "input": quantity_coordinate("input", levels, model.input_unit, long_name="injected drive"),
+        "input": quantity_coordinate("input", levels, level_unit, long_name=level_name),
         "trial": ("trial", np.arange(seeds)),
     }
     if noise_kind is not None:
@@ -673,36 +741,48 @@ def _assemble(model, plan, levels, sigmas, noise_kind, noise_unit, noise_is_arra
     return dataset
 
 
-def _attach_voltage(dataset, voltage, record_indices, levels, model, plan, sigmas, noise_is_array,
+def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, sigmas, noise_is_array,
                     voltage_name):
-    times, values = voltage
+    from brian2 import volt
+
+    times, values, dimension = voltage
+    if dimension is volt.dim:
+        name, unit, scale = "voltage", "mV", 1e3
+        long_name = f"membrane variable {voltage_name}, trial 0"
+    else:
+        name, long_name = voltage_name, f"recorded variable {voltage_name}, trial 0"
+        unit, scale = _unit_text(dimension), 1.0
+        for candidate in _TRACE_UNITS:
+            if parse_unit(candidate).dim is dimension:
+                unit, scale = candidate, 1.0 / float(np.asarray(parse_unit(candidate)))
+                break
     n_sigma = sigmas.size
     if plan.levels_per_neuron:
         array = values.reshape(n_sigma, len(record_indices), -1)
         dims = ("param_sigma", "recorded_input", "time")
         coords = {"recorded_input": quantity_coordinate(
-            "recorded_input", levels[record_indices], model.input_unit,
+            "recorded_input", levels[record_indices], level_unit,
             long_name="input level of the recorded trace")}
     else:
         array = values.reshape(n_sigma, -1)
         dims = ("param_sigma", "time")
         coords = {}
     coords["time"] = quantity_coordinate("time", times * 1e3, "ms")
-    trace = xr.DataArray(array * 1e3, dims=dims, coords=coords,
-                         attrs={"units": "mV", "long_name": f"membrane variable {voltage_name}, trial 0"})
+    trace = xr.DataArray(array * scale, dims=dims, coords=coords,
+                         attrs={"units": unit, "long_name": long_name})
     if not noise_is_array:
         trace = trace.isel(param_sigma=0, drop=True)
-    dataset["voltage"] = trace
+    dataset[name] = trace
     return dataset
 
 
-def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, model, noise_unit, plan):
+def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_unit, noise_unit, plan):
     labels = []
     for neuron in np.flatnonzero(~finite):
         sigma_index, rest = divmod(int(neuron), per_replica * seeds)
         level_index, trial = divmod(rest, seeds)
         if plan.levels_per_neuron:
-            label = f"input={levels[level_index]:g} {model.input_unit}"
+            label = f"input={levels[level_index]:g} {level_unit}"
         else:
             label = f"{plan.name} run"
         if noise_unit is not None:

@@ -40,3 +40,19 @@ def test_fi_command_reports_a_unit_error_with_status_2(capsys):
     status = main(["fi", "leaky_integrate_and_fire", "--input", "1", "2", "1", "mV"])
     assert status == 2
     assert "'inputs'" in capsys.readouterr().err
+
+
+@pytest.mark.brian2
+def test_fi_command_sweeps_a_poisson_input_rate(tmp_path, capsys):
+    out = tmp_path / "poisson.nc"
+    status = main(["fi", "leaky_integrate_and_fire", "--input", "0", "12000", "6000", "Hz",
+                   "--poisson-exc", "input", "0.5 nS", "--poisson-inh", "1000 Hz", "0.5 nS",
+                   "--duration", "300 ms", "--spike-record", "times", "--out", str(out)])
+    assert status == 0
+    dataset = load_dataset(out)
+    assert dataset["input"].attrs["units"] == "Hz"
+    assert "inh 1000 Hz x 0.5 nS" in dataset.attrs["synaptic_input"]
+    assert dataset.attrs["spike_record"].startswith("spike times")
+    rates = dataset["rate"].values[:, 0]
+    assert rates[0] == 0 and rates[1] > 0 and rates[2] > rates[1]
+    assert "rheobase in (0, 6000] Hz" in capsys.readouterr().out
