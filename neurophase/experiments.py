@@ -54,6 +54,7 @@ MEASUREMENTS = {
     "hysteresis": "neurophase.check.membrane:measure_hysteresis",
     "quench": "neurophase.check.membrane:measure_quench",
     "lattice": "neurophase.check.membrane:measure_lattice",
+    "learning": "neurophase.check.learning:measure_learning",
 }
 
 _ALLOWED = {

@@ -1,0 +1,774 @@
+"""Learning with the derived activation: single units, a one-hidden-layer net, and the perceptron.
+
+THEORY.md prediction C6: a unit ``y = f(w.x + b)`` whose activation ``f`` is the mean-field
+open probability of the channel membrane (:class:`~neurophase.neurons.MeanFieldActivation`)
+learns like its special cases (logistic, tanh, softplus, ReLU), and its ``T -> 0`` limit is the
+Rosenblatt perceptron. Everything here is numpy only, vectorised over samples, and seeded with a
+:class:`numpy.random.Generator`.
+
+Losses (per sample, averaged over the batch; ``h = w.x + b``, ``y = f(h)``)
+--------------------------------------------------------------------------
+``"squared"``
+    ``L = (y - tau)**2 / 2`` with ``tau`` the target in the activation's own coding ({-1, 1} for
+    the magnetisation-valued units tanh / sign / coupled tanh / bistable, {0, 1} otherwise):
+    the delta rule ``dw = eta (tau - y) f'(h) x`` (Widrow & Hoff 1960; Rumelhart, Hinton &
+    Williams 1986). Works with every activation.
+``"cross_entropy"``
+    ``L = -[s ln p + (1 - s) ln(1 - p)]``, ``s = (1 + t)/2``, for units whose output is a
+    probability ``p``: :class:`~neurophase.neurons.Logistic` and
+    :class:`~neurophase.neurons.MeanFieldActivation` (the open probability ``(1 + M)/2``).
+    ``dL/dh = (p - s) f'(h) / (p (1 - p))``; the ratio is taken in closed form (``1/T`` for the
+    logistic, ``2 / (T - zJ (1 - M**2))`` for the derived unit) so that it stays finite when ``p``
+    saturates.
+``"scaled_cross_entropy"``
+    ``T x cross_entropy``: the loss whose gradient tends to Rosenblatt's rule as ``T -> 0``.
+
+The T -> 0 limit (Rosenblatt 1958; Hertz, Krogh & Palmer 1991, ch. 5)
+--------------------------------------------------------------------
+For the derived unit ``p = (1 + M)/2``, ``M = tanh((zJ M + h)/T)``, and a label ``t`` in {-1, 1}::
+
+    -T dL_CE/dh = (t - M) / (1 - beta zJ (1 - M**2))          (beta = 1/T)
+
+(``p - s = (M - t)/2`` and ``f'/(p(1 - p)) = (chi/2)/((1 - M**2)/4)`` with the Curie-Weiss gain
+``chi``). As ``T -> 0`` on the equilibrium branch ``M -> sign(h)`` and ``1 - M**2 -> 0``
+exponentially for ``h != 0``, so gradient descent on ``T x L_CE`` with step ``eta`` gives::
+
+    dw = eta (t - M) x / (1 - beta zJ (1 - M**2))  ->  eta (t - sign(w.x + b)) x,
+
+Rosenblatt's error-correction rule: ``2 eta t x`` on a mistake, 0 otherwise. At ``J = 0``
+(``M = tanh(h/T)``) the difference per sample is bounded by ``2 eta exp(-2|h|/T) |x|``. The
+squared-error delta rule does *not* have this limit: ``f'(h) = (1 - M**2)/T -> 0`` off ``h = 0``,
+so even ``T x`` its update ``(t - M)(1 - M**2) x -> 0`` (:func:`tempered_update` with
+``loss="squared"`` shows it).
+
+Perceptron convergence (Novikoff 1962)
+--------------------------------------
+If ``|(x, 1)| <= R`` for every sample and a unit vector ``u`` (in the augmented space of
+``(w, b)``) separates the data with margin ``gamma = min_i t_i u.(x_i, 1) > 0``, the perceptron
+started at ``w = 0`` that adds ``eta t x`` whenever ``t (w.x + b) <= 0`` makes at most
+``(R/gamma)**2`` updates, whatever ``eta`` and the order of presentation
+(A. B. J. Novikoff, "On convergence proofs on perceptrons", Symposium on the Mathematical Theory
+of Automata 12, 615-622, 1962).
+
+Classes and functions
+---------------------
+SingleLayerUnit
+    ``y = f(w.x + b)``, batch or online gradient descent on one of the losses above.
+TwoLayerNetwork
+    One hidden layer of ``f`` units and a logistic output unit, cross-entropy, batch gradient
+    descent (back-propagation with the activations' analytic derivatives).
+rosenblatt_update, tempered_update, train_perceptron, novikoff_bound
+    The perceptron rule, the derived unit's per-sample update at temperature ``T``, the
+    perceptron algorithm with its update count, and the Novikoff bound.
+make_task
+    Seeded tasks: ``"separable"`` (a teacher perceptron with a margin), ``"two_moons"``,
+    ``"xor"``.
+compare_activations, bootstrap_mean
+    Held-out accuracy and loss of several activations over seeds (a Dataset), and the
+    percentile bootstrap of a mean (Efron & Tibshirani 1993).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.special import expit
+
+from neurophase.errors import ParameterError
+from neurophase.neurons.activations import (
+    Activation,
+    BistableUnit,
+    CoupledTanh,
+    Logistic,
+    MeanFieldActivation,
+    Sign,
+    Tanh,
+)
+
+__all__ = [
+    "LOSSES",
+    "SingleLayerUnit",
+    "TwoLayerNetwork",
+    "evaluate",
+    "rosenblatt_update",
+    "tempered_update",
+    "train_perceptron",
+    "novikoff_bound",
+    "make_task",
+    "compare_activations",
+    "bootstrap_mean",
+    "check_inputs",
+]
+
+LOSSES = ("squared", "cross_entropy", "scaled_cross_entropy")
+
+_ROSENBLATT = ("F. Rosenblatt, 'The perceptron: a probabilistic model for information storage and "
+               "organization in the brain', Psychol. Rev. 65, 386-408 (1958)")
+_HKP = "J. Hertz, A. Krogh & R. G. Palmer, Introduction to the Theory of Neural Computation (1991), ch. 5"
+_NOVIKOFF = ("A. B. J. Novikoff, 'On convergence proofs on perceptrons', Symp. Math. Theory of Automata 12, "
+             "615-622 (1962)")
+
+
+# --------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------
+def check_inputs(X, t, n_features=None):
+    """Validate a design matrix and labels; return ``(X, t)`` with ``t`` in {-1, 1}.
+
+    ``X`` must be a finite 2-D array ``(n_samples, n_features)``; ``t`` a 1-D array of
+    ``n_samples`` labels, all in {-1, 1} or all in {0, 1} (0 is read as -1).
+
+    Examples
+    --------
+    >>> X, t = check_inputs([[0.0, 1.0], [1.0, 0.0]], [0, 1])
+    >>> t.tolist()
+    [-1.0, 1.0]
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ParameterError(
+            f"X must be 2-D (n_samples, n_features); got shape {X.shape}. Reshape a single sample "
+            "with X[None, :] or a single feature with X[:, None]."
+        )
+    if X.shape[0] == 0:
+        raise ParameterError("X has no samples; pass at least one row.")
+    if not np.all(np.isfinite(X)):
+        raise ParameterError("X contains NaN or infinite values; pass finite numbers.")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ParameterError(
+            f"X has {X.shape[1]} features but the model was built for {n_features}; pass the same "
+            "features used in fit()."
+        )
+    labels = np.asarray(t)
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+        raise ParameterError(
+            f"t must be 1-D with one label per row of X ({X.shape[0]}); got shape {labels.shape}."
+        )
+    try:
+        labels = labels.astype(float)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(f"labels must be numbers in {{-1, 1}} or {{0, 1}}: {error}.") from error
+    values = set(np.unique(labels).tolist())
+    if values <= {-1.0, 1.0}:
+        return X, labels
+    if values <= {0.0, 1.0}:
+        return X, 2.0 * labels - 1.0
+    raise ParameterError(
+        f"labels must all be in {{-1, 1}} or all in {{0, 1}}; got the values {sorted(values)[:6]}."
+    )
+
+
+def _check_activation(activation):
+    if not isinstance(activation, Activation):
+        raise ParameterError(
+            f"activation must be a neurophase.neurons Activation (e.g. get_activation('tanh')); "
+            f"got {activation!r}."
+        )
+    return activation
+
+
+def _coding(activation):
+    """Target values (low, high) in the activation's own output coding."""
+    if isinstance(activation, (Tanh, Sign, CoupledTanh, BistableUnit)):
+        return -1.0, 1.0
+    return 0.0, 1.0
+
+
+def _positive(value, name, integer=False):
+    number = int(value) if integer else float(value)
+    if not number > 0 or not np.isfinite(number):
+        raise ParameterError(f"{name} = {value!r} must be positive and finite.")
+    return number
+
+
+# --------------------------------------------------------------------------------------
+# forward pass: value, derivative and the cross-entropy ratio f'/(p(1-p))
+# --------------------------------------------------------------------------------------
+_NEWTON_STEPS = 60
+
+
+def _coupled_magnetisation(a, b):
+    """Root of ``M = tanh(a M + b)`` for ``0 <= a < 1`` (unique): bracketed Newton iteration.
+
+    ``g(M) = M - tanh(a M + b)`` is increasing (``g' >= 1 - a > 0``) with ``g(-1) <= 0 <= g(1)``;
+    a Newton step that leaves the current bracket is replaced by bisection. Tests compare it
+    with :func:`neurophase.meanfield.magnetisation` (60-step bisection on all branches).
+    """
+    low = -np.ones_like(b)
+    high = np.ones_like(b)
+    M = np.tanh(b / (1.0 - a))  # the linearised root, clipped by tanh
+    for _ in range(_NEWTON_STEPS):
+        u = a * M + b
+        g = M - np.tanh(u)
+        low = np.where(g < 0, M, low)
+        high = np.where(g > 0, M, high)
+        slope = 1.0 - a / np.cosh(np.minimum(np.abs(u), 350.0)) ** 2
+        step = M - g / slope
+        inside = (step > low) & (step < high)
+        new = np.where(inside, step, 0.5 * (low + high))
+        if np.all(np.abs(new - M) <= 1e-15):
+            M = new
+            break
+        M = new
+    return M
+
+
+def evaluate(activation, h):
+    """``(value, derivative)`` of ``activation`` at the pre-activations ``h`` (any shape).
+
+    For :class:`MeanFieldActivation` above ``T_c`` (one self-consistent root) the root is found
+    by :func:`_coupled_magnetisation` once and value and derivative follow from it in closed form
+    (``p = logistic(2 (zJ M + h)/T)``, ``f' = chi/2``), which is about 30 times faster than two
+    calls of the general three-branch solver; elsewhere the activation's own ``value`` and
+    ``derivative`` are used.
+
+    Examples
+    --------
+    >>> from neurophase.neurons import MeanFieldActivation
+    >>> value, slope = evaluate(MeanFieldActivation(1.0, 0.5), np.array([0.0]))
+    >>> float(value[0]), round(float(slope[0]), 12)     # p = 1/2, chi/2 = 1/(2 (T - T_c))
+    (0.5, 1.0)
+    """
+    h = np.asarray(h, dtype=float)
+    if isinstance(activation, MeanFieldActivation) and activation.temperature > activation.critical_temperature:
+        value, derivative, _ = _mean_field_forward(activation, h)
+        return value, derivative
+    return np.asarray(activation.value(h), dtype=float), np.asarray(activation.derivative(h), dtype=float)
+
+
+def _mean_field_forward(activation, h):
+    """Value, derivative and ``1 - M**2`` of the derived unit (T > 0)."""
+    T = activation.temperature
+    K = activation.coordination * activation.coupling
+    if T > K:
+        M = _coupled_magnetisation(K / T, h / T)
+        argument = 2.0 * (K * M + h) / T
+    else:  # bistable region or T = T_c: the general solver on the chosen branch
+        from neurophase.meanfield import magnetisation
+
+        M = np.asarray(magnetisation(T, h, activation.coupling, activation.coordination,
+                                     branch=activation.branch), dtype=float)
+        argument = 2.0 * (K * M + h) / T
+    p = expit(argument)
+    one_minus_m2 = 4.0 * p * expit(-argument)  # (1 - M)(1 + M), no cancellation near |M| = 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = one_minus_m2 / (T - K * one_minus_m2)
+    return p, 0.5 * chi, one_minus_m2
+
+
+def _cross_entropy_ratio(activation, h):
+    """``(p, f'(h)/(p (1 - p)))`` for the probability-valued units, finite when ``p`` saturates."""
+    if isinstance(activation, Logistic):
+        return expit(h / activation.temperature), np.full(h.shape, 1.0 / activation.temperature)
+    if isinstance(activation, MeanFieldActivation):
+        if activation.temperature == 0:
+            raise ParameterError("cross-entropy needs T > 0; at T = 0 use train_perceptron (the limit).")
+        K = activation.coordination * activation.coupling
+        p, _, one_minus_m2 = _mean_field_forward(activation, h)
+        return p, 2.0 / (activation.temperature - K * one_minus_m2)
+    raise ParameterError(
+        f"the cross-entropy loss needs a unit whose output is a probability (Logistic or "
+        f"MeanFieldActivation); {activation!r} is not one. Use loss='squared'."
+    )
+
+
+def _delta(activation, h, t, loss):
+    """Per-sample ``dL/dh`` and the output ``y`` for labels ``t`` in {-1, 1}."""
+    if loss == "squared":
+        low, high = _coding(activation)
+        target = np.where(t > 0, high, low)
+        y, slope = evaluate(activation, h)
+        return (y - target) * slope, y
+    if loss in ("cross_entropy", "scaled_cross_entropy"):
+        p, ratio = _cross_entropy_ratio(activation, h)
+        delta = (p - 0.5 * (1.0 + t)) * ratio
+        if loss == "scaled_cross_entropy":
+            delta = delta * activation.temperature
+        return delta, p
+    raise ParameterError(f"loss = {loss!r} is not known; choose one of {', '.join(LOSSES)}.")
+
+
+def _loss_value(activation, y, t, loss):
+    if loss == "squared":
+        low, high = _coding(activation)
+        target = np.where(t > 0, high, low)
+        return 0.5 * (y - target) ** 2
+    s = 0.5 * (1.0 + t)
+    tiny = np.finfo(float).tiny
+    value = -(s * np.log(np.maximum(y, tiny)) + (1.0 - s) * np.log(np.maximum(1.0 - y, tiny)))
+    return value * (activation.temperature if loss == "scaled_cross_entropy" else 1.0)
+
+
+# --------------------------------------------------------------------------------------
+# single unit
+# --------------------------------------------------------------------------------------
+class SingleLayerUnit:
+    """One unit ``y = f(w.x + b)`` trained by gradient descent on a stated loss.
+
+    Parameters
+    ----------
+    activation : Activation
+        Any member of :mod:`neurophase.neurons.activations`.
+    loss : {"squared", "cross_entropy", "scaled_cross_entropy"}
+        See the module docstring.
+    learning_rate : float
+        Step ``eta``: batch mode uses ``w -= eta * mean gradient``, online mode
+        ``w -= eta * per-sample gradient``.
+    epochs : int
+        Passes over the training set.
+    mode : {"batch", "online"}
+        Full-batch gradient descent, or one update per sample in a seeded random order.
+    init : {"zeros", "normal"}
+        Initial weights: zero (the perceptron convention) or ``N(0, 1/n_features)``.
+    seed : int or numpy.random.Generator, optional
+        Seeds the initial weights and the online presentation order.
+    stop_when_separated : bool
+        Online mode: stop after the first epoch without a mistake (``t h <= 0``).
+
+    Attributes (after ``fit``)
+    --------------------------
+    weights, bias, history (dict of per-epoch ``loss`` and ``errors``), mistakes (online:
+    updates made on samples with ``t h <= 0``), epochs_run.
+
+    Examples
+    --------
+    >>> from neurophase.neurons import Tanh
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> unit = SingleLayerUnit(Tanh(1.0), learning_rate=0.5, epochs=50, seed=0).fit(X, [-1, -1, 1, 1])
+    >>> unit.predict(X).tolist()
+    [-1.0, -1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, activation, loss="squared", learning_rate=0.1, epochs=200, mode="batch",
+                 init="zeros", seed=None, stop_when_separated=False):
+        self.activation = _check_activation(activation)
+        if loss not in LOSSES:
+            raise ParameterError(f"loss = {loss!r} is not known; choose one of {', '.join(LOSSES)}.")
+        if loss != "squared" and not isinstance(activation, (Logistic, MeanFieldActivation)):
+            raise ParameterError(
+                f"loss = {loss!r} needs a probability-valued unit (Logistic or MeanFieldActivation); "
+                f"{activation!r} is not one. Use loss='squared'."
+            )
+        if mode not in ("batch", "online"):
+            raise ParameterError(f"mode = {mode!r} must be 'batch' or 'online'.")
+        if init not in ("zeros", "normal"):
+            raise ParameterError(f"init = {init!r} must be 'zeros' or 'normal'.")
+        self.loss = loss
+        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.epochs = _positive(epochs, "epochs", integer=True)
+        self.mode = mode
+        self.init = init
+        self.seed = seed
+        self.stop_when_separated = bool(stop_when_separated)
+        self.weights = None
+        self.bias = None
+
+    # -- model ---------------------------------------------------------------------------
+    def _require_fit(self):
+        if self.weights is None:
+            raise ParameterError("this unit is not trained yet; call fit(X, t) first (or set weights and bias).")
+
+    def pre_activation(self, X):
+        """``h = X w + b``."""
+        self._require_fit()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.weights.shape[0]:
+            raise ParameterError(
+                f"X must have shape (n_samples, {self.weights.shape[0]}); got {X.shape}."
+            )
+        return X @ self.weights + self.bias
+
+    def output(self, X):
+        """``f(h)``."""
+        return evaluate(self.activation, self.pre_activation(X))[0]
+
+    def predict(self, X):
+        """Labels in {-1, 1}: the output above / below the midpoint of the target coding."""
+        low, high = _coding(self.activation)
+        return np.where(self.output(X) > 0.5 * (low + high), 1.0, -1.0)
+
+    def accuracy(self, X, t):
+        """Fraction of correctly classified samples."""
+        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
+        return float(np.mean(self.predict(X) == t))
+
+    def loss_value(self, X, t):
+        """Mean loss over the samples."""
+        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
+        y = self.output(X)
+        return float(np.mean(_loss_value(self.activation, y, t, self.loss)))
+
+    def gradient(self, X, t):
+        """``(dL/dw, dL/db)`` of the mean loss, from the activation's analytic derivative."""
+        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
+        delta, _ = _delta(self.activation, self.pre_activation(X), t, self.loss)
+        return X.T @ delta / X.shape[0], float(np.mean(delta))
+
+    # -- training ------------------------------------------------------------------------
+    def fit(self, X, t):
+        """Train on ``X`` (n_samples, n_features) and labels ``t`` in {-1, 1} or {0, 1}."""
+        X, t = check_inputs(X, t)
+        rng = np.random.default_rng(self.seed)
+        n, d = X.shape
+        if self.init == "zeros":
+            self.weights, self.bias = np.zeros(d), 0.0
+        else:
+            self.weights, self.bias = rng.normal(0.0, 1.0 / np.sqrt(d), size=d), 0.0
+        eta = self.learning_rate
+        losses, errors = [], []
+        self.mistakes = 0
+        self.epochs_run = 0
+        for _ in range(self.epochs):
+            if self.mode == "batch":
+                grad_w, grad_b = self.gradient(X, t)
+                self.weights = self.weights - eta * grad_w
+                self.bias = self.bias - eta * grad_b
+            else:
+                mistakes_before = self.mistakes
+                for i in rng.permutation(n):
+                    h = X[i] @ self.weights + self.bias
+                    if t[i] * h <= 0:
+                        self.mistakes += 1
+                    delta, _ = _delta(self.activation, np.array([h]), t[i:i + 1], self.loss)
+                    self.weights = self.weights - eta * delta[0] * X[i]
+                    self.bias = self.bias - eta * float(delta[0])
+            self.epochs_run += 1
+            losses.append(self.loss_value(X, t))
+            errors.append(int(np.sum(np.sign(X @ self.weights + self.bias) * t <= 0)))
+            if self.mode == "online" and self.stop_when_separated and self.mistakes == mistakes_before:
+                break
+        self.history = {"loss": np.array(losses), "errors": np.array(errors)}
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# two-layer network
+# --------------------------------------------------------------------------------------
+class TwoLayerNetwork:
+    """One hidden layer of ``f`` units, one logistic output unit, cross-entropy, batch descent.
+
+    ``a = f(X W1 + b1)``, ``p = logistic(a w2 + b2)``, ``L = mean CE(p, s)``; gradients by
+    back-propagation (Rumelhart, Hinton & Williams 1986) with ``f``'s analytic derivative:
+    ``dL/dz = (p - s)/n``, ``dL/dW1 = X.T [(dL/dz w2) * f'(h)]``. The output unit is the same
+    for every hidden activation, so that a comparison varies only ``f``.
+
+    Parameters
+    ----------
+    activation : Activation
+    hidden : int
+        Number of hidden units.
+    learning_rate, epochs : float, int
+    seed : int or numpy.random.Generator, optional
+        Initial weights: ``W1 ~ N(0, 1/n_features)``, ``w2 ~ N(0, 1/hidden)``, biases 0.
+    """
+
+    def __init__(self, activation, hidden=8, learning_rate=0.5, epochs=2000, seed=None):
+        self.activation = _check_activation(activation)
+        self.hidden = _positive(hidden, "hidden", integer=True)
+        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.epochs = _positive(epochs, "epochs", integer=True)
+        self.seed = seed
+        self.parameters = None
+
+    def initialise(self, n_features):
+        """Seeded initial parameters (a dict ``W1, b1, w2, b2``)."""
+        rng = np.random.default_rng(self.seed)
+        self.parameters = {
+            "W1": rng.normal(0.0, 1.0 / np.sqrt(n_features), size=(n_features, self.hidden)),
+            "b1": np.zeros(self.hidden),
+            "w2": rng.normal(0.0, 1.0 / np.sqrt(self.hidden), size=self.hidden),
+            "b2": np.zeros(()),
+        }
+        return self.parameters
+
+    def _forward(self, X, parameters=None):
+        parameters = self.parameters if parameters is None else parameters
+        if parameters is None:
+            raise ParameterError("this network is not trained yet; call fit(X, t) first.")
+        X = np.asarray(X, dtype=float)
+        n_features = parameters["W1"].shape[0]
+        if X.ndim != 2 or X.shape[1] != n_features:
+            raise ParameterError(f"X must have shape (n_samples, {n_features}); got {X.shape}.")
+        h = X @ parameters["W1"] + parameters["b1"]
+        a, slope = evaluate(self.activation, h)
+        z = a @ parameters["w2"] + parameters["b2"]
+        return h, a, slope, z
+
+    def output(self, X):
+        """Output probability ``p``."""
+        return expit(self._forward(X)[3])
+
+    def predict(self, X):
+        """Labels in {-1, 1} (``p > 1/2``)."""
+        return np.where(self._forward(X)[3] > 0, 1.0, -1.0)
+
+    def accuracy(self, X, t):
+        X, t = check_inputs(X, t)
+        return float(np.mean(self.predict(X) == t))
+
+    def loss_value(self, X, t, parameters=None):
+        """Mean cross-entropy (computed from ``z`` with ``logaddexp``: no overflow)."""
+        X, t = check_inputs(X, t)
+        z = self._forward(X, parameters)[3]
+        # -[s ln p + (1 - s) ln(1 - p)] = ln(1 + exp(-t z)) for t in {-1, 1}
+        return float(np.mean(np.logaddexp(0.0, -t * z)))
+
+    def gradient(self, X, t, parameters=None):
+        """Gradient of :meth:`loss_value` for every parameter (dict like ``parameters``)."""
+        X, t = check_inputs(X, t)
+        parameters = self.parameters if parameters is None else parameters
+        h, a, slope, z = self._forward(X, parameters)
+        n = X.shape[0]
+        dz = (expit(z) - 0.5 * (1.0 + t)) / n
+        dh = np.outer(dz, parameters["w2"]) * slope
+        return {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": a.T @ dz, "b2": np.asarray(dz.sum())}
+
+    def fit(self, X, t):
+        """Batch gradient descent from the seeded initial parameters."""
+        X, t = check_inputs(X, t)
+        self.initialise(X.shape[1])
+        losses = []
+        for _ in range(self.epochs):
+            gradient = self.gradient(X, t)
+            for key in self.parameters:
+                self.parameters[key] = self.parameters[key] - self.learning_rate * gradient[key]
+            losses.append(self.loss_value(X, t))
+        self.history = {"loss": np.array(losses)}
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# the perceptron and the T -> 0 limit
+# --------------------------------------------------------------------------------------
+def _augment(X):
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def rosenblatt_update(weights, bias, X, t, learning_rate=1.0):
+    """Per-sample Rosenblatt (1958) updates ``eta (t - sign(w.x + b)) (x, 1)``, shape (n, d + 1).
+
+    The last column is the bias update. ``t`` in {-1, 1} or {0, 1}.
+    """
+    X, t = check_inputs(X, t, np.size(weights))
+    h = X @ np.asarray(weights, dtype=float) + float(bias)
+    return learning_rate * (t - np.sign(h))[:, None] * _augment(X)
+
+
+def tempered_update(activation, weights, bias, X, t, learning_rate=1.0, loss="scaled_cross_entropy"):
+    """Per-sample gradient-descent updates ``-eta dL/d(w, b)`` of one unit, shape (n, d + 1).
+
+    With ``loss="scaled_cross_entropy"`` and the derived unit this is
+    ``eta (t - M)/(1 - beta zJ (1 - M**2)) (x, 1)``, which tends to :func:`rosenblatt_update`
+    as ``T -> 0`` (module docstring). ``loss="squared"`` gives the delta rule (not scaled by T).
+    """
+    X, t = check_inputs(X, t, np.size(weights))
+    h = X @ np.asarray(weights, dtype=float) + float(bias)
+    delta, _ = _delta(_check_activation(activation), h, t, loss)
+    return -learning_rate * delta[:, None] * _augment(X)
+
+
+def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="novikoff"):
+    """The perceptron algorithm from ``w = 0, b = 0``; stops after an epoch without a mistake.
+
+    Samples are presented in a seeded random order each epoch (``rng.permutation`` of a
+    ``numpy.random.default_rng(seed)``, the same order :class:`SingleLayerUnit` uses in online
+    mode from zero weights). A *mistake* is ``t (w.x + b) <= 0``.
+
+    ``rule="novikoff"``: add ``eta t (x, 1)`` on every mistake (Novikoff's 1962 form: at most
+    ``(R/gamma)**2`` mistakes). ``rule="rosenblatt"``: add ``eta (t - sign(w.x + b)) (x, 1)``
+    (Rosenblatt 1958): ``2 eta t (x, 1)`` on a mistake with ``h != 0`` and half that at ``h = 0``,
+    which happens at the first update (``w = 0``). Novikoff's argument then gives
+    ``u.w >= eta gamma (2k - 1)`` and ``|w|**2 <= eta**2 R**2 (4k - 3)`` after ``k`` mistakes,
+    so ``(2k - 1)**2 <= (R/gamma)**2 (4k - 3)``, i.e. ``k <= (R/gamma)**2 + 1`` (if no later
+    update has ``h = 0`` exactly, an event of probability 0 for continuous data).
+
+    Returns
+    -------
+    dict
+        ``weights``, ``bias``, ``mistakes`` (number of updates), ``epochs``, ``converged``,
+        ``training_errors``.
+    """
+    X, t = check_inputs(X, t)
+    _positive(learning_rate, "learning_rate")
+    if rule not in ("novikoff", "rosenblatt"):
+        raise ParameterError(f"rule = {rule!r} must be 'novikoff' or 'rosenblatt'.")
+    rng = np.random.default_rng(seed)
+    Xa = _augment(X)
+    w = np.zeros(Xa.shape[1])
+    mistakes = 0
+    converged = False
+    epochs = 0
+    for epochs in range(1, int(max_epochs) + 1):
+        before = mistakes
+        for i in rng.permutation(X.shape[0]):
+            h = Xa[i] @ w
+            if t[i] * h <= 0:
+                step = t[i] if rule == "novikoff" else t[i] - np.sign(h)
+                w = w + learning_rate * step * Xa[i]
+                mistakes += 1
+        if mistakes == before:
+            converged = True
+            break
+    errors = int(np.sum(t * (Xa @ w) <= 0))
+    return {"weights": w[:-1], "bias": float(w[-1]), "mistakes": mistakes, "epochs": epochs,
+            "converged": converged, "training_errors": errors}
+
+
+def novikoff_bound(X, t, direction):
+    """``(R, gamma, (R/gamma)**2)`` for the augmented samples ``(x, 1)`` and a separating direction.
+
+    ``direction`` is ``(w, b)`` of any separating unit (length ``n_features + 1``; normalised
+    here). ``gamma <= 0`` means it does not separate the data: the bound is then infinite.
+    """
+    X, t = check_inputs(X, t)
+    u = np.asarray(direction, dtype=float).ravel()
+    if u.shape != (X.shape[1] + 1,):
+        raise ParameterError(f"direction must have n_features + 1 = {X.shape[1] + 1} entries (w and b); got {u.shape}.")
+    norm = np.linalg.norm(u)
+    if not norm > 0:
+        raise ParameterError("direction must be a non-zero vector.")
+    Xa = _augment(X)
+    radius = float(np.max(np.linalg.norm(Xa, axis=1)))
+    gamma = float(np.min(t * (Xa @ (u / norm))))
+    bound = (radius / gamma) ** 2 if gamma > 0 else np.inf
+    return radius, gamma, bound
+
+
+# --------------------------------------------------------------------------------------
+# tasks and comparisons
+# --------------------------------------------------------------------------------------
+def _separable(n, rng, dim, margin, teacher):
+    X = np.empty((0, dim))
+    while X.shape[0] < n:
+        batch = rng.normal(size=(4 * n, dim))
+        keep = np.abs(_augment(batch) @ teacher) >= margin
+        X = np.vstack([X, batch[keep]])
+    X = X[:n]
+    return X, np.sign(_augment(X) @ teacher)
+
+
+def _two_moons(n, rng, noise):
+    upper = rng.random(n) < 0.5
+    angle = rng.uniform(0.0, np.pi, n)
+    x = np.where(upper, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(upper, np.sin(angle), 0.5 - np.sin(angle))
+    X = np.column_stack([x, y]) + rng.normal(0.0, noise, size=(n, 2))
+    return X, np.where(upper, -1.0, 1.0)
+
+
+def _xor(n, rng, noise):
+    corner = rng.choice([-1.0, 1.0], size=(n, 2))
+    X = corner + rng.normal(0.0, noise, size=(n, 2))
+    return X, corner[:, 0] * corner[:, 1]
+
+
+def make_task(name, n_train=100, n_test=1000, seed=None, dim=2, margin=0.1, noise=None):
+    """A seeded classification task, labels in {-1, 1}.
+
+    ``"separable"``: ``x ~ N(0, I_dim)``, labelled by a random teacher unit ``u`` (unit vector in
+    the augmented ``(w, b)`` space, bias component ``N(0, 0.3**2)`` before normalising); samples
+    with ``|u.(x, 1)| < margin`` are dropped, so ``u`` separates train and test with margin
+    ``>= margin``. ``"two_moons"`` (two interleaved half circles, noise 0.2 by default) and
+    ``"xor"`` (Gaussian blobs at the corners of the square, noise 0.4) are not linearly
+    separable.
+
+    Returns
+    -------
+    dict
+        ``X_train, t_train, X_test, t_test`` and, for ``"separable"``, ``teacher``.
+    """
+    rng = np.random.default_rng(seed)
+    n_train = _positive(n_train, "n_train", integer=True)
+    n_test = _positive(n_test, "n_test", integer=True)
+    if name == "separable":
+        dim = _positive(dim, "dim", integer=True)
+        margin = _positive(margin, "margin")
+        teacher = np.append(rng.normal(size=dim), rng.normal(0.0, 0.3))
+        teacher /= np.linalg.norm(teacher)
+        X_train, t_train = _separable(n_train, rng, dim, margin, teacher)
+        X_test, t_test = _separable(n_test, rng, dim, margin, teacher)
+        return {"X_train": X_train, "t_train": t_train, "X_test": X_test, "t_test": t_test,
+                "teacher": teacher}
+    if name == "two_moons":
+        maker, default = _two_moons, 0.2
+    elif name == "xor":
+        maker, default = _xor, 0.4
+    else:
+        raise ParameterError(f"task {name!r} is not known; choose 'separable', 'two_moons' or 'xor'.")
+    noise = default if noise is None else float(noise)
+    X_train, t_train = maker(n_train, rng, noise)
+    X_test, t_test = maker(n_test, rng, noise)
+    return {"X_train": X_train, "t_train": t_train, "X_test": X_test, "t_test": t_test}
+
+
+def bootstrap_mean(values, n_bootstrap=2000, confidence=0.95, seed=0):
+    """Mean of ``values`` and its percentile-bootstrap interval (Efron & Tibshirani 1993).
+
+    Examples
+    --------
+    >>> mean, low, high = bootstrap_mean([1.0, 1.0, 1.0])
+    >>> (mean, low, high)
+    (1.0, 1.0, 1.0)
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0:
+        raise ParameterError("bootstrap_mean needs at least one value.")
+    rng = np.random.default_rng(seed)
+    samples = values[rng.integers(0, values.size, size=(int(n_bootstrap), values.size))].mean(axis=1)
+    tail = 50.0 * (1.0 - confidence)
+    return float(values.mean()), float(np.percentile(samples, tail)), float(np.percentile(samples, 100.0 - tail))
+
+
+def compare_activations(activations, task="separable", model="single", seeds=(0, 1, 2, 3), n_train=100,
+                        n_test=1000, epochs=300, learning_rate=0.5, hidden=8, task_options=None):
+    """Held-out accuracy and loss of each activation on the same seeded tasks.
+
+    Seed ``k`` fixes the task draw and the initial weights, the same for every activation (a
+    paired comparison). ``model="single"``: :class:`SingleLayerUnit`, squared-error batch descent
+    from ``w = 0``; the held-out loss is the squared error in the {0, 1} coding (tanh-type outputs
+    mapped by ``(1 + y)/2``). ``model="two_layer"``: :class:`TwoLayerNetwork`, held-out
+    cross-entropy.
+
+    Returns
+    -------
+    xarray.Dataset
+        dims ``(activation, trial)``: ``test_accuracy``, ``test_loss``, ``train_accuracy``.
+    """
+    if model not in ("single", "two_layer"):
+        raise ParameterError(f"model = {model!r} must be 'single' or 'two_layer'.")
+    names = list(activations)
+    seeds = [int(seed) for seed in seeds]
+    shape = (len(names), len(seeds))
+    test_accuracy, test_loss, train_accuracy = np.empty(shape), np.empty(shape), np.empty(shape)
+    for j, seed in enumerate(seeds):
+        data = make_task(task, n_train, n_test, seed=seed, **(task_options or {}))
+        for i, name in enumerate(names):
+            activation = activations[name]
+            if model == "single":
+                learner = SingleLayerUnit(activation, "squared", learning_rate, epochs, seed=seed)
+                learner.fit(data["X_train"], data["t_train"])
+                low, high = _coding(activation)
+                y = (learner.output(data["X_test"]) - low) / (high - low)
+                s = 0.5 * (1.0 + data["t_test"])
+                test_loss[i, j] = float(np.mean(0.5 * (y - s) ** 2))
+            else:
+                learner = TwoLayerNetwork(activation, hidden, learning_rate, epochs, seed=seed)
+                learner.fit(data["X_train"], data["t_train"])
+                test_loss[i, j] = learner.loss_value(data["X_test"], data["t_test"])
+            test_accuracy[i, j] = learner.accuracy(data["X_test"], data["t_test"])
+            train_accuracy[i, j] = learner.accuracy(data["X_train"], data["t_train"])
+    dims = ("activation", "trial")
+    loss_name = "squared error (0/1 coding)" if model == "single" else "cross-entropy"
+    return xr.Dataset(
+        {
+            "test_accuracy": xr.DataArray(test_accuracy, dims=dims, attrs={"units": "1", "long_name": "held-out accuracy"}),
+            "test_loss": xr.DataArray(test_loss, dims=dims, attrs={"units": "1", "long_name": f"held-out {loss_name}"}),
+            "train_accuracy": xr.DataArray(train_accuracy, dims=dims, attrs={"units": "1", "long_name": "training accuracy"}),
+        },
+        coords={"activation": names, "trial": seeds,
+                "activation_repr": ("activation", [repr(activations[name]) for name in names])},
+        attrs={"task": task, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
+               "learning_rate": learning_rate, "hidden": hidden if model == "two_layer" else 0,
+               "loss": "squared error, targets in each unit's coding" if model == "single"
+               else "cross-entropy of a logistic output unit"},
+    )
