@@ -55,6 +55,10 @@ MEASUREMENTS = {
     "quench": "neurophase.check.membrane:measure_quench",
     "lattice": "neurophase.check.membrane:measure_lattice",
     "learning": "neurophase.check.learning:measure_learning",
+    "neurone_class1_onset": "neurophase.check.neurone:measure_class1_onset",
+    "neurone_class2_bistability": "neurophase.check.neurone:measure_class2_bistability",
+    "neurone_noise_temperature": "neurophase.check.neurone:measure_noise_temperature",
+    "neurone_activation_fit": "neurophase.check.neurone:measure_activation_fit",
 }
 
 _ALLOWED = {

@@ -65,9 +65,10 @@ def test_initial_state_is_the_resting_steady_state(name):
 @pytest.mark.slow
 def test_morris_lecar_parameter_sets_have_their_excitability_classes():
     # Rinzel & Ermentrout (1998), Table 7.1 and Figs. 7.4-7.6: in the Hopf set rest loses
-    # stability at I ~ 97.8 uA/cm2 (subcritical) and stable cycles exist from a fold near
-    # 88.3, so a step from rest fires somewhere in between, at a finite rate; the SNLC set
-    # starts at zero rate near I ~ 40 uA/cm2.
+    # stability in a subcritical Hopf bifurcation (at I = 93.86 uA/cm2 for these parameters by
+    # linear stability: neurophase.check.neurone.morris_lecar_hopf_current) and stable cycles
+    # exist from a fold of cycles below it, so a step from rest fires somewhere in between, at
+    # a finite rate; the SNLC set starts at zero rate near I ~ 40 uA/cm2.
     density = uA / cm**2
     class1 = firing_curve("morris_lecar_class1", np.arange(36.0, 46.01, 0.5) * density,
                           duration=4 * second)
