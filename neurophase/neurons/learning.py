@@ -63,9 +63,13 @@ rosenblatt_update, tempered_update, train_perceptron, novikoff_bound
 make_task
     Seeded tasks: ``"separable"`` (a teacher perceptron with a margin), ``"two_moons"``,
     ``"xor"``.
+select_learning_rate, validation_split
+    A learning rate per activation chosen on a validation split of the training data only
+    (an activation with a smaller slope at ``h = 0`` needs a larger rate for the same steps).
 compare_activations, bootstrap_mean
-    Held-out accuracy and loss of several activations over seeds (a Dataset), and the
-    percentile bootstrap of a mean (Efron & Tibshirani 1993).
+    Held-out accuracy and loss of several activations over seeds (a Dataset), each at its own
+    selected learning rate or at one shared rate, and the percentile bootstrap of a mean
+    (Efron & Tibshirani 1993).
 """
 
 from __future__ import annotations
@@ -96,6 +100,8 @@ __all__ = [
     "novikoff_bound",
     "make_task",
     "compare_activations",
+    "select_learning_rate",
+    "validation_split",
     "bootstrap_mean",
     "check_inputs",
 ]
@@ -205,8 +211,10 @@ def _coupled_magnetisation(a, b):
         slope = 1.0 - a / np.cosh(np.minimum(np.abs(u), 350.0)) ** 2
         step = M - g / slope
         inside = (step > low) & (step < high)
-        new = np.where(inside, step, 0.5 * (low + high))
-        if np.all(np.abs(new - M) <= 1e-15):
+        # g = 0 exactly (e.g. a saturated M = 1.0) is the root: keep it (the step lands on the
+        # bracket end and would otherwise be replaced by a bisection away from the root)
+        new = np.where(g == 0, M, np.where(inside, step, 0.5 * (low + high)))
+        if not np.any(np.abs(new - M) > 1e-15):  # NaN input (a diverged fit) counts as done
             M = new
             break
         M = new
@@ -240,7 +248,9 @@ def _mean_field_forward(activation, h):
     """Value, derivative and ``1 - M**2`` of the derived unit (T > 0)."""
     T = activation.temperature
     K = activation.coordination * activation.coupling
-    if T > K:
+    if K == 0:  # M = tanh(h/T) in closed form: p = logistic(2h/T), no iteration needed
+        argument = 2.0 * h / T
+    elif T > K:
         M = _coupled_magnetisation(K / T, h / T)
         argument = 2.0 * (K * M + h) / T
     else:  # bistable region or T = T_c: the general solver on the chosen branch
@@ -418,24 +428,35 @@ class SingleLayerUnit:
         losses, errors = [], []
         self.mistakes = 0
         self.epochs_run = 0
+        if self.mode == "batch":
+            # one forward pass per epoch: the loss and errors at the parameters *before* epoch k's
+            # update are those *after* epoch k - 1's, which is what the history records
+            for epoch in range(self.epochs):
+                h = X @ self.weights + self.bias
+                delta, y = _delta(self.activation, h, t, self.loss)
+                if epoch > 0:
+                    losses.append(float(np.mean(_loss_value(self.activation, y, t, self.loss))))
+                    errors.append(int(np.sum(np.sign(h) * t <= 0)))
+                self.weights = self.weights - eta * (X.T @ delta / n)
+                self.bias = self.bias - eta * float(np.mean(delta))
+                self.epochs_run += 1
+            losses.append(self.loss_value(X, t))
+            errors.append(int(np.sum(np.sign(X @ self.weights + self.bias) * t <= 0)))
+            self.history = {"loss": np.array(losses), "errors": np.array(errors)}
+            return self
         for _ in range(self.epochs):
-            if self.mode == "batch":
-                grad_w, grad_b = self.gradient(X, t)
-                self.weights = self.weights - eta * grad_w
-                self.bias = self.bias - eta * grad_b
-            else:
-                mistakes_before = self.mistakes
-                for i in rng.permutation(n):
-                    h = X[i] @ self.weights + self.bias
-                    if t[i] * h <= 0:
-                        self.mistakes += 1
-                    delta, _ = _delta(self.activation, np.array([h]), t[i:i + 1], self.loss)
-                    self.weights = self.weights - eta * delta[0] * X[i]
-                    self.bias = self.bias - eta * float(delta[0])
+            mistakes_before = self.mistakes
+            for i in rng.permutation(n):
+                h = X[i] @ self.weights + self.bias
+                if t[i] * h <= 0:
+                    self.mistakes += 1
+                delta, _ = _delta(self.activation, np.array([h]), t[i:i + 1], self.loss)
+                self.weights = self.weights - eta * delta[0] * X[i]
+                self.bias = self.bias - eta * float(delta[0])
             self.epochs_run += 1
             losses.append(self.loss_value(X, t))
             errors.append(int(np.sum(np.sign(X @ self.weights + self.bias) * t <= 0)))
-            if self.mode == "online" and self.stop_when_separated and self.mistakes == mistakes_before:
+            if self.stop_when_separated and self.mistakes == mistakes_before:
                 break
         self.history = {"loss": np.array(losses), "errors": np.array(errors)}
         return self
@@ -517,22 +538,33 @@ class TwoLayerNetwork:
         """Gradient of :meth:`loss_value` for every parameter (dict like ``parameters``)."""
         X, t = check_inputs(X, t)
         parameters = self.parameters if parameters is None else parameters
+        return self._loss_and_gradient(X, t, parameters)[1]
+
+    def _loss_and_gradient(self, X, t, parameters):
+        """Mean cross-entropy and its gradient from one forward pass (checked inputs)."""
         h, a, slope, z = self._forward(X, parameters)
         n = X.shape[0]
         dz = (expit(z) - 0.5 * (1.0 + t)) / n
         dh = np.outer(dz, parameters["w2"]) * slope
-        return {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": a.T @ dz, "b2": np.asarray(dz.sum())}
+        loss = float(np.mean(np.logaddexp(0.0, -t * z)))
+        return loss, {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": a.T @ dz, "b2": np.asarray(dz.sum())}
 
     def fit(self, X, t):
-        """Batch gradient descent from the seeded initial parameters."""
+        """Batch gradient descent from the seeded initial parameters.
+
+        ``history["loss"][k]`` is the training loss after epoch ``k``; it is read off the next
+        epoch's forward pass (one forward pass per epoch).
+        """
         X, t = check_inputs(X, t)
         self.initialise(X.shape[1])
         losses = []
-        for _ in range(self.epochs):
-            gradient = self.gradient(X, t)
+        for epoch in range(self.epochs):
+            loss, gradient = self._loss_and_gradient(X, t, self.parameters)
+            if epoch > 0:
+                losses.append(loss)
             for key in self.parameters:
                 self.parameters[key] = self.parameters[key] - self.learning_rate * gradient[key]
-            losses.append(self.loss_value(X, t))
+        losses.append(self.loss_value(X, t))
         self.history = {"loss": np.array(losses)}
         return self
 
@@ -719,8 +751,138 @@ def bootstrap_mean(values, n_bootstrap=2000, confidence=0.95, seed=0):
     return float(values.mean()), float(np.percentile(samples, tail)), float(np.percentile(samples, 100.0 - tail))
 
 
+# --------------------------------------------------------------------------------------
+# learning-rate selection on a validation split of the training data
+# --------------------------------------------------------------------------------------
+def validation_split(n_samples, fraction=0.2, seed=None):
+    """Seeded split of ``range(n_samples)`` into ``(fit_indices, validation_indices)``.
+
+    ``round(fraction * n_samples)`` samples (at least 1, at most ``n_samples - 1``) go to the
+    validation part, chosen by a permutation from ``numpy.random.default_rng(seed)``; both parts
+    are returned sorted (so the order of presentation inside each is the original one).
+
+    Examples
+    --------
+    >>> fit, validation = validation_split(10, 0.2, seed=0)
+    >>> len(fit), len(validation), sorted(set(fit) | set(validation)) == list(range(10))
+    (8, 2, True)
+    """
+    n_samples = _positive(n_samples, "n_samples", integer=True)
+    fraction = float(fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ParameterError(f"validation fraction = {fraction!r} must lie strictly between 0 and 1.")
+    if n_samples < 2:
+        raise ParameterError("a validation split needs at least 2 training samples.")
+    n_validation = min(max(int(round(fraction * n_samples)), 1), n_samples - 1)
+    order = np.random.default_rng(seed).permutation(n_samples)
+    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+
+
+def _fit_single_grid(activation, X, t, rates, epochs, seed):
+    """Squared-error batch descent of :class:`SingleLayerUnit` (``init="zeros"``) for every rate at once.
+
+    Same update as ``SingleLayerUnit(activation, "squared", rate, epochs, seed=seed).fit(X, t)``,
+    vectorised over a leading learning-rate axis; returns ``(weights (G, d), bias (G,))``.
+    """
+    rates = np.asarray(rates, dtype=float)
+    n, d = X.shape
+    weights, bias = np.zeros((rates.size, d)), np.zeros(rates.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(epochs)):
+            h = weights @ X.T + bias[:, None]
+            delta, _ = _delta(activation, h, t[None, :], "squared")
+            weights = weights - rates[:, None] * (delta @ X) / n
+            bias = bias - rates * delta.mean(axis=1)
+    return weights, bias
+
+
+def _fit_net_grid(activation, X, t, rates, epochs, hidden, seed):
+    """:class:`TwoLayerNetwork` batch descent for every rate at once, from the same seeded start.
+
+    Returns the parameter dict with a leading learning-rate axis on every entry.
+    """
+    rates = np.asarray(rates, dtype=float)
+    G, n = rates.size, X.shape[0]
+    start = TwoLayerNetwork(activation, hidden, 1.0, 1, seed=seed).initialise(X.shape[1])
+    P = {key: np.repeat(np.asarray(value, dtype=float)[None, ...], G, axis=0) for key, value in start.items()}
+    s = 0.5 * (1.0 + t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(epochs)):
+            h = X @ P["W1"] + P["b1"][:, None, :]
+            a, slope = evaluate(activation, h)
+            z = np.einsum("gnh,gh->gn", a, P["w2"]) + P["b2"][:, None]
+            dz = (expit(z) - s) / n
+            dh = dz[:, :, None] * P["w2"][:, None, :] * slope
+            gradient = {"W1": X.T @ dh, "b1": dh.sum(axis=1), "w2": np.einsum("gnh,gn->gh", a, dz),
+                        "b2": dz.sum(axis=1)}
+            for key in P:
+                P[key] = P[key] - rates.reshape((G,) + (1,) * (P[key].ndim - 1)) * gradient[key]
+    return P
+
+
+def _scores(activation, model, outputs, t):
+    """Accuracy and loss per grid member from raw outputs (rows): unit output or logit ``z``."""
+    if model == "single":
+        low, high = _coding(activation)
+        predicted = np.where(outputs > 0.5 * (low + high), 1.0, -1.0)
+        y = (outputs - low) / (high - low)
+        loss = np.mean(0.5 * (y - 0.5 * (1.0 + t)) ** 2, axis=-1)
+    else:
+        predicted = np.where(outputs > 0, 1.0, -1.0)
+        loss = np.mean(np.logaddexp(0.0, -t * outputs), axis=-1)
+    accuracy = np.mean(predicted == t, axis=-1)
+    return accuracy, np.where(np.isfinite(loss), loss, np.inf)
+
+
+def select_learning_rate(activation, X, t, learning_rates, model="single", epochs=300, hidden=8, seed=None,
+                         validation_fraction=0.2, split_seed=None):
+    """Choose a learning rate for ``activation`` on a validation split of the training data only.
+
+    The training set ``(X, t)`` is split by :func:`validation_split` (seed ``split_seed``); a
+    learner is trained on the fit part for every rate in ``learning_rates`` (same epochs, same
+    seeded initial weights ``seed``) and scored on the validation part. The chosen rate has the
+    highest validation accuracy; ties go to the lowest validation loss (squared error in the
+    {0, 1} coding for ``model="single"``, cross-entropy for ``"two_layer"``; a diverged fit scores
+    an infinite loss), then to the smaller rate. No test data enter: the function never sees them.
+
+    Returns
+    -------
+    dict
+        ``learning_rate`` (the chosen one), ``index`` (its position in the grid),
+        ``validation_accuracy`` and ``validation_loss`` (arrays over the grid), and ``learner``:
+        the :class:`SingleLayerUnit` / :class:`TwoLayerNetwork` trained on the fit part with the
+        chosen rate (the model that was validated).
+    """
+    if model not in ("single", "two_layer"):
+        raise ParameterError(f"model = {model!r} must be 'single' or 'two_layer'.")
+    _check_activation(activation)
+    X, t = check_inputs(X, t)
+    rates = np.asarray([_positive(rate, "learning_rate") for rate in np.atleast_1d(learning_rates)])
+    fit, held = validation_split(X.shape[0], validation_fraction, split_seed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "single":
+            weights, bias = _fit_single_grid(activation, X[fit], t[fit], rates, epochs, seed)
+            outputs = evaluate(activation, weights @ X[held].T + bias[:, None])[0]
+        else:
+            P = _fit_net_grid(activation, X[fit], t[fit], rates, epochs, hidden, seed)
+            a = evaluate(activation, X[held] @ P["W1"] + P["b1"][:, None, :])[0]
+            outputs = np.einsum("gnh,gh->gn", a, P["w2"]) + P["b2"][:, None]
+        accuracy, loss = _scores(activation, model, outputs, t[held])
+    accuracy = np.where(np.isfinite(accuracy), accuracy, 0.0)
+    index = int(np.lexsort((rates, loss, -accuracy))[0])
+    if model == "single":
+        learner = SingleLayerUnit(activation, "squared", rates[index], epochs, seed=seed)
+        learner.weights, learner.bias = weights[index].copy(), float(bias[index])
+    else:
+        learner = TwoLayerNetwork(activation, hidden, rates[index], epochs, seed=seed)
+        learner.parameters = {key: value[index].copy() for key, value in P.items()}
+    return {"learning_rate": float(rates[index]), "index": index, "validation_accuracy": accuracy,
+            "validation_loss": loss, "learner": learner}
+
+
 def compare_activations(activations, task="separable", model="single", seeds=(0, 1, 2, 3), n_train=100,
-                        n_test=1000, epochs=300, learning_rate=0.5, hidden=8, task_options=None):
+                        n_test=1000, epochs=300, learning_rate=0.5, hidden=8, task_options=None,
+                        validation_fraction=0.2, refit=True):
     """Held-out accuracy and loss of each activation on the same seeded tasks.
 
     Seed ``k`` fixes the task draw and the initial weights, the same for every activation (a
@@ -729,46 +891,92 @@ def compare_activations(activations, task="separable", model="single", seeds=(0,
     mapped by ``(1 + y)/2``). ``model="two_layer"``: :class:`TwoLayerNetwork`, held-out
     cross-entropy.
 
+    ``learning_rate`` is either one number, used for every activation, or a grid (a sequence):
+    then for each activation and seed :func:`select_learning_rate` picks a rate on a validation
+    split of that seed's *training* set (``validation_fraction`` of it, the same split for every
+    activation), and the learner is refitted on the whole training set with the chosen rate
+    before it meets the test set (``refit=False``: the learner trained on the fit part, the one
+    that was validated, meets the test set instead). Activations with a smaller slope at ``h = 0`` (logistic 1/4,
+    softplus 1/2, against 1 for tanh) take smaller steps at the same rate, so one shared rate
+    compares rates as much as activations.
+
     Returns
     -------
     xarray.Dataset
-        dims ``(activation, trial)``: ``test_accuracy``, ``test_loss``, ``train_accuracy``.
+        dims ``(activation, trial)``: ``test_accuracy``, ``test_loss``, ``train_accuracy`` and
+        ``learning_rate`` (the rate used); with a grid also ``validation_accuracy`` and
+        ``validation_loss`` over ``(activation, rate_grid, trial)``.
     """
     if model not in ("single", "two_layer"):
         raise ParameterError(f"model = {model!r} must be 'single' or 'two_layer'.")
     names = list(activations)
     seeds = [int(seed) for seed in seeds]
+    selecting = np.ndim(learning_rate) > 0
+    grid = np.atleast_1d(np.asarray(learning_rate, dtype=float))
     shape = (len(names), len(seeds))
     test_accuracy, test_loss, train_accuracy = np.empty(shape), np.empty(shape), np.empty(shape)
+    chosen = np.empty(shape)
+    validation_accuracy = np.full((len(names), grid.size, len(seeds)), np.nan)
+    validation_loss = np.full_like(validation_accuracy, np.nan)
     for j, seed in enumerate(seeds):
         data = make_task(task, n_train, n_test, seed=seed, **(task_options or {}))
         for i, name in enumerate(names):
             activation = activations[name]
-            if model == "single":
-                learner = SingleLayerUnit(activation, "squared", learning_rate, epochs, seed=seed)
+            rate = float(grid[0])
+            if selecting:
+                selection = select_learning_rate(activation, data["X_train"], data["t_train"], grid, model, epochs,
+                                                 hidden, seed=seed, validation_fraction=validation_fraction,
+                                                 split_seed=[seed, 1])
+                rate = selection["learning_rate"]
+                validation_accuracy[i, :, j] = selection["validation_accuracy"]
+                validation_loss[i, :, j] = selection["validation_loss"]
+            chosen[i, j] = rate
+            if selecting and not refit:
+                learner = selection["learner"]
+            elif model == "single":
+                learner = SingleLayerUnit(activation, "squared", rate, epochs, seed=seed)
                 learner.fit(data["X_train"], data["t_train"])
+            else:
+                learner = TwoLayerNetwork(activation, hidden, rate, epochs, seed=seed)
+                learner.fit(data["X_train"], data["t_train"])
+            if model == "single":
                 low, high = _coding(activation)
                 y = (learner.output(data["X_test"]) - low) / (high - low)
                 s = 0.5 * (1.0 + data["t_test"])
                 test_loss[i, j] = float(np.mean(0.5 * (y - s) ** 2))
             else:
-                learner = TwoLayerNetwork(activation, hidden, learning_rate, epochs, seed=seed)
-                learner.fit(data["X_train"], data["t_train"])
                 test_loss[i, j] = learner.loss_value(data["X_test"], data["t_test"])
             test_accuracy[i, j] = learner.accuracy(data["X_test"], data["t_test"])
             train_accuracy[i, j] = learner.accuracy(data["X_train"], data["t_train"])
     dims = ("activation", "trial")
     loss_name = "squared error (0/1 coding)" if model == "single" else "cross-entropy"
-    return xr.Dataset(
-        {
-            "test_accuracy": xr.DataArray(test_accuracy, dims=dims, attrs={"units": "1", "long_name": "held-out accuracy"}),
-            "test_loss": xr.DataArray(test_loss, dims=dims, attrs={"units": "1", "long_name": f"held-out {loss_name}"}),
-            "train_accuracy": xr.DataArray(train_accuracy, dims=dims, attrs={"units": "1", "long_name": "training accuracy"}),
-        },
-        coords={"activation": names, "trial": seeds,
-                "activation_repr": ("activation", [repr(activations[name]) for name in names])},
-        attrs={"task": task, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
-               "learning_rate": learning_rate, "hidden": hidden if model == "two_layer" else 0,
-               "loss": "squared error, targets in each unit's coding" if model == "single"
-               else "cross-entropy of a logistic output unit"},
-    )
+    variables = {
+        "test_accuracy": xr.DataArray(test_accuracy, dims=dims, attrs={"units": "1", "long_name": "held-out accuracy"}),
+        "test_loss": xr.DataArray(test_loss, dims=dims, attrs={"units": "1", "long_name": f"held-out {loss_name}"}),
+        "train_accuracy": xr.DataArray(train_accuracy, dims=dims, attrs={"units": "1", "long_name": "training accuracy"}),
+        "learning_rate": xr.DataArray(chosen, dims=dims, attrs={
+            "units": "1", "long_name": "learning rate used" + (" (chosen on the validation split)" if selecting else "")}),
+    }
+    coords = {"activation": names, "trial": seeds,
+              "activation_repr": ("activation", [repr(activations[name]) for name in names])}
+    if selecting:
+        grid_dims = ("activation", "rate_grid", "trial")
+        variables["validation_accuracy"] = xr.DataArray(validation_accuracy, dims=grid_dims, attrs={
+            "units": "1", "long_name": f"validation accuracy (fit on {1 - validation_fraction:.0%} of the training set)"})
+        variables["validation_loss"] = xr.DataArray(validation_loss, dims=grid_dims, attrs={
+            "units": "1", "long_name": f"validation {loss_name} (inf: diverged)"})
+        coords["rate_grid"] = xr.DataArray(grid, dims=("rate_grid",), attrs={"units": "1", "long_name": "candidate learning rates"})
+    attrs = {"task": task, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
+             "learning_rate": float(grid[0]) if not selecting else "selected per activation and seed",
+             "hidden": hidden if model == "two_layer" else 0,
+             "loss": "squared error, targets in each unit's coding" if model == "single"
+             else "cross-entropy of a logistic output unit"}
+    if selecting:
+        attrs.update(learning_rate_grid=grid.tolist(), validation_fraction=float(validation_fraction),
+                     selection=("per activation and seed: highest validation accuracy, ties to the lowest "
+                                "validation loss, then the smaller rate; validation split of the training set "
+                                "only (seeded, the same for every activation); " + (
+                                    "refitted on the whole training set with the chosen rate" if refit else
+                                    "the model trained on the fit part with the chosen rate is the one tested")),
+                     refit=int(bool(refit)))
+    return xr.Dataset(variables, coords=coords, attrs=attrs)

@@ -8,8 +8,11 @@ References for the asserted closed forms:
 - The T -> 0 limit of the derived unit's update on T x cross-entropy, and its bound
   2 eta exp(-2|h|/T) |x| at J = 0, are derived in the module docstring (|tanh(u) - sign(u)| =
   2/(1 + exp(2|u|)) < 2 exp(-2|u|)).
+- Learning-rate selection: if f(h) = g(h/c) then gradient descent on f's weights at rate c^2 eta is
+  gradient descent on g's weights (w/c) at rate eta (chain rule; exact in floating point when c is a
+  power of 2), so a fair selection must pick rates in the ratio c^2 and give identical models.
 Every other number is computed by an independent route here (finite differences, the library's
-three-branch Curie-Weiss solver).
+three-branch Curie-Weiss solver, the per-rate training classes).
 """
 
 import numpy as np
@@ -23,12 +26,15 @@ from neurophase.neurons.learning import (
     TwoLayerNetwork,
     bootstrap_mean,
     check_inputs,
+    compare_activations,
     evaluate,
     make_task,
     novikoff_bound,
     rosenblatt_update,
+    select_learning_rate,
     tempered_update,
     train_perceptron,
+    validation_split,
 )
 
 
@@ -216,6 +222,94 @@ def test_bootstrap_mean_interval():
     assert mean == pytest.approx(0.25)
     assert 0.1 <= low < mean < high <= 0.4
     assert bootstrap_mean([0.1, 0.2, 0.3, 0.4], seed=1) == bootstrap_mean([0.1, 0.2, 0.3, 0.4], seed=1)
+
+
+def test_validation_split_is_a_seeded_partition():
+    fit, held = validation_split(100, 0.2, seed=[4, 1])
+    assert len(held) == 20 and len(fit) == 80
+    assert sorted(np.concatenate([fit, held]).tolist()) == list(range(100))
+    np.testing.assert_array_equal(held, validation_split(100, 0.2, seed=[4, 1])[1])
+    assert not np.array_equal(held, validation_split(100, 0.2, seed=[5, 1])[1])
+    with pytest.raises(ParameterError, match="strictly between 0 and 1"):
+        validation_split(10, 1.0)
+
+
+@pytest.mark.parametrize("model", ["single", "two_layer"])
+def test_selected_learner_is_the_per_rate_fit_on_the_fit_part(model):
+    # select_learning_rate trains every rate at once (vectorised over the grid); its returned learner must be the
+    # one the training classes give on the fit part at the chosen rate. Only the summation order of the matrix
+    # products differs: measured <= 1e-14 for rates <= 1 (at rate 3 two-layer softplus runs amplify it to 1e-4,
+    # a chaotic regime), so rtol 1e-10 on rates up to 1.
+    data = make_task("two_moons", n_train=100, n_test=10, seed=6)
+    X, t = data["X_train"], data["t_train"]
+    fit, _ = validation_split(len(X), 0.2, seed=[6, 1])
+    for activation in (MeanFieldActivation(1.0, 0.5), Softplus(1.0), ReLU()):
+        selection = select_learning_rate(activation, X, t, [0.1, 0.3, 1.0], model, epochs=150, hidden=4, seed=6,
+                                         split_seed=[6, 1])
+        rate = selection["learning_rate"]
+        if model == "single":
+            reference = SingleLayerUnit(activation, "squared", rate, 150, seed=6).fit(X[fit], t[fit])
+            got = np.append(selection["learner"].weights, selection["learner"].bias)
+            np.testing.assert_allclose(got, np.append(reference.weights, reference.bias), rtol=1e-10, atol=1e-12)
+        else:
+            reference = TwoLayerNetwork(activation, 4, rate, 150, seed=6).fit(X[fit], t[fit])
+            for key, value in reference.parameters.items():
+                np.testing.assert_allclose(selection["learner"].parameters[key], value, rtol=1e-10, atol=1e-12)
+
+
+def test_rate_selection_uses_no_test_data():
+    # make_task draws the training set before the test set, so n_test changes the test set only. The chosen rates
+    # (and the validation curves) must not move, while the held-out accuracies do (the test set did change).
+    # select_learning_rate takes no test data at all; it must reproduce the rates recorded by compare_activations.
+    activations = {"derived": MeanFieldActivation(1.0, 0.5), "logistic": Logistic(1.0), "softplus": Softplus(1.0)}
+    runs = [compare_activations(activations, "two_moons", "two_layer", seeds=(0, 1), n_train=100, n_test=n_test,
+                                epochs=150, learning_rate=[0.3, 1.0, 3.0, 10.0], hidden=4) for n_test in (200, 500)]
+    small, large = (make_task("two_moons", 100, n, seed=0) for n in (200, 500))
+    np.testing.assert_array_equal(small["X_train"], large["X_train"])
+    assert not np.array_equal(small["X_test"], large["X_test"][:200])
+    np.testing.assert_array_equal(runs[0]["learning_rate"].values, runs[1]["learning_rate"].values)
+    np.testing.assert_array_equal(runs[0]["validation_loss"].values, runs[1]["validation_loss"].values)
+    assert not np.array_equal(runs[0]["test_accuracy"].values, runs[1]["test_accuracy"].values)
+    for name, activation in activations.items():
+        selection = select_learning_rate(activation, small["X_train"], small["t_train"], [0.3, 1.0, 3.0, 10.0],
+                                         "two_layer", epochs=150, hidden=4, seed=0, split_seed=[0, 1])
+        assert selection["learning_rate"] == runs[0]["learning_rate"].sel(activation=name, trial=0)
+    assert runs[0].attrs["validation_fraction"] == 0.2 and runs[0].attrs["refit"] == 1
+
+
+@pytest.mark.parametrize("model", ["single", "two_layer"])
+def test_logistic_and_derived_unit_at_zero_coupling_choose_the_same_rate(model):
+    # (1 + tanh(h/T))/2 = logistic(2h/T): MeanFieldActivation(T, 0) is Logistic(T/2) -- T = 1 pairs with
+    # Logistic(0.5), T = 2 with Logistic(1). Same function, so the same validation curve (to rounding: tanh and
+    # expit are different code paths, 1e-9 relative) and the same chosen rate on every seed.
+    for T in (1.0, 2.0):
+        for seed in (0, 1):
+            data = make_task("two_moons", n_train=100, n_test=10, seed=seed)
+            choices = [select_learning_rate(activation, data["X_train"], data["t_train"], [0.1, 0.3, 1.0, 3.0],
+                                            model, epochs=150, hidden=4, seed=seed, split_seed=[seed, 1])
+                       for activation in (MeanFieldActivation(T, 0.0), Logistic(T / 2))]
+            assert choices[0]["learning_rate"] == choices[1]["learning_rate"]
+            np.testing.assert_array_equal(choices[0]["validation_accuracy"], choices[1]["validation_accuracy"])
+            np.testing.assert_allclose(choices[0]["validation_loss"], choices[1]["validation_loss"], rtol=1e-9)
+
+
+def test_selection_removes_the_slope_confound():
+    # Logistic(1)(h) = Logistic(1/4)(h/4): from w = 0, squared-error descent on Logistic(1) at rate 16 eta is descent
+    # on Logistic(1/4) at rate eta with weights w/4 (powers of 2: exact in floating point). With one shared rate the
+    # two units differ (the flatter one learns more slowly); with grids in the ratio 16 the selection picks rates in
+    # the ratio 16 and the two give the same weights (x 4) and the same test accuracy.
+    data = make_task("two_moons", n_train=100, n_test=500, seed=3)
+    X, t = data["X_train"], data["t_train"]
+    shared = [SingleLayerUnit(activation, "squared", 0.5, 200, seed=3).fit(X, t)
+              for activation in (Logistic(1.0), Logistic(0.25))]
+    assert shared[0].accuracy(data["X_test"], data["t_test"]) != shared[1].accuracy(data["X_test"], data["t_test"])
+    grid = 0.02 * 2.0 ** np.arange(7)
+    steep = select_learning_rate(Logistic(0.25), X, t, grid, "single", epochs=200, seed=3, split_seed=[3, 1])
+    flat = select_learning_rate(Logistic(1.0), X, t, 16 * grid, "single", epochs=200, seed=3, split_seed=[3, 1])
+    assert flat["learning_rate"] == 16 * steep["learning_rate"]
+    np.testing.assert_allclose(flat["learner"].weights, 4 * steep["learner"].weights, rtol=1e-12)
+    assert flat["learner"].accuracy(data["X_test"], data["t_test"]) == steep["learner"].accuracy(
+        data["X_test"], data["t_test"])
 
 
 def test_clear_errors_on_bad_input():
