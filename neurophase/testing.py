@@ -16,6 +16,10 @@ hodgkin_huxley_1952_rates
     The six HH 1952 rate functions (1/ms) of ``v`` in mV, modern convention.
 neuron_hh_spike_times
     Spike times of single-compartment NEURON sections with the built-in ``hh`` mechanism.
+
+run_script_result
+    Run Python code in a fresh interpreter and return the JSON it prints after ``RESULT``
+    (for Brian2 standalone builds, which change the process-wide device).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from neurophase.schema import validate_dataset
 from neurophase.units import to_magnitude
 
 __all__ = ["assert_follows_schema", "assert_quantity_allclose", "assert_round_trips",
-           "hodgkin_huxley_1952_rates", "neuron_hh_spike_times"]
+           "hodgkin_huxley_1952_rates", "neuron_hh_spike_times", "run_script_result"]
 
 
 def assert_follows_schema(dataset, required=()):
@@ -137,3 +141,23 @@ def neuron_hh_spike_times(levels, duration_ms, dt_ms, threshold_mv=-30.0, use_ta
     spike_times = [np.asarray(times, dtype=float).copy() for times in recorders]
     h.usetable_hh = 1
     return spike_times, run_seconds
+
+
+def run_script_result(script, timeout=900):
+    """Run ``script`` with this Python in a subprocess; return the JSON of its last ``RESULT`` line.
+
+    Raises AssertionError with the end of the subprocess's stderr if it fails.
+
+    >>> run_script_result("import json; print('RESULT' + json.dumps({'a': 1}))")
+    {'a': 1}
+    """
+    import json
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=timeout)
+    lines = [row for row in completed.stdout.splitlines() if row.startswith("RESULT")]
+    if completed.returncode != 0 or not lines:
+        raise AssertionError(f"script failed (status {completed.returncode}):\n{completed.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT"):])

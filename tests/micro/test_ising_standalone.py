@@ -8,12 +8,10 @@ room for a tolerance beyond rounding (1e-12). Run in a subprocess: a standalone 
 Brian2's global device.
 """
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+
+from neurophase.testing import run_script_result
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow, pytest.mark.standalone_only]
 
@@ -35,11 +33,7 @@ print("RESULT" + json.dumps(result))
 
 
 def test_cpp_standalone_reproduces_the_cython_runtime_trajectories():
-    completed = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                               timeout=900)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    line = [row for row in completed.stdout.splitlines() if row.startswith("RESULT")][-1]
-    result = json.loads(line[len("RESULT"):])
+    result = run_script_result(SCRIPT)
     for model in ("ising_membrane", "ising_lattice"):
         runtime = result[model + ":runtime"]
         standalone = result[model + ":cpp_standalone"]

@@ -6,12 +6,10 @@ counts within 1 per neurone (deterministic models). Run in a subprocess: a stand
 changes Brian2's global device.
 """
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+
+from neurophase.testing import run_script_result
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow, pytest.mark.standalone_only]
 
@@ -33,11 +31,7 @@ print("RESULT" + json.dumps(result))
 
 
 def test_cython_runtime_and_cpp_standalone_agree_within_one_spike():
-    completed = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                               timeout=900)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    line = [row for row in completed.stdout.splitlines() if row.startswith("RESULT")][-1]
-    result = json.loads(line[len("RESULT"):])
+    result = run_script_result(SCRIPT)
     assert result["cpp_standalone"]["device_attr"] == "cpp_standalone"
     for model in ("hh", "lif"):
         runtime = np.array(result["runtime"][model])
