@@ -55,6 +55,8 @@ MEASUREMENTS = {
     "quench": "neurophase.check.membrane:measure_quench",
     "lattice": "neurophase.check.membrane:measure_lattice",
     "learning": "neurophase.check.learning:measure_learning",
+    "gating": "neurophase.check.gating:measure_gating",
+    "zero_temperature": "neurophase.check.gating:measure_zero_temperature",
     "neurone_class1_onset": "neurophase.check.neurone:measure_class1_onset",
     "neurone_class2_bistability": "neurophase.check.neurone:measure_class2_bistability",
     "neurone_noise_temperature": "neurophase.check.neurone:measure_noise_temperature",
