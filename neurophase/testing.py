@@ -71,20 +71,17 @@ def assert_round_trips(dataset):
 def hodgkin_huxley_1952_rates(v):
     """HH 1952 rate functions ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms.
 
-    A. L. Hodgkin & A. F. Huxley (1952), J. Physiol. 117:500, Eqs. 12, 13, 20, 21, 23, 24 at
-    6.3 C, with ``v`` (mV) in the modern convention (1952 depolarisation ``u = v + 65``).
+    The functions typed from A. L. Hodgkin & A. F. Huxley (1952), J. Physiol. 117:500, Eqs. 12,
+    13, 20, 21, 23, 24 (:func:`neurophase.check.gating.hodgkin_huxley_1952_rates`, not the model
+    file), at the modern membrane potential ``v`` (mV), as a tuple.
 
     >>> [round(float(rate), 5) for rate in hodgkin_huxley_1952_rates(-65.0)]
     [0.22356, 4.0, 0.07, 0.04743, 0.05821, 0.125]
     """
-    v = np.asarray(v, dtype=float)
-    alpha_m = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
-    beta_m = 4 * np.exp(-(v + 65) / 18)
-    alpha_h = 0.07 * np.exp(-(v + 65) / 20)
-    beta_h = 1 / (1 + np.exp(-(v + 35) / 10))
-    alpha_n = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
-    beta_n = 0.125 * np.exp(-(v + 65) / 80)
-    return alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n
+    from neurophase.check.gating import hodgkin_huxley_1952_rates as from_paper
+
+    rates = from_paper(v)
+    return tuple(rates[name] for name in ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n"))
 
 
 def neuron_hh_spike_times(levels, duration_ms, dt_ms, threshold_mv=-30.0, use_tables=True):
