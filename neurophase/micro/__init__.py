@@ -1,1 +1,21 @@
-"""placeholder"""
+"""Microscopic simulations in Brian2: every sweep is one network holding its whole grid.
+
+Modules
+-------
+:mod:`~neurophase.micro.ising`
+    The Ising channel membrane (all-to-all or 2-D lattice, heat-bath Glauber): one ensemble of
+    N channels per (temperature, field, seed) grid point; ``simulate_membrane``.
+:mod:`~neurophase.micro.neurone`
+    Firing statistics of a neurone model over an input grid (one neurone per level, noise level
+    and seed); ``firing_curve``.
+:mod:`~neurophase.micro.protocols`
+    Step, staircase, ramp and pulse protocols: drive expression and analysis windows.
+:mod:`~neurophase.micro.synaptic`
+    Poisson conductance input (excitatory and inhibitory shot-noise conductances).
+:mod:`~neurophase.micro.modelfile`
+    The TOML model-file format of ``models/`` and its checks; ``load_model``.
+:mod:`~neurophase.micro.devices`
+    The Brian2 target and device of one run (Cython/numpy runtime or C++ standalone).
+:mod:`~neurophase.micro.commands`
+    The ``neurophase fi`` command.
+"""
