@@ -50,6 +50,7 @@ __all__ = [
     "measure_noise_temperature",
     "measure_activation_fit",
     "morris_lecar_hopf_current",
+    "morris_lecar_fold_of_cycles",
     "lif_pulse_probability",
     "ONSET_GRIDS",
     "STAIRCASE_GRIDS",
@@ -330,22 +331,17 @@ def measure_class1_onset(models=("wang_buzsaki_1996", "morris_lecar_class1", "co
 # --------------------------------------------------------------------------------------------
 # C2: class-2 discontinuous onset and bistability
 # --------------------------------------------------------------------------------------------
-def morris_lecar_hopf_current(model="morris_lecar_class2"):
-    """Hopf current (input unit of the model) of a Morris-Lecar model, from linear stability.
+def _morris_lecar_field(model):
+    """The Morris-Lecar vector field (mV, ms, uA/cm2) with the model file's parameters.
 
-    The fixed points of ``C dV/dt = I - g_L (V - E_L) - g_Ca m_inf (V - E_Ca) - g_K w (V - E_K)``,
-    ``dw/dt = phi (w_inf - w)/tau_w`` lie on ``w = w_inf(V)``, ``I = I_ss(V)``; the rest state
-    loses stability where the trace of the Jacobian crosses zero with a positive determinant
-    (Andronov-Hopf). Written here from the Morris-Lecar equations (Rinzel & Ermentrout 1998,
-    Appendix A), independently of the Brian2 code; the parameters are read from the model file.
-    Returns the lowest such current.
+    ``C dV/dt = I - g_L (V - E_L) - g_Ca m_inf (V - E_Ca) - g_K w (V - E_K)``,
+    ``dw/dt = phi (w_inf - w)/tau_w``, written here from the Morris-Lecar equations (Rinzel &
+    Ermentrout 1998, Appendix A), independently of the Brian2 code. Returns
+    ``(dv(v, w, I), dw(v, w), m_inf, w_inf, leak_terms)``.
     """
-    from scipy.optimize import brentq
-
     from neurophase.micro.neurone import resolve_model
 
-    resolved = resolve_model(model)
-    p = resolved.parameters
+    p = resolve_model(model).parameters
 
     def value(name, unit):
         return float(to_magnitude(p[name], unit, name=name))
@@ -362,14 +358,28 @@ def morris_lecar_hopf_current(model="morris_lecar_class2"):
     def w_inf(v):
         return 0.5 * (1 + np.tanh((v - V3) / V4))
 
-    def rate_w(v):  # 1/tau_w in 1/ms
-        return np.cosh((v - V3) / (2 * V4))
-
-    def dv(v, w):
-        return (-g_L * (v - E_L) - g_Ca * m_inf(v) * (v - E_Ca) - g_K * w * (v - E_K)) / C
+    def dv(v, w, current=0.0):
+        return (current - g_L * (v - E_L) - g_Ca * m_inf(v) * (v - E_Ca) - g_K * w * (v - E_K)) / C
 
     def dw(v, w):
-        return phi * (w_inf(v) - w) * rate_w(v)
+        return phi * (w_inf(v) - w) * np.cosh((v - V3) / (2 * V4))  # 1/tau_w = cosh(...)/ms
+
+    def steady_current(v):
+        return g_L * (v - E_L) + g_Ca * m_inf(v) * (v - E_Ca) + g_K * w_inf(v) * (v - E_K)
+
+    return dv, dw, w_inf, steady_current
+
+
+def morris_lecar_hopf_current(model="morris_lecar_class2"):
+    """Hopf current (input unit of the model) of a Morris-Lecar model, from linear stability.
+
+    The fixed points lie on ``w = w_inf(V)``, ``I = I_ss(V)``; the rest state loses stability
+    where the trace of the Jacobian crosses zero with a positive determinant (Andronov-Hopf),
+    for the vector field of :func:`_morris_lecar_field`. Returns the lowest such current.
+    """
+    from scipy.optimize import brentq
+
+    dv, dw, w_inf, steady_current = _morris_lecar_field(model)
 
     def jacobian(v, h=1e-6):
         w = w_inf(v)
@@ -381,8 +391,52 @@ def morris_lecar_hopf_current(model="morris_lecar_class2"):
     for index in np.flatnonzero(np.diff(np.sign(trace)) != 0):
         v = brentq(lambda x: np.trace(jacobian(x)), voltages[index], voltages[index + 1], xtol=1e-12)
         if np.linalg.det(jacobian(v)) > 0:
-            return float(g_L * (v - E_L) + g_Ca * m_inf(v) * (v - E_Ca) + g_K * w_inf(v) * (v - E_K))
+            return float(steady_current(v))
     return math.nan
+
+
+def morris_lecar_fold_of_cycles(model="morris_lecar_class2", low=None, tolerance=0.01):
+    """The lowest current (uA/cm2) at which a stable limit cycle exists (fold of cycles).
+
+    Below a subcritical Hopf point the stable spiking cycle is born at a saddle-node of limit
+    cycles (Rinzel & Ermentrout 1998, section 7.3). Found here without continuation software,
+    by bisection on the current: a trajectory started on the stable cycle just above the Hopf
+    point (integrated with scipy LSODA, rtol 1e-9, from the vector field of
+    :func:`_morris_lecar_field`) either stays on a cycle of amplitude > 20 mV after 6 s (a stable
+    cycle exists) or decays to rest. Near the fold the ghost of the cycle slows the decay
+    (passage time ~ 1/sqrt(I_fold - I)), so the result is an upper bound within ``tolerance`` plus
+    that slowing: a few 0.01 uA/cm2 for 6 s.
+    """
+    from scipy.integrate import solve_ivp
+
+    dv, dw, _, _ = _morris_lecar_field(model)
+    hopf = morris_lecar_hopf_current(model)
+
+    def run(current, state, duration):
+        solution = solve_ivp(lambda t, y: [dv(y[0], y[1], current), dw(y[0], y[1])], (0.0, duration),
+                             state, method="LSODA", rtol=1e-9, atol=1e-11, max_step=1.0, dense_output=True)
+        return solution
+
+    above = hopf + 2.0
+    settle = run(above, [0.0, 0.3], 4000.0)
+    on_cycle = settle.y[:, -1]
+
+    def has_cycle(current, duration=6000.0):
+        solution = run(current, on_cycle, duration)
+        tail = solution.sol(np.linspace(duration - 500.0, duration, 2001))[0]
+        return float(np.ptp(tail)) > 20.0
+
+    high = hopf
+    low = hopf - 20.0 if low is None else float(low)
+    if has_cycle(low) or not has_cycle(high):
+        return math.nan
+    while high - low > tolerance:
+        middle = 0.5 * (low + high)
+        if has_cycle(middle):
+            high = middle
+        else:
+            low = middle
+    return float(high)
 
 
 def _bracket(pair, unit):
@@ -403,8 +457,9 @@ def measure_class2_bistability(models=("hodgkin_huxley_1952", "morris_lecar_clas
     - ``C2-width``: up threshold minus down threshold (``hysteresis_range``), interval from the
       two brackets; holds when the whole interval is above 0. Expected (HH): Hopf minus fold of
       cycles, 9.78 - 6.26 = 3.52 uA/cm2 (Rinzel & Miller 1980).
-    - ``C2-down``: down-branch threshold against the fold of cycles (HH: 6.26), tolerance one
-      staircase step (the grid resolution).
+    - ``C2-down``: down-branch threshold against the fold of cycles (HH: 6.26 published;
+      Morris-Lecar: :func:`morris_lecar_fold_of_cycles`, 88.51), tolerance one staircase step
+      (the grid resolution).
     - ``C2-up``: up-branch threshold against the Hopf point (HH: 9.78 published; Morris-Lecar:
       :func:`morris_lecar_hopf_current`). The rest state escapes only after the Hopf point and
       with a delay (slow passage, Baer, Erneux & Rinzel 1989, SIAM J. Appl. Math. 49:55; a
@@ -434,7 +489,9 @@ def measure_class2_bistability(models=("hodgkin_huxley_1952", "morris_lecar_clas
         references = dict(PUBLISHED_THRESHOLDS.get(model, {}))
         if model.startswith("morris_lecar"):
             references = {"hopf": morris_lecar_hopf_current(model),
-                          "source": "linear stability of the rest state (morris_lecar_hopf_current)"}
+                          "fold_of_cycles": morris_lecar_fold_of_cycles(model),
+                          "source": "linear stability of the rest state (morris_lecar_hopf_current) and "
+                                    "bisection on the persistence of the cycle (morris_lecar_fold_of_cycles)"}
         common = (f"{model}: staircase {levels[0]:g}..{levels[-1]:g} {unit} step {step:g}, "
                   f"{settings['dwell_ms']:g} ms per level, dt {settings['dt_ms']:g} ms; deterministic")
         verdicts.append(Verdict(

@@ -129,6 +129,30 @@ def test_morris_lecar_hopf_current_matches_an_eigenvalue_computation():
     assert reference == pytest.approx(93.86, abs=0.01)
 
 
+def test_morris_lecar_fold_of_cycles_separates_persistent_and_decaying_cycles():
+    # The fold from the module (LSODA, 6 s per trial current) checked with another integrator
+    # (DOP853) and 10 s runs, started on the stable cycle at Hopf + 2: 0.05 uA/cm2 above the fold
+    # the cycle persists (amplitude > 60 mV), 0.05 below it decays to rest (< 1 mV). The fold lies
+    # between the staircase's down threshold bracket (88, 89] of the C2 experiment and the Hopf point.
+    from scipy.integrate import solve_ivp
+
+    fold = checks.morris_lecar_fold_of_cycles("morris_lecar_class2")
+    hopf = checks.morris_lecar_hopf_current("morris_lecar_class2")
+    assert 88.0 < fold < 89.0 < hopf
+    dv, dw, _, _ = checks._morris_lecar_field("morris_lecar_class2")
+
+    def amplitude(current, state, duration=10000.0):
+        solution = solve_ivp(lambda t, y: [dv(y[0], y[1], current), dw(y[0], y[1])], (0.0, duration),
+                             state, method="DOP853", rtol=1e-9, atol=1e-11, max_step=1.0,
+                             dense_output=True)
+        return solution, float(np.ptp(solution.sol(np.linspace(duration - 500.0, duration, 2001))[0]))
+
+    settled, _ = amplitude(hopf + 2.0, [0.0, 0.3], 4000.0)
+    on_cycle = settled.y[:, -1]
+    assert amplitude(fold + 0.05, on_cycle)[1] > 60.0
+    assert amplitude(fold - 0.05, on_cycle)[1] < 1.0
+
+
 def _lif_pulse_euler(amplitudes_pa, sigmas, trials, seed, pulse_start=5.0, pulse_duration=5.0,
                      duration=20.0, dt=0.05):
     """Independent Monte Carlo of the LIF pulse protocol: P(spike in [pulse start, end)).
