@@ -12,7 +12,7 @@ assert_round_trips
 Independent references (written from the papers, not from the model files), shared by the
 tests and benchmarks/:
 
-hodgkin_huxley_1952_rates
+hodgkin_huxley_1952_rate_tuple
     The six HH 1952 rate functions (1/ms) of ``v`` in mV, modern convention.
 neuron_hh_spike_times
     Spike times of single-compartment NEURON sections with the built-in ``hh`` mechanism.
@@ -35,7 +35,7 @@ from neurophase.schema import validate_dataset
 from neurophase.units import to_magnitude
 
 __all__ = ["assert_follows_schema", "assert_quantity_allclose", "assert_round_trips",
-           "hodgkin_huxley_1952_rates", "neuron_hh_spike_times", "run_script_result"]
+           "hodgkin_huxley_1952_rate_tuple", "neuron_hh_spike_times", "run_script_result"]
 
 
 def assert_follows_schema(dataset, required=()):
@@ -68,14 +68,14 @@ def assert_round_trips(dataset):
     return loaded
 
 
-def hodgkin_huxley_1952_rates(v):
+def hodgkin_huxley_1952_rate_tuple(v):
     """HH 1952 rate functions ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms.
 
     The functions typed from A. L. Hodgkin & A. F. Huxley (1952), J. Physiol. 117:500, Eqs. 12,
     13, 20, 21, 23, 24 (:func:`neurophase.check.gating.hodgkin_huxley_1952_rates`, not the model
     file), at the modern membrane potential ``v`` (mV), as a tuple.
 
-    >>> [round(float(rate), 5) for rate in hodgkin_huxley_1952_rates(-65.0)]
+    >>> [round(float(rate), 5) for rate in hodgkin_huxley_1952_rate_tuple(-65.0)]
     [0.22356, 4.0, 0.07, 0.04743, 0.05821, 0.125]
     """
     from neurophase.check.gating import hodgkin_huxley_1952_rates as from_paper

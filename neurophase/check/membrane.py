@@ -590,8 +590,8 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
     disordered membrane) with a vanishing field (``h = 1e-12``: the membrane runs at ``h = 0``);
     ordered time = time with ``|M| > threshold``, fitted by the same ReLU as the simulation.
     """
-    ordered = simulate_quench(np.asarray(stimuli, dtype=float), T_rest, kappa, rate_per_ms, critical,
-                              tau0_ms, h=1e-12, M_threshold=threshold, initial_magnetisation=N ** -0.5,
+    ordered = simulate_quench(np.asarray(stimuli, dtype=float), T_rest, kappa, rate_per_ms,
+                              J=critical, z=1, tau0=tau0_ms, h=1e-12, M_threshold=threshold, initial_magnetisation=N ** -0.5,
                               points=20001)
     return fit_relu(stimuli, np.asarray(ordered, dtype=float))
 

@@ -42,18 +42,24 @@ class Brian2Device:
         self.target, self.device, self.directory = target, device, directory
 
     def __enter__(self):
-        from brian2 import prefs, set_device
+        from brian2 import get_device, prefs, set_device
+        from brian2.devices.device import RuntimeDevice
 
+        if not isinstance(get_device(), RuntimeDevice):
+            raise ParameterError(
+                f"Brian2 is on the {type(get_device()).__name__} device (set by other code); "
+                "neurophase selects its device per run: call brian2.device.reinit() and "
+                "brian2.set_device('runtime') first.")
         self._previous_target = prefs.codegen.target
+        self._temporary = None
         if self.device == "runtime":
             prefs.codegen.target = self.target
         else:
-            self._temporary = None
-            if self.directory is None:
+            directory = self.directory
+            if directory is None:
                 self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
-                self.directory = self._temporary.name
-            set_device("cpp_standalone", directory=self.directory, build_on_run=True,
-                       with_output=False)
+                directory = self._temporary.name
+            set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
         return self
 
     def __exit__(self, *exc_info):
@@ -65,6 +71,7 @@ class Brian2Device:
             reset_device("runtime")
             if self._temporary is not None:
                 self._temporary.cleanup()
+                self._temporary = None
         prefs.codegen.target = self._previous_target
         return False
 

@@ -272,7 +272,8 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
     protocol : str, optional
         Name stored in the provenance (default: a description of the protocol).
     report : callable, optional
-        Passed to ``brian2.Network.run`` (progress reporting).
+        Passed to ``brian2.Network.run`` (progress reporting; runtime device only, a
+        standalone binary reports nothing).
 
     Returns
     -------

@@ -79,7 +79,7 @@ DEFAULT_NOISE_TAU = "5 ms"
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
 _SPIKE_RECORDS = ("sums", "times")
 #: Units in which recorded traces other than voltages are stored (first match of dimension).
-_TRACE_UNITS = ("nS", "mS/cm**2", "pA", "uA/cm**2", "ms", "1")
+_TRACE_UNITS = ("nS", "mS/cm**2", "pA", "uA/cm**2", "ms")
 #: Per-neurone running sums of one analysis window, updated at every spike (``spike_record="sums"``).
 _SUM_VARIABLES = ("grid_stat_count", "grid_stat_first", "grid_stat_steady_count",
                   "grid_stat_steady_first", "grid_stat_steady_last", "grid_stat_isi_square")
@@ -308,6 +308,12 @@ def _levels_in(inputs, unit, model):
 def _input_levels(model, inputs):
     from brian2.units.fundamentalunits import Quantity
 
+    if _is_frequency(inputs):
+        raise UnitMismatchError(
+            f"'inputs' are rates (Hz) but model {model.name!r} is driven by a current in "
+            f"{model.input_unit}. To sweep a Poisson input rate, also give "
+            "poisson={'weight_exc': 0.5 * nS} (the conductance per event, in the model's input "
+            "unit per volt); otherwise give currents.")
     if not isinstance(inputs, Quantity):
         raise UnitMismatchError(
             f"'inputs' must be a Brian2 quantity in units of {model.input_unit} (model "
@@ -376,7 +382,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     record_voltage : sequence of int, optional
         Indices into ``inputs`` whose voltage trace (trial 0, every noise level) is recorded,
         as ``voltage`` in mV (another variable, ``voltage_variable``, is stored under its own
-        name in SI units).
+        name, in nS, mS/cm**2, pA, uA/cm**2 or ms when its dimension is one of those, else in
+        SI base units; gating variables are dimensionless).
     dt : Quantity, optional
         Time step; default the model's recommended dt. Larger than the model's ``max_dt``
         is an error.
@@ -485,10 +492,14 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     window_transient = (plan.transient if plan.transient is not None
                         else DEFAULT_TRANSIENT_FRACTION * window_length)
     record_mode = spike_record
-    if record_mode == "sums" and window_count > 1:
-        # windows restart on a clock of period window_length: it must tick with the group's
-        steps_per_window = window_length / time_step_s
-        if abs(steps_per_window - round(steps_per_window)) > 1e-6 * steps_per_window:
+    if record_mode == "sums":
+        problem = _sums_window_problem(plan, window_length, time_step_s)
+        if problem:
+            import warnings
+
+            warnings.warn(f"spike_record='sums' cannot be used here ({problem}); spike times are "
+                          "kept instead, so memory grows with the number of spikes. Give a level "
+                          "duration that is a whole number of time steps.", stacklevel=2)
             record_mode = "times"
     integration = method or model.method or "euler"
     stochastic_model = re.search(r"\bxi(_\w+)?\b", model.equations) is not None
@@ -649,6 +660,30 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     return dataset
 
 
+def _sums_window_problem(plan, window_length, time_step):
+    """Why the running sums cannot reproduce ``plan``'s windows (None when they can).
+
+    The sums assume what every protocol of :mod:`~neurophase.micro.protocols` gives: windows of
+    equal length, the last one ending with the run and, with several windows, a clock of period
+    ``window_length`` ticking on the group's time steps at every window start.
+    """
+    edges = plan.window_edges
+    lengths = np.diff(edges)
+    if not np.allclose(lengths, window_length, rtol=1e-9, atol=0):
+        return "analysis windows of unequal length"
+    if not np.isclose(edges[-1], plan.duration, rtol=1e-9, atol=0):
+        return "the last analysis window does not end with the run"
+    if edges.size > 2:
+        steps = window_length / time_step
+        if abs(steps - round(steps)) > 1e-6 * steps:
+            return (f"a level lasts {window_length * 1e3:g} ms, not a whole number of "
+                    f"{time_step * 1e3:g} ms steps")
+        starts = edges[:-1] / window_length
+        if not np.allclose(starts, np.round(starts), rtol=0, atol=1e-9):
+            return "window starts are not multiples of the window length"
+    return None
+
+
 def _read_sums(group, monitor, edges, time_step):
     """The running sums of every (neurone, window), as arrays of shape (neurones, windows).
 
@@ -751,8 +786,8 @@ def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, 
         long_name = f"membrane variable {voltage_name}, trial 0"
     else:
         name, long_name = voltage_name, f"recorded variable {voltage_name}, trial 0"
-        unit, scale = _unit_text(dimension), 1.0
-        for candidate in _TRACE_UNITS:
+        unit, scale = ("1", 1.0) if dimension.is_dimensionless else (_unit_text(dimension), 1.0)
+        for candidate in () if dimension.is_dimensionless else _TRACE_UNITS:
             if parse_unit(candidate).dim is dimension:
                 unit, scale = candidate, 1.0 / float(np.asarray(parse_unit(candidate)))
                 break

@@ -109,6 +109,10 @@ class PoissonConductance:
             raise ParameterError(
                 "Poisson input needs weight_exc, the conductance jump per excitatory event, e.g. "
                 f"`0.5 * nS` (in {conductance} for this model).")
+        if values["rate_inh"] > 0 and self.weight_inh is None:
+            raise ParameterError(
+                f"Poisson input: rate_inh = {values['rate_inh']:g} Hz needs weight_inh, the conductance "
+                f"jump per inhibitory event, e.g. `0.5 * nS` (in {conductance} for this model).")
         for name in ("rate_exc", "weight_exc", "rate_inh", "weight_inh"):
             if values[name] is not None and values[name] < 0:
                 raise ParameterError(f"Poisson input: {name} must not be negative; got {values[name]:g}.")

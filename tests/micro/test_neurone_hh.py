@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 from neurophase.mapping.fi_curve import hysteresis_range, onset_type, rheobase
 from neurophase.mapping.firing import spike_statistics
 from neurophase.micro.neurone import firing_curve
-from neurophase.testing import hodgkin_huxley_1952_rates
+from neurophase.testing import hodgkin_huxley_1952_rate_tuple
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -28,7 +28,7 @@ HOPF = 9.78  # uA/cm2, Rinzel & Miller 1980
 def _hodgkin_huxley_rhs(time, state, current):
     """HH 1952 in the modern convention (mV, ms, uA/cm2, mS/cm2), written independently."""
     v, m, h, n = state.reshape(4, -1)
-    alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n = hodgkin_huxley_1952_rates(v)
+    alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n = hodgkin_huxley_1952_rate_tuple(v)
     dv = 120 * m**3 * h * (50 - v) + 36 * n**4 * (-77 - v) + 0.3 * (-54.387 - v) + current
     return np.concatenate([dv, alpha_m * (1 - m) - beta_m * m, alpha_h * (1 - h) - beta_h * h,
                            alpha_n * (1 - n) - beta_n * n])

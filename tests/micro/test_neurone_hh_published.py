@@ -39,7 +39,7 @@ from scipy.optimize import brentq
 
 from neurophase.micro.modelfile import load_model
 from neurophase.micro.neurone import firing_curve
-from neurophase.testing import hodgkin_huxley_1952_rates, neuron_hh_spike_times
+from neurophase.testing import hodgkin_huxley_1952_rate_tuple, neuron_hh_spike_times
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -72,7 +72,7 @@ def _constants():
             "E_Na": float(p["E_Na"] / mV), "E_K": float(p["E_K"] / mV), "E_L": float(p["E_L"] / mV)}
 
 
-_rates = hodgkin_huxley_1952_rates  # written from the 1952 paper, not the model file
+_rates = hodgkin_huxley_1952_rate_tuple  # written from the 1952 paper, not the model file
 
 
 def _vector_field(state, current, k):

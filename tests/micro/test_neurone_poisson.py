@@ -102,11 +102,18 @@ def test_sweeping_the_poisson_rate_gives_a_rising_curve_from_zero():
 
 
 def test_density_models_take_conductance_densities():
+    # 3000 Hz x 0.05 mS/cm2 x 5 ms: Campbell mean 0.75 mS/cm2, variance 0.01875 (mS/cm2)^2; over
+    # 1.9 s the mean's standard error is sqrt(0.01875 x 2 x 5 ms / 1.9 s) = 0.0099 mS/cm2
     dataset = firing_curve("hodgkin_huxley_1952", np.array([0.0]) * uA / cm**2,
-                           duration=0.2 * second, progress=False,
+                           duration=2 * second, progress=False, record_voltage=[0],
+                           voltage_variable="grid_g_exc",
                            poisson={"rate_exc": 3000 * Hz, "weight_exc": 0.05 * mS / cm**2})
     assert "mS/cm**2" in dataset.attrs["synaptic_input"]
-    assert float(dataset["spike_count"].sum()) > 0  # 3000 Hz x 0.05 mS/cm2 x 5 ms: mean 0.75 mS/cm2
+    trace = dataset["grid_g_exc"]
+    assert trace.attrs["units"] == "mS/cm**2"
+    mean = float(trace.where(trace["time"] >= 100.0, drop=True).mean())
+    assert abs(mean - 0.75) < 4 * 0.0099 + 0.002 * 0.75
+    assert float(dataset["spike_count"].sum()) > 0  # the drive makes HH fire
 
 
 def test_bad_poisson_input_is_named():
@@ -118,6 +125,11 @@ def test_bad_poisson_input_is_named():
                      poisson={"rate_exc": 1000 * Hz, "weight_exc": 1 * nS})
     with pytest.raises(ParameterError, match="needs rate_exc"):
         firing_curve("leaky_integrate_and_fire", np.array([0.0]) * pA, poisson={"weight_exc": 1 * nS})
+    with pytest.raises(ParameterError, match="needs weight_inh"):
+        firing_curve("leaky_integrate_and_fire", np.array([0.0]) * pA,
+                     poisson={"rate_exc": 1000 * Hz, "weight_exc": 1 * nS, "rate_inh": 500 * Hz})
+    with pytest.raises(UnitMismatchError, match="To sweep a Poisson input rate"):
+        firing_curve("leaky_integrate_and_fire", np.array([1000.0]) * Hz)
     with pytest.raises(ParameterError, match="Unknown Poisson input field"):
         firing_curve("leaky_integrate_and_fire", np.array([0.0]) * pA,
                      poisson={"rate": 1000 * Hz, "weight_exc": 1 * nS})

@@ -11,7 +11,7 @@ measured in benchmarks/hh_fi_sweep.py, not here.
 
 import numpy as np
 import pytest
-from brian2 import cm, ms, pA, uA
+from brian2 import Hz, cm, ms, nS, pA, uA
 
 from neurophase.micro.neurone import firing_curve
 
@@ -61,11 +61,33 @@ def test_staircase_windows_agree_with_spike_times():
     assert sums["spike_count"].sizes["direction"] == 2
 
 
+def test_ramp_windows_agree_with_spike_times():
+    sums, times = _both("hodgkin_huxley_1952", np.linspace(4, 12, 5) * uA / cm**2,
+                        protocol="ramp", duration=100 * ms)
+    _assert_same(sums, times)
+
+
+def test_poisson_conductance_input_agrees_with_spike_times():
+    # the Poisson events are drawn in the same order on both runs (same seed, same network
+    # apart from the monitors), so the spike trains are the same
+    sums, times = _both("leaky_integrate_and_fire", np.array([0.0, 100.0]) * pA, seeds=4,
+                        duration=300 * ms, poisson={"rate_exc": 4000 * Hz, "weight_exc": 0.6 * nS})
+    _assert_same(sums, times)
+
+
+def test_dimensionless_state_variables_can_be_recorded():
+    dataset = firing_curve("hodgkin_huxley_1952", np.array([10.0]) * uA / cm**2, duration=20 * ms,
+                           record_voltage=[0], voltage_variable="m", progress=False)
+    assert dataset["m"].attrs["units"] == "1"
+    assert 0.0 < float(dataset["m"].min()) < 0.1 < 0.9 < float(dataset["m"].max()) <= 1.0
+
+
 def test_level_duration_off_the_time_grid_falls_back_to_spike_times():
     # 100.005 ms per level is not a whole number of 0.01 ms steps: window edges would fall
     # between steps of the sums' clock, so spike times are kept instead (and said so)
-    dataset = firing_curve("leaky_integrate_and_fire", np.array([200.0, 400.0]) * pA,
-                           protocol="staircase", duration=100.005 * ms, progress=False)
+    with pytest.warns(UserWarning, match="not a whole number of 0.01 ms steps"):
+        dataset = firing_curve("leaky_integrate_and_fire", np.array([200.0, 400.0]) * pA,
+                               protocol="staircase", duration=100.005 * ms, progress=False)
     assert dataset.attrs["spike_record"].startswith("spike times")
 
 
