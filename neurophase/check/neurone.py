@@ -176,7 +176,7 @@ def _refined_levels(low, high, scale, uniform=None, geometric=None):
 
 def measure_class1_onset(models=("wang_buzsaki_1996", "morris_lecar_class1", "connor_stevens_1977"),
                          grids=None, duration=None, refine_duration=None, tolerance=0.1,
-                         min_isis=None, min_points=None, seed=0, target="cython"):
+                         min_isis=None, min_points=None, seed=0, target="cython", device="runtime"):
     """C1: onset exponent of ``f = A (I - I_c)^x`` resolved near onset, expected 1/2, per model.
 
     Near a saddle-node on invariant circle the period is ``T = pi / sqrt(a (I - I_c))`` to
@@ -223,7 +223,7 @@ def measure_class1_onset(models=("wang_buzsaki_1996", "morris_lecar_class1", "co
         quantity = f"onset exponent x of f = A (I - I_c)^x near onset, {model}"
         levels = _levels(settings["grid"])
         coarse = firing_curve(model, levels * parse_unit(unit), duration=duration_ms * ms, seeds=1,
-                              seed=seed, target=target, progress=False)
+                              seed=seed, target=target, device=device, progress=False)
         rate = coarse["rate"].mean("trial").values
         datasets[f"fi_{model}"] = coarse
         if not (rate > 0).any() or rate[0] > 0:
@@ -237,7 +237,7 @@ def measure_class1_onset(models=("wang_buzsaki_1996", "morris_lecar_class1", "co
         refine_ms = _milliseconds(refine_duration, settings.get("refine_ms", 12000.0))
         fine_levels = _refined_levels(low, high, scale, settings.get("uniform"), settings.get("geometric"))
         fine = firing_curve(model, fine_levels * parse_unit(unit), duration=refine_ms * ms, seeds=1,
-                            seed=seed, target=target, progress=False, transient=0 * ms)
+                            seed=seed, target=target, device=device, progress=False, transient=0 * ms)
         counts = fine["spike_count"].isel(trial=0).values
         steady = fine["steady_spike_count"].isel(trial=0).values
         fine_rate = fine["rate"].isel(trial=0).values
@@ -444,7 +444,7 @@ def _bracket(pair, unit):
 
 
 def measure_class2_bistability(models=("hodgkin_huxley_1952", "morris_lecar_class2"), grids=None,
-                               seed=0, target="cython"):
+                               seed=0, target="cython", device="runtime"):
     """C2: finite-rate onset and a bistable range from an up/down staircase, per model.
 
     Verdicts per model (deterministic runs: the intervals are the current brackets set by the
@@ -479,7 +479,7 @@ def measure_class2_bistability(models=("hodgkin_huxley_1952", "morris_lecar_clas
         step = float(settings["grid"][2])
         data = firing_curve(model, levels * parse_unit(unit), protocol="staircase",
                             duration=float(settings["dwell_ms"]) * ms, dt=float(settings["dt_ms"]) * ms,
-                            seeds=1, seed=seed, target=target, progress=False)
+                            seeds=1, seed=seed, target=target, device=device, progress=False)
         found = hysteresis_range(data)
         lower, upper = float(found.lower / parse_unit(unit)), float(found.upper / parse_unit(unit))
         lower_low, _ = _bracket(found.lower_bracket, unit)
@@ -600,7 +600,7 @@ def _weighted_slope(sigmas, widths, log_se):
 def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=(450.0, 1350.0, 37),
                               sigmas=(63.25, 126.5, 253.0), pulse_duration=5.0, pulse_start=None,
                               duration=20.0, dt=0.05, trials=100, tolerance=0.1, n_bootstrap=200,
-                              reference_trials=4000, seed=0, target="cython"):
+                              reference_trials=4000, seed=0, target="cython", device="runtime"):
     """C3: fitted inverse width of the pulse firing probability against the noise amplitude.
 
     One pulse-protocol network holds every amplitude x sigma x trial (``protocol="pulse"``,
@@ -651,7 +651,7 @@ def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=(450.
                         duration=_milliseconds(duration, 30.0) * ms,
                         noise=sigma_values * parse_unit(unit) * ms**0.5, seeds=int(trials),
                         dt=None if dt is None else _milliseconds(dt, 0.01) * ms, seed=seed,
-                        target=target, progress=False, **options)
+                        target=target, device=device, progress=False, **options)
     fired = (data["spike_count"] > 0).astype(float)
     fired.attrs = {"units": "1", "long_name": "fired at least once after the pulse onset"}
     data = data.assign(fired=fired)
@@ -740,7 +740,7 @@ NOISY_FI_GRIDS = {
 
 def measure_activation_fit(models=("leaky_integrate_and_fire", "wang_buzsaki_1996"), grids=None,
                            seeds=6, duration=None, noise_tau=None, folds=5, n_bootstrap=200, seed=0,
-                           target="cython"):
+                           target="cython", device="runtime"):
     """C4: held-out error of the derived activation against the best rival, per model.
 
     One noisy step-protocol network per model (Ornstein-Uhlenbeck current noise, ``noise_tau``
@@ -769,6 +769,7 @@ def measure_activation_fit(models=("leaky_integrate_and_fire", "wang_buzsaki_199
         data = firing_curve(model, levels * parse_unit(unit), duration=duration_ms * ms,
                             noise=float(settings["noise"]) * parse_unit(unit), noise_tau=tau_ms * ms,
                             seeds=int(seeds), dt=float(settings["dt_ms"]) * ms, seed=seed, target=target,
+                            device=device,
                             progress=False)
         fit = _quiet_fit(ActivationFit(candidates=DEFAULT_CANDIDATES, folds=folds, n_bootstrap=n_bootstrap,
                                        random_state=seed), data[["rate"]])
