@@ -16,7 +16,8 @@ import numpy as np  # noqa: E402
 
 __all__ = ["figures_for", "verdict_figure", "PLOTTERS", "register_plotter"]
 
-#: measurement name -> function(datasets, verdicts) -> list of (stem, figure, caption)
+#: measurement name -> function(datasets, verdicts) -> list of (stem, figure, caption), or the
+#: function's import path ``"package.module:function"`` (imported only when the figure is drawn)
 PLOTTERS = {}
 
 
@@ -105,6 +106,11 @@ def _generic(datasets, verdicts):
 def figures_for(measurement, datasets, verdicts):
     """All figures of one measurement: its registered plots (or a generic one) and the verdicts."""
     plotter = PLOTTERS.get(measurement, _generic)
+    if isinstance(plotter, str):
+        import importlib
+
+        module_name, _, function_name = plotter.partition(":")
+        plotter = getattr(importlib.import_module(module_name), function_name)
     figures = list(plotter(datasets, verdicts))
     figure = verdict_figure(verdicts)
     if figure is not None:

@@ -1,10 +1,11 @@
 """Verdicts: one row per checked prediction, written to ``verdicts.csv``.
 
 A verdict compares a *measured* value (with a confidence interval) against what the theory
-*expects*. It ``holds`` when the expected value lies inside the confidence interval, or, where
-a tolerance is stated (and justified in the report, e.g. by finite N), when
-``abs(measured - expected) <= tolerance``. A verdict that does not hold is a result, reported
-exactly like one that does.
+*expects*. How ``holds`` is decided is the verdict's ``rule`` (see :func:`make_verdict`), fixed
+with its tolerance before the measurement and stated in the report: the measured value within a
+tolerance, the whole interval within it (an equivalence test), or the expected value inside an
+interval of known coverage (:mod:`neurophase.statistics`). A verdict that does not hold is a
+result, reported exactly like one that does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-__all__ = ["Verdict", "make_verdict", "write_verdicts_csv", "read_verdicts_csv", "VERDICT_COLUMNS"]
+__all__ = ["Verdict", "make_verdict", "write_verdicts_csv", "read_verdicts_csv", "VERDICT_COLUMNS", "RULES"]
 
 #: The columns of ``verdicts.csv``, in order.
 VERDICT_COLUMNS = ("id", "quantity", "expected", "measured", "ci_low", "ci_high", "holds")
@@ -74,18 +75,35 @@ def _number(value):
     return f"{value:.6g}"
 
 
+RULES = ("interval_or_tolerance", "tolerance", "equivalence", "interval")
+
+
 def make_verdict(id, quantity, expected, measured, ci_low, ci_high, tolerance=None,
-                 relative=False, note=""):
-    """Build a :class:`Verdict`, deciding ``holds`` from the interval and the tolerance.
+                 relative=False, note="", rule=None):
+    """Build a :class:`Verdict`, deciding ``holds`` by a rule fixed before the measurement.
 
     Parameters
     ----------
     tolerance : float, optional
-        If given, the verdict holds when ``abs(measured - expected) <= tolerance`` (times
-        ``abs(expected)`` when ``relative``) *or* the expected value is inside the interval.
-        Without it, only the interval decides.
+        Largest accepted ``abs(measured - expected)`` (times ``abs(expected)`` when
+        ``relative``). It must be set, and justified in ``note``, before measuring.
     relative : bool
         Interpret ``tolerance`` as a fraction of ``abs(expected)``.
+    rule : {"interval_or_tolerance", "tolerance", "equivalence", "interval"}, optional
+        How ``holds`` is decided:
+
+        ``"tolerance"``
+            ``abs(measured - expected) <= tolerance``. The interval is reported, not used, so a
+            noisier measurement is not more likely to pass.
+        ``"equivalence"``
+            the whole interval lies inside ``expected +- tolerance`` (an equivalence test:
+            a noisy measurement cannot pass; Schuirmann 1987, J. Pharmacokinet. Biopharm.
+            15:657).
+        ``"interval"``
+            ``expected`` inside the interval (only where the interval's coverage is known).
+        ``"interval_or_tolerance"``
+            either of the two above (default when a tolerance is given); without a tolerance
+            the default is ``"interval"``.
 
     Examples
     --------
@@ -93,23 +111,40 @@ def make_verdict(id, quantity, expected, measured, ci_low, ci_high, tolerance=No
     True
     >>> make_verdict("P4", "T_c / J", 1.0, 1.08, 1.06, 1.10, tolerance=0.05, relative=True).holds
     False
+    >>> make_verdict("N3", "exponent", -0.5, -0.52, -0.7, -0.3, tolerance=0.1, rule="equivalence").holds
+    False
     """
     expected, measured = float(expected), float(measured)
     ci_low, ci_high = float(ci_low), float(ci_high)
+    if rule is None:
+        rule = "interval" if tolerance is None else "interval_or_tolerance"
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}; got {rule!r}.")
+    if rule != "interval" and tolerance is None:
+        raise ValueError(f"rule {rule!r} needs a tolerance.")
     finite = all(math.isfinite(value) for value in (expected, measured))
     inside = finite and ci_low <= expected <= ci_high
     absolute_tolerance = None
     if tolerance is not None:
         absolute_tolerance = float(tolerance) * (abs(expected) if relative else 1.0)
-    within = finite and absolute_tolerance is not None and abs(measured - expected) <= absolute_tolerance
-    if absolute_tolerance is None:
+    text = "" if tolerance is None else f"{tolerance:g}{' x |expected|' if relative else ''}"
+    if rule == "interval":
+        holds = inside
         criterion = "expected value inside the confidence interval"
+    elif rule == "tolerance":
+        holds = finite and abs(measured - expected) <= absolute_tolerance
+        criterion = f"|measured - expected| <= {text} (tolerance fixed before measuring)"
+    elif rule == "equivalence":
+        holds = (finite and math.isfinite(ci_low) and math.isfinite(ci_high)
+                 and expected - absolute_tolerance <= ci_low and ci_high <= expected + absolute_tolerance)
+        criterion = f"whole confidence interval within expected +- {text} (equivalence test)"
     else:
-        text = f"{tolerance:g}{' x |expected|' if relative else ''}"
+        within = finite and abs(measured - expected) <= absolute_tolerance
+        holds = inside or within
         criterion = f"expected inside the confidence interval, or |measured - expected| <= {text}"
     return Verdict(
         id=id, quantity=quantity, expected=expected, measured=measured, ci_low=ci_low,
-        ci_high=ci_high, holds=bool(inside or within), tolerance=absolute_tolerance,
+        ci_high=ci_high, holds=bool(holds), tolerance=absolute_tolerance,
         criterion=criterion, note=note,
     )
 

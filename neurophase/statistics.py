@@ -1,0 +1,225 @@
+"""Confidence intervals: the one place neurophase turns repeated measurements into an interval.
+
+Every verdict's interval comes from here, so its coverage is tested once
+(``tests/test_statistics.py`` simulates it at the trial counts the experiments use).
+
+Functions
+---------
+mean_interval
+    Mean and its Student-t interval (exact for normal trials; the right choice for the
+    average of a few independent seeds, where percentile bootstraps under-cover).
+bootstrap_interval
+    Any statistic of independent samples, with a bias-corrected and accelerated (BCa) or
+    percentile bootstrap interval (Efron & Tibshirani 1993, *An Introduction to the
+    Bootstrap*, ch. 13-14; DiCiccio & Efron 1996, Stat. Sci. 11:189).
+regression_slope_interval
+    Least-squares slope with its Student-t interval (weighted when standard errors are given).
+
+Why not a percentile bootstrap over 4-6 trials: its coverage at a nominal 95 % is about 80 %
+there (the bootstrap distribution of a mean of n values is too narrow by ``sqrt((n - 1)/n)``
+and its tails are truncated to the observed range). The Student-t interval of a mean covers
+at its nominal level for normal trials and within a few percent for the moderately skewed
+per-seed statistics measured here; BCa needs more samples (about 20 or more) to do as well.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurophase.errors import ParameterError
+
+__all__ = ["mean_interval", "bootstrap_interval", "regression_slope_interval", "Interval"]
+
+
+class Interval(tuple):
+    """``(estimate, low, high)`` with names; unpacks like a tuple."""
+
+    __slots__ = ()
+
+    def __new__(cls, estimate, low, high):
+        return super().__new__(cls, (estimate, low, high))
+
+    @property
+    def estimate(self):
+        """The point estimate (from all samples)."""
+        return self[0]
+
+    @property
+    def low(self):
+        """Lower end of the interval."""
+        return self[1]
+
+    @property
+    def high(self):
+        """Upper end of the interval."""
+        return self[2]
+
+
+def _check_confidence(confidence):
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ParameterError(f"confidence must be between 0 and 1 (e.g. 0.95); got {confidence!r}.")
+    return confidence
+
+
+def _samples(values, axis, dim):
+    """``values`` as a float array with the sample axis last (DataArray: ``dim``)."""
+    if dim is not None:
+        if dim not in getattr(values, "dims", ()):
+            raise ParameterError(f"The values have no {dim!r} dimension to average over; "
+                                 f"their dimensions are {getattr(values, 'dims', ())}.")
+        values = values.transpose(..., dim).values
+        axis = -1
+    array = np.asarray(values, dtype=float)
+    return np.moveaxis(array, axis, -1)
+
+
+def mean_interval(values, confidence=0.95, axis=-1, dim=None):
+    """Mean over ``axis`` (or the DataArray dimension ``dim``) and its Student-t interval.
+
+    ``mean +- t_{(1+c)/2, n-1} s / sqrt(n)`` (Student 1908; e.g. Wasserman 2004, *All of
+    Statistics*, sec. 6.3.2). NaN samples are left out per row; a row with fewer than two
+    samples gets a NaN interval.
+
+    Parameters
+    ----------
+    values : array_like or xarray.DataArray
+        Independent samples (e.g. one value per seed).
+    confidence : float
+        Central probability of the interval.
+    axis : int
+        Sample axis of an array.
+    dim : str, optional
+        Sample dimension of a DataArray (overrides ``axis``).
+
+    Returns
+    -------
+    Interval
+        ``(estimate, low, high)``, arrays of the remaining shape (floats for 1-D input).
+
+    Examples
+    --------
+    >>> estimate, low, high = mean_interval([1.0, 2.0, 3.0])
+    >>> float(estimate), round(float(high - estimate), 4)
+    (2.0, 2.4841)
+    """
+    from scipy import stats
+
+    confidence = _check_confidence(confidence)
+    array = _samples(values, axis, dim)
+    count = np.sum(np.isfinite(array), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(array), array, np.nan), axis=-1) if array.size else np.nan
+        finite = np.where(np.isfinite(array), array, np.nan)
+        deviations = np.nansum((finite - np.expand_dims(mean, -1)) ** 2, axis=-1)
+        spread = np.sqrt(deviations / np.maximum(count - 1, 1))
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(count - 1, 1)) * spread / np.sqrt(count)
+    half = np.where(count >= 2, half, np.nan)
+    return Interval(_scalar(mean), _scalar(mean - half), _scalar(mean + half))
+
+
+def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2000, method="BCa",
+                       seed=0, axis=-1, dim=None):
+    """A statistic of independent samples and its bootstrap interval.
+
+    Resamples the samples along ``axis`` with replacement (``scipy.stats.bootstrap``) and
+    returns the BCa interval (default; Efron 1987, JASA 82:171) or the percentile interval.
+    The point estimate is the statistic of all samples.
+
+    Parameters
+    ----------
+    values : array_like or xarray.DataArray
+        Samples along ``axis`` (or ``dim``).
+    statistic : callable
+        ``statistic(array, axis=-1) -> array`` (vectorised, like ``numpy.mean``).
+    confidence : float
+        Central probability.
+    n_resamples : int
+        Bootstrap resamples.
+    method : {"BCa", "percentile", "basic"}
+        Interval construction.
+    seed : int
+        Seeds the resampling.
+
+    Returns
+    -------
+    Interval
+        ``(estimate, low, high)``; NaN interval where fewer than two samples are finite or all
+        samples are equal (a degenerate bootstrap distribution).
+
+    Examples
+    --------
+    >>> estimate, low, high = bootstrap_interval(np.arange(20.0), seed=1)
+    >>> float(estimate), bool(low < 9.5 < high)
+    (9.5, True)
+    """
+    from scipy import stats
+
+    confidence = _check_confidence(confidence)
+    if int(n_resamples) < 1:
+        raise ParameterError(f"n_resamples must be at least 1; got {n_resamples!r}.")
+    if method not in ("BCa", "percentile", "basic"):
+        raise ParameterError(f"method must be 'BCa', 'percentile' or 'basic'; got {method!r}.")
+    array = _samples(values, axis, dim)
+    flat = array.reshape(-1, array.shape[-1]) if array.ndim > 1 else array[None, :]
+    estimate = np.full(flat.shape[0], np.nan)
+    low = np.full(flat.shape[0], np.nan)
+    high = np.full(flat.shape[0], np.nan)
+    for row, samples in enumerate(flat):
+        samples = samples[np.isfinite(samples)]
+        if samples.size == 0:
+            continue
+        estimate[row] = float(statistic(samples, axis=-1))
+        if samples.size < 2 or np.all(samples == samples[0]):
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = stats.bootstrap((samples,), statistic, confidence_level=confidence,
+                                     n_resamples=int(n_resamples), method=method,
+                                     random_state=np.random.default_rng(seed + row), vectorized=True)
+        low[row], high[row] = result.confidence_interval
+    shape = array.shape[:-1]
+    return Interval(*(_scalar(part.reshape(shape)) for part in (estimate, low, high)))
+
+
+def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):
+    """Slope of a straight-line fit of ``y`` on ``x`` with its Student-t interval.
+
+    Ordinary least squares, or weighted least squares with weights ``1/se**2`` when
+    ``standard_errors`` are given; the slope's standard error is the usual
+    ``sqrt(residual variance / S_xx)`` with ``n - 2`` degrees of freedom (e.g. Draper & Smith
+    1998, *Applied Regression Analysis*, ch. 1 and 9). Points with non-finite values are left out.
+
+    Returns
+    -------
+    Interval
+        ``(slope, low, high)``.
+
+    Examples
+    --------
+    >>> slope, low, high = regression_slope_interval([0, 1, 2, 3], [1.0, 3.1, 4.9, 7.0])
+    >>> round(slope, 2), bool(low < 2 < high)
+    (1.98, True)
+    """
+    from scipy import stats
+
+    confidence = _check_confidence(confidence)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    weights = np.ones_like(x) if standard_errors is None else 1.0 / np.asarray(standard_errors, float) ** 2
+    keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(weights) & (weights > 0)
+    x, y, weights = x[keep], y[keep], weights[keep]
+    if x.size < 3:
+        raise ParameterError(f"A slope with an interval needs at least 3 points; got {x.size}.")
+    x_mean = np.sum(weights * x) / np.sum(weights)
+    y_mean = np.sum(weights * y) / np.sum(weights)
+    sxx = np.sum(weights * (x - x_mean) ** 2)
+    slope = np.sum(weights * (x - x_mean) * (y - y_mean)) / sxx
+    residuals = y - y_mean - slope * (x - x_mean)
+    variance = np.sum(weights * residuals**2) / (x.size - 2)
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 2) * np.sqrt(variance / sxx)
+    return Interval(float(slope), float(slope - half), float(slope + half))
+
+
+def _scalar(array):
+    array = np.asarray(array, dtype=float)
+    return float(array) if array.ndim == 0 else array
