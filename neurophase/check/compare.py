@@ -1,4 +1,4 @@
-"""Verdicts from a fitted :class:`~neurophase.check.fit.ActivationFit`.
+"""Verdicts from a fitted :class:`~neurophase.neurons.fit.ActivationFit`.
 
 Functions
 ---------
@@ -107,7 +107,7 @@ def onset_exponent_verdict(fit, expected=0.5, id="C1", tolerance=None, note=""):
     >>> from brian2 import pA, Hz
     >>> current = np.linspace(0, 200, 41) * pA
     >>> rate = 6 * np.sqrt(np.maximum(0, np.asarray(current / pA) - 50)) * Hz
-    >>> from neurophase.check.fit import ActivationFit
+    >>> from neurophase.neurons.fit import ActivationFit
     >>> fit = ActivationFit(candidates=("power_law",), n_bootstrap=20).fit(current, rate)
     >>> verdict = onset_exponent_verdict(fit, tolerance=0.02)
     >>> verdict.holds, round(verdict.measured, 6)

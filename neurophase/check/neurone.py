@@ -3,7 +3,7 @@
 Every measurement runs ONE Brian2 network per model and protocol
 (:func:`neurophase.micro.neurone.firing_curve` holds the whole grid: input levels x noise
 levels x seeds), reduces it with :mod:`neurophase.mapping.fi_curve` and
-:class:`neurophase.check.fit.ActivationFit`, and returns ``(verdicts, datasets)`` like the
+:class:`neurophase.neurons.fit.ActivationFit`, and returns ``(verdicts, datasets)`` like the
 membrane measurements of :mod:`neurophase.check.membrane`.
 
 Functions
@@ -38,7 +38,7 @@ import numpy as np
 import xarray as xr
 
 from neurophase.check.compare import derived_versus_best_verdict
-from neurophase.check.fit import DEFAULT_CANDIDATES, ActivationFit
+from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
 from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import ParameterError
 from neurophase.mapping.fi_curve import hysteresis_range, onset_exponent, onset_type

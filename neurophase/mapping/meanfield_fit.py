@@ -16,6 +16,12 @@ critical_temperature_from_peak
 critical_temperature_from_inverse_susceptibility
     ``T_c`` as the zero of a straight line fitted to ``1/chi`` against ``T`` above ``T_c``
     (Curie-Weiss law ``chi = 1 / (T - T_c)``).
+mean_field_parameters, fitted_mean_field_parameters
+    ``beta, T, J``, field offset and central susceptibility read off a fitted derived
+    activation (:class:`~neurophase.neurons.fit.ActivationFit`), in units of the drive.
+
+Everything here is an ESTIMATE from simulated or recorded data; parameters DERIVED from a model
+file are in :mod:`neurophase.mapping.coarse_graining`.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ __all__ = [
     "susceptibility_from_slope",
     "critical_temperature_from_peak",
     "critical_temperature_from_inverse_susceptibility",
+    "mean_field_parameters",
+    "fitted_mean_field_parameters",
 ]
 
 _CLIP = 1.0 - 1e-9
@@ -228,3 +236,80 @@ def critical_temperature_from_inverse_susceptibility(temperature, susceptibility
     inverse = 1.0 / np.asarray(susceptibility, dtype=float).ravel()
     slope, intercept = np.polyfit(temperature, inverse, 1)
     return float(-intercept / slope), float(slope)
+
+
+def mean_field_parameters(theta, width, coupling_ratio, drive_unit="1"):
+    """Mean-field parameters read off a fitted derived candidate, in units of the drive.
+
+    These are ESTIMATES from firing data (a fit), not parameters derived from a model: any
+    sigmoid-like family fits an f-I curve, so they do not test the mean-field claim; the
+    derivation from a model file is :mod:`neurophase.mapping.coarse_graining`.
+
+    The derived candidate r = r_max (1 + M)/2 with M = tanh(K M + (x - theta)/width) is the
+    Curie-Weiss self-consistency M = tanh(beta (zJ M + h)) (THEORY.md section 3) read with the
+    field measured in units of the drive, h = x - theta, so that
+
+    * inverse temperature (gain) beta = 1/width (per drive unit), temperature T = width;
+    * coupling zJ = K T = coupling_ratio * width (drive units), and T_c / T = K;
+    * field offset: h = x - theta, i.e. the drive at which the membrane is unbiased is theta;
+    * susceptibility at the centre chi(h = 0) = beta / (1 - K) = 1 / (T - zJ) (section 3).
+
+    At K = 0 the candidate is the logistic r_max / (1 + exp(-(x - theta)/w)) with w = width/2
+    (the factor 2 of p_open = logistic(2 beta h)).
+
+    Parameters
+    ----------
+    theta, width : float
+        Fitted values, numbers in ``drive_unit``.
+    coupling_ratio : float
+        Fitted K = zJ/T.
+    drive_unit : str
+        Unit string of the drive.
+
+    Returns
+    -------
+    dict
+        ``name -> FittedParameter`` for ``beta``, ``temperature``, ``coupling``,
+        ``field_offset`` and ``susceptibility_at_centre``.
+
+    Examples
+    --------
+    >>> parameters = mean_field_parameters(100.0, 20.0, 0.5, "pA")
+    >>> parameters["beta"].value, parameters["beta"].units
+    (0.05, '1/pA')
+    >>> parameters["coupling"].value, parameters["susceptibility_at_centre"].value
+    (10.0, 0.1)
+    """
+    from neurophase.neurons.fit import FittedParameter, divide_units
+
+    theta, width, coupling_ratio = float(theta), float(width), float(coupling_ratio)
+    inverse_drive = divide_units("1", drive_unit, 1.0)
+    return {
+        "beta": FittedParameter(1.0 / width, inverse_drive),
+        "temperature": FittedParameter(width, drive_unit),
+        "coupling": FittedParameter(coupling_ratio * width, drive_unit),
+        "field_offset": FittedParameter(-theta, drive_unit),
+        "susceptibility_at_centre": FittedParameter(1.0 / (width * (1.0 - coupling_ratio)), inverse_drive),
+    }
+
+
+
+
+def fitted_mean_field_parameters(fit):
+    """:func:`mean_field_parameters` of the derived candidate of a fitted
+    :class:`~neurophase.neurons.fit.ActivationFit` (an empty dict if it was not a candidate).
+
+    >>> from brian2 import pA, Hz
+    >>> import numpy as np
+    >>> from neurophase.neurons.fit import ActivationFit
+    >>> x = np.linspace(0, 200, 21) * pA
+    >>> y = 40 / (1 + np.exp(-(np.asarray(x / pA) - 100) / 10)) * Hz
+    >>> fit = ActivationFit(candidates=("derived",), n_bootstrap=0).fit(x, y)
+    >>> sorted(fitted_mean_field_parameters(fit))
+    ['beta', 'coupling', 'field_offset', 'susceptibility_at_centre', 'temperature']
+    """
+    if "derived" not in getattr(fit, "params_", {}):
+        return {}
+    parameters = fit.params_["derived"]
+    return mean_field_parameters(parameters["theta"].value, parameters["width"].value,
+                                 parameters["coupling_ratio"].value, fit.drive_unit_)

@@ -79,9 +79,12 @@ __all__ = [
 #: Accepted values of the ``branch`` argument.
 BRANCHES = ("equilibrium", "upper", "lower")
 
-# Bisection halves [-1, 1] to below one unit in the last place of a double in 64 steps;
-# a few more cost nothing and make the result independent of the starting bracket width.
-_BISECTION_STEPS = 80
+# The bracketed Newton iteration of :func:`branches` needs about 6-40 steps; bisection alone
+# would halve [-1, 1] to one unit in the last place in 64, so this bound is never the limit.
+_MAX_ITERATIONS = 120
+# Relative change (or bracket width) at which an iterate counts as converged: a few units in the
+# last place, above the few-ulp jitter of g where it switches between its two forms.
+_RELATIVE_TOLERANCE = 1e-14
 
 
 # --------------------------------------------------------------------------------------
@@ -191,6 +194,60 @@ def _one_minus_m_squared(M, T, h, K):
     return _sech_squared(_argument(M, T, h, K))
 
 
+def _residual(M, a, b):
+    """``g(M) = M - tanh(a M + b)``, the self-consistency residual in reduced variables.
+
+    Near ``T_c`` and ``h = 0`` it is evaluated as ``((1 - a) M - b) + (u - tanh u)``,
+    ``u = a M + b``, with the second term from its series, so roots keep full relative precision
+    (M0 ~ 1e-6 at T = T_c (1 - 1e-12), exactly 0 at h = 0, T >= T_c).
+    """
+    u = a * M + b
+    near_critical = (np.abs(u) < 0.05) & (a < 2.0) & (np.abs(b) < 0.05)
+    with np.errstate(over="ignore", invalid="ignore"):
+        split = ((1.0 - a) * M - b) + _u_minus_tanh(np.where(near_critical, u, 0.0))
+    return np.where(near_critical, split, M - np.tanh(u))
+
+
+def _monotone_roots(a, b, low, high, direction, start=None):
+    """The root of ``g`` (:func:`_residual`) in each bracket ``[low, high]`` where ``g`` is monotone.
+
+    A bracketed Newton iteration (Press et al. 2007, *Numerical Recipes*, 3rd ed., sec. 9.4,
+    "rtsafe"): a Newton step that would leave the current bracket is replaced by a bisection,
+    so it converges quadratically near the root and can never leave the monotone piece. Only
+    the unconverged entries are iterated. All arguments are flat float arrays of one length
+    (``direction`` +1 where ``g`` increases on the piece, -1 where it decreases); ``g`` must
+    change sign on every bracket. ``start`` (default: the bracket midpoints) is the first iterate.
+    """
+    M = 0.5 * (low + high) if start is None else np.clip(start, np.minimum(low, high), np.maximum(low, high))
+    low, high = low.copy(), high.copy()
+    index = np.arange(M.size)
+    for _ in range(_MAX_ITERATIONS):
+        if index.size == 0:
+            break
+        m, lo, hi, a_i, b_i = M[index], low[index], high[index], a[index], b[index]
+        value = _residual(m, a_i, b_i)
+        below = direction[index] * value < 0
+        lo = np.where(below, m, lo)
+        hi = np.where(below, hi, m)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            step = m - value / (1.0 - a_i * _sech_squared(a_i * m + b_i))
+        inside = np.isfinite(step) & (step > np.minimum(lo, hi)) & (step < np.maximum(lo, hi))
+        new = np.where(value == 0, m, np.where(inside, step, 0.5 * (lo + hi)))
+        M[index], low[index], high[index] = new, lo, hi
+        tolerance = _RELATIVE_TOLERANCE * np.maximum(np.abs(new), 1e-300)
+        index = index[(np.abs(new - m) > tolerance) & (np.abs(hi - lo) > tolerance)]
+    return M
+
+
+def _reduced_couplings(T, h, K):
+    """``a = K/T``, ``b = h/T`` and the mask of finite ones (``T > 0``); zeros elsewhere."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        slope = K / T
+        offset = h / T
+    finite = (T > 0) & np.isfinite(slope) & np.isfinite(offset)
+    return np.where(finite, slope, 0.0), np.where(finite, offset, 0.0), finite
+
+
 # --------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------
@@ -228,7 +285,9 @@ def branches(T, h, J, z=1):
     ``g' = 1 - a sech**2(a M + b)`` vanishes at most twice, at ``a M + b = +-arccosh(sqrt(a))``
     (only for ``a > 1``, i.e. ``T < T_c``); ``g`` is monotone between these points, so each of
     the (at most three) pieces holds at most one root, bracketed by a sign change and found by a
-    vectorised bisection to machine precision. ``g`` is the free-energy derivative
+    vectorised bracketed Newton iteration (bisection where Newton would leave the bracket) to
+    machine precision. This is the one solver of the self-consistency in neurophase: the derived
+    activations of :mod:`neurophase.neurons` and the fits built on them call it. ``g`` is the free-energy derivative
     ``f'(M) = zJ g(M)`` divided by ``zJ``, so its roots are the stationary points of
     ``f(M) = zJ M**2/2 - T ln[2 cosh((zJ M + h)/T)]``.
 
@@ -279,22 +338,10 @@ def branches(T, h, J, z=1):
     K = z * J
     shape = T.shape
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        slope = K / T                    # a
-        offset = h / T                   # b
-    finite = (T > 0) & np.isfinite(slope) & np.isfinite(offset)
-    a = np.where(finite, slope, 0.0)
-    b = np.where(finite, offset, 0.0)
+    a, b, finite = _reduced_couplings(T, h, K)
 
-    def g(M, a=a, b=b):
-        # M - tanh(u) = ((1 - a) M - b) + (u - tanh u), u = a M + b: near T_c and h = 0 both
-        # terms are small and the second is taken from its series, so the roots keep full
-        # relative precision (M0 ~ 1e-6 at T = T_c (1 - 1e-12), exactly 0 at h = 0, T >= T_c).
-        u = a * M + b
-        near_critical = (np.abs(u) < 0.05) & (a < 2.0) & (np.abs(b) < 0.05)
-        with np.errstate(over="ignore", invalid="ignore"):
-            split = ((1.0 - a) * M - b) + _u_minus_tanh(np.where(near_critical, u, 0.0))
-        return np.where(near_critical, split, M - np.tanh(u))
+    def g(M):
+        return _residual(M, a, b)
 
     # inflection points of g (edges of the monotone pieces), clipped to [-1, 1]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -313,21 +360,14 @@ def branches(T, h, J, z=1):
         folded & (g_left > 0) & (g_right < 0),
         folded & (g_right <= 0) & (g(ones) >= 0),
     ], axis=-1)
-    # the three monotone pieces [-1, left], [left, right], [right, 1], bisected together
+    # the three monotone pieces [-1, left], [left, right], [right, 1], each with at most one
+    # root, solved together by the bracketed Newton iteration
     low = np.stack([-ones, left_edge, right_edge], axis=-1)
     high = np.stack([left_edge, right_edge, ones], axis=-1)
-    direction = np.array([1.0, -1.0, 1.0])  # g increasing, decreasing, increasing
-    a3, b3 = a[..., None], b[..., None]
-    for _ in range(_BISECTION_STEPS):
-        middle = 0.5 * (low + high)
-        below = direction * g(middle, a3, b3) < 0
-        low = np.where(below, middle, low)
-        high = np.where(below, high, middle)
-    # of the final bracket ends and midpoint, keep the point with the smallest |g|
-    candidates = np.stack([low, 0.5 * (low + high), high])
-    best = np.argmin(np.abs(g(candidates, a3, b3)), axis=0)
-    roots = np.take_along_axis(candidates, best[None], axis=0)[0]
-    roots = np.where(exists, roots, np.nan)
+    direction = np.broadcast_to(np.array([1.0, -1.0, 1.0]), low.shape)  # g up, down, up
+    a3, b3 = np.broadcast_to(a[..., None], low.shape), np.broadcast_to(b[..., None], low.shape)
+    roots = np.full(low.shape, np.nan)
+    roots[exists] = _monotone_roots(a3[exists], b3[exists], low[exists], high[exists], direction[exists])
 
     # T = 0 (or overflowing ratios): the sign-function limit
     upper = np.where(h > -K, 1.0, np.nan)
@@ -356,6 +396,17 @@ def branches(T, h, J, z=1):
 def _select(T, h, J, z, branch):
     """The requested branch of :func:`branches`, with broadcast arrays T, h, K."""
     _check_branch(branch)
+    T_c, h_c, J_c, z_c = np.broadcast_arrays(_check_temperature(T), _reduced(h, "h"), *_check_coupling(J, z))
+    if np.all((T_c > 0) & (z_c * J_c < T_c)):
+        # above T_c everywhere: one root per point, on the single increasing piece [-1, 1]
+        a, b, _ = _reduced_couplings(T_c, h_c, z_c * J_c)
+        flat = a.reshape(-1)
+        offset = b.reshape(-1)
+        ones = np.ones(flat.size)
+        # start from the linearised root tanh(b / (1 - a)) (exact at a = 0)
+        root = _monotone_roots(flat, offset, -ones, ones, ones,
+                               start=np.tanh(offset / (1.0 - flat))).reshape(a.shape)
+        return root, T_c, h_c, z_c * J_c
     roots, stable = branches(T, h, J, z)
     upper = np.max(np.where(stable, roots, -np.inf), axis=-1)
     lower = np.min(np.where(stable, roots, np.inf), axis=-1)

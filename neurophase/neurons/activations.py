@@ -28,8 +28,15 @@ MeanFieldActivation
 
 Functions
 ---------
+derived_open_probability
+    The derived activation in reduced variables, ``(1 + M)/2`` with ``M = tanh(K M + u)``:
+    what the activation fits of :mod:`neurophase.neurons.fit` evaluate.
 get_activation
     An activation by registry name, e.g. ``get_activation("softplus", temperature=0.5)``.
+
+Every coupled unit solves the self-consistency with :func:`neurophase.meanfield.branches` /
+:func:`neurophase.meanfield.magnetisation` (one solver, with a fast path where the root is
+unique); nothing in neurophase solves it a second time.
 
 ACTIVATIONS is the registry ``{name: class}``.
 """
@@ -64,6 +71,7 @@ __all__ = [
     "MeanFieldActivation",
     "ACTIVATIONS",
     "get_activation",
+    "derived_open_probability",
 ]
 
 _SAKTHIVADIVEL = ("D. A. R. Sakthivadivel, 'Formalising the Use of the Activation Function in Neural "
@@ -485,6 +493,45 @@ class MeanFieldActivation(_MeanField):
 
     def _derivative(self, h):
         return 0.5 * susceptibility(self.temperature, h, self.coupling, self.coordination, branch=self.branch)
+
+
+def derived_open_probability(reduced_field, coupling_ratio):
+    """Open probability ``(1 + M)/2`` of the Curie-Weiss membrane, ``M = tanh(K M + u)``.
+
+    The mean-field self-consistency ``M = tanh(beta (zJ M + h))`` (THEORY.md section 3; Stanley
+    1971, *Introduction to Phase Transitions and Critical Phenomena*, eq. 6.13) in reduced
+    variables ``u = beta h`` and ``K = beta zJ = T_c/T``: the :class:`MeanFieldActivation` at
+    ``T = 1``, ``J = K``. For ``K < 1`` (above ``T_c``) the root is unique and smooth in ``u``;
+    the value is ``logistic(2 (K M + u))``, free of cancellation as ``M -> -1``. ``K = 0`` gives
+    the logistic ``1/(1 + exp(-2u))``.
+
+    Parameters
+    ----------
+    reduced_field : array_like
+        ``u = h / T`` (dimensionless).
+    coupling_ratio : float
+        ``K = zJ / T`` in ``[0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``p_open``, the shape of ``reduced_field``.
+
+    Examples
+    --------
+    >>> float(derived_open_probability(0.0, 0.5))
+    0.5
+    >>> bool(np.isclose(derived_open_probability(0.3, 0.0), 1 / (1 + np.exp(-0.6))))
+    True
+    """
+    coupling_ratio = float(coupling_ratio)
+    if not 0.0 <= coupling_ratio < 1.0:
+        raise ParameterError(
+            f"coupling_ratio K = J/T = {coupling_ratio!r} must be in [0, 1) for the single-valued "
+            "(T > T_c) branch; for K >= 1 use MeanFieldActivation(branch=...) or "
+            "neurophase.meanfield.branches."
+        )
+    return np.asarray(MeanFieldActivation(1.0, coupling_ratio).value(reduced_field), dtype=float)
 
 
 #: Registry of the activation family: name -> class.

@@ -190,45 +190,13 @@ def _positive(value, name, integer=False):
 # --------------------------------------------------------------------------------------
 # forward pass: value, derivative and the cross-entropy ratio f'/(p(1-p))
 # --------------------------------------------------------------------------------------
-_NEWTON_STEPS = 60
-
-
-def _coupled_magnetisation(a, b):
-    """Root of ``M = tanh(a M + b)`` for ``0 <= a < 1`` (unique): bracketed Newton iteration.
-
-    ``g(M) = M - tanh(a M + b)`` is increasing (``g' >= 1 - a > 0``) with ``g(-1) <= 0 <= g(1)``;
-    a Newton step that leaves the current bracket is replaced by bisection. Tests compare it
-    with :func:`neurophase.meanfield.magnetisation` (60-step bisection on all branches).
-    """
-    low = -np.ones_like(b)
-    high = np.ones_like(b)
-    M = np.tanh(b / (1.0 - a))  # the linearised root, clipped by tanh
-    for _ in range(_NEWTON_STEPS):
-        u = a * M + b
-        g = M - np.tanh(u)
-        low = np.where(g < 0, M, low)
-        high = np.where(g > 0, M, high)
-        slope = 1.0 - a / np.cosh(np.minimum(np.abs(u), 350.0)) ** 2
-        step = M - g / slope
-        inside = (step > low) & (step < high)
-        # g = 0 exactly (e.g. a saturated M = 1.0) is the root: keep it (the step lands on the
-        # bracket end and would otherwise be replaced by a bisection away from the root)
-        new = np.where(g == 0, M, np.where(inside, step, 0.5 * (low + high)))
-        if not np.any(np.abs(new - M) > 1e-15):  # NaN input (a diverged fit) counts as done
-            M = new
-            break
-        M = new
-    return M
-
-
 def evaluate(activation, h):
     """``(value, derivative)`` of ``activation`` at the pre-activations ``h`` (any shape).
 
-    For :class:`MeanFieldActivation` above ``T_c`` (one self-consistent root) the root is found
-    by :func:`_coupled_magnetisation` once and value and derivative follow from it in closed form
-    (``p = logistic(2 (zJ M + h)/T)``, ``f' = chi/2``), which is about 30 times faster than two
-    calls of the general three-branch solver; elsewhere the activation's own ``value`` and
-    ``derivative`` are used.
+    For :class:`MeanFieldActivation` (T > 0) the self-consistent root is found once
+    (:func:`neurophase.meanfield.magnetisation`) and value and derivative follow from it in
+    closed form (``p = logistic(2 (zJ M + h)/T)``, ``f' = chi/2``), half the work of calling the
+    unit's ``value`` and ``derivative``; elsewhere the activation's own methods are used.
 
     Examples
     --------
@@ -238,7 +206,7 @@ def evaluate(activation, h):
     (0.5, 1.0)
     """
     h = np.asarray(h, dtype=float)
-    if isinstance(activation, MeanFieldActivation) and activation.temperature > activation.critical_temperature:
+    if isinstance(activation, MeanFieldActivation) and activation.temperature > 0:
         value, derivative, _ = _mean_field_forward(activation, h)
         return value, derivative
     return np.asarray(activation.value(h), dtype=float), np.asarray(activation.derivative(h), dtype=float)
@@ -246,16 +214,13 @@ def evaluate(activation, h):
 
 def _mean_field_forward(activation, h):
     """Value, derivative and ``1 - M**2`` of the derived unit (T > 0)."""
+    from neurophase.meanfield import magnetisation
+
     T = activation.temperature
     K = activation.coordination * activation.coupling
     if K == 0:  # M = tanh(h/T) in closed form: p = logistic(2h/T), no iteration needed
         argument = 2.0 * h / T
-    elif T > K:
-        M = _coupled_magnetisation(K / T, h / T)
-        argument = 2.0 * (K * M + h) / T
-    else:  # bistable region or T = T_c: the general solver on the chosen branch
-        from neurophase.meanfield import magnetisation
-
+    else:
         M = np.asarray(magnetisation(T, h, activation.coupling, activation.coordination,
                                      branch=activation.branch), dtype=float)
         argument = 2.0 * (K * M + h) / T

@@ -3,7 +3,7 @@
 For every cell, the f-I curve (steady-state rate against step current, steps that passed
 quality control, trial means) is fitted by the derived activation family and its rivals
 (logistic, rectified tanh, softplus, ReLU, rectified power law) with
-:class:`neurophase.check.fit.ActivationFit` (held-out error by K-fold cross-validation,
+:class:`neurophase.neurons.fit.ActivationFit` (held-out error by K-fold cross-validation,
 bootstrap confidence intervals); the verdicts go to ``verdicts.csv``, with figures and a
 Markdown report.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurophase.check.fit import DEFAULT_CANDIDATES, ActivationFit
+from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
 from neurophase.check.verdicts import make_verdict, write_verdicts_csv
 from neurophase.errors import NeurophaseError, RecordingError
 from neurophase.recordings.dataset import recording_dataset
@@ -205,7 +205,7 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
     out : path, optional
         Output folder (see the module docstring); nothing is written without it.
     candidates, folds, n_bootstrap, random_state
-        Passed to :class:`~neurophase.check.fit.ActivationFit`.
+        Passed to :class:`~neurophase.neurons.fit.ActivationFit`.
     response : str
         ``"rate"`` (steady-state, default) or ``"count_rate"``.
     spike_settings, qc_settings : dict, optional
@@ -328,7 +328,7 @@ def _report(analyses, verdicts, failures, response, figure_captions):
         "Each cell's f-I curve is the trial-mean steady-state rate "
         f"(`{response}`) of the current steps that passed quality control, fitted by every candidate "
         "family with K-fold held-out error and bootstrap confidence intervals "
-        "(`neurophase.check.fit.ActivationFit`, unweighted: two trials per level give no usable "
+        "(`neurophase.neurons.fit.ActivationFit`, unweighted: two trials per level give no usable "
         "standard errors). Spikes: `neurophase.recordings.spikes` (peak above -20 mV, local prominence "
         ">= 20 mV within 40 ms, upstroke >= 5 mV/ms, 1 ms apart). Quality control: "
         "`neurophase.recordings.qc`.", "",

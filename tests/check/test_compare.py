@@ -5,7 +5,7 @@ import pytest
 from brian2 import Hz, pA
 
 from neurophase.check.compare import derived_versus_best_verdict, heldout_difference, onset_exponent_verdict
-from neurophase.check.fit import RESPONSE_MODELS, ActivationFit
+from neurophase.neurons.fit import RESPONSE_MODELS, ActivationFit
 from neurophase.errors import ParameterError
 
 DRIVE = np.linspace(0.0, 300.0, 61)

@@ -43,9 +43,11 @@ def _random_problem(seed=3, n=30, d=3):
     return rng.normal(size=(n, d)), rng.choice([-1.0, 1.0], size=n), rng.normal(size=d), 0.2
 
 
-def test_fast_mean_field_forward_matches_the_three_branch_solver():
-    # Newton root of M = tanh((zJ M + h)/T) against the library's bisection solver; both solve the same
-    # equation to ~1e-15, so 1e-12 absolute on p and relative on f' leaves room for rounding.
+def test_single_solve_forward_matches_the_unit_value_and_susceptibility():
+    # evaluate() solves M = tanh((zJ M + h)/T) once and forms p = logistic(2 (zJ M + h)/T) and
+    # f' = chi/2 from (1 - M^2) = 4 p (1 - p); the unit's value is (1 + M)/2 and its derivative the
+    # closed-form susceptibility beta (1 - M^2)/(1 - beta zJ (1 - M^2)) / 2 (THEORY.md section 3).
+    # Same root to ~1e-15, so 1e-12 absolute on p and relative on f' leaves room for rounding.
     h = np.linspace(-6, 6, 1201)
     for T, J, z in [(1.0, 0.5, 1.0), (0.51, 0.5, 1.0), (3.0, 0.5, 4.0), (2.0, 0.0, 1.0), (0.05, 0.0, 1.0)]:
         unit = MeanFieldActivation(T, J, coordination=z)

@@ -12,13 +12,10 @@ import xarray as xr
 from brian2 import Hz, mV, nA, pA
 from scipy.integrate import quad
 
-from neurophase.check.fit import (
-    RESPONSE_MODELS,
-    ActivationFit,
-    mean_field_open_probability,
-    mean_field_parameters,
-)
 from neurophase.errors import NeurophaseError, ParameterError, UnitMismatchError
+from neurophase.mapping.meanfield_fit import fitted_mean_field_parameters, mean_field_parameters
+from neurophase.neurons.activations import derived_open_probability
+from neurophase.neurons.fit import RESPONSE_MODELS, ActivationFit
 from neurophase.testing import assert_follows_schema
 
 #: Generating parameters (drive in pA, rate in Hz); each family's onset and scale lie inside the
@@ -163,8 +160,9 @@ def test_derived_with_zero_coupling_is_the_logistic_with_half_width():
     derived = fit.params_["derived"]
     assert derived["width"].value == pytest.approx(2 * logistic_width, rel=1e-6)
     assert derived["coupling_ratio"].value < 1e-6
-    assert fit.mean_field_["beta"].value == pytest.approx(1 / (2 * logistic_width), rel=1e-6)
-    assert fit.mean_field_["beta"].units == "1/pA"
+    mapped = fitted_mean_field_parameters(fit)
+    assert mapped["beta"].value == pytest.approx(1 / (2 * logistic_width), rel=1e-6)
+    assert mapped["beta"].units == "1/pA"
 
 
 def test_derived_activation_solves_curie_weiss_and_has_its_susceptibility():
@@ -172,21 +170,21 @@ def test_derived_activation_solves_curie_weiss_and_has_its_susceptibility():
     # chi = dM/du = 1/(1 - K), so d p_open/du = chi / 2.
     field = np.linspace(-4, 4, 81)
     for coupling in (0.0, 0.3, 0.9, 0.99):
-        p_open = mean_field_open_probability(field, coupling)
+        p_open = derived_open_probability(field, coupling)
         magnetisation = 2 * p_open - 1
         np.testing.assert_allclose(magnetisation, np.tanh(coupling * magnetisation + field), atol=1e-13)
         step = 1e-6
-        slope = (mean_field_open_probability(step, coupling) - mean_field_open_probability(-step, coupling)) / (2 * step)
+        slope = (derived_open_probability(step, coupling) - derived_open_probability(-step, coupling)) / (2 * step)
         assert float(slope) == pytest.approx(0.5 / (1 - coupling), rel=1e-5)
     with pytest.raises(ParameterError, match=r"\[0, 1\)"):
-        mean_field_open_probability(field, 1.2)
+        derived_open_probability(field, 1.2)
 
 
 def test_mean_field_mapping_gives_the_slope_at_threshold():
     # r'(theta) = r_max chi(h=0) / 2 with chi = 1/(T - zJ) = 1/(width (1 - K)) (section 3)
     truth = TRUTH["derived"]
     fit = ActivationFit(candidates=("derived",), n_bootstrap=0).fit(DRIVE * pA, generate("derived") * Hz)
-    mapping = fit.mean_field_
+    mapping = fitted_mean_field_parameters(fit)
     assert mapping["temperature"].value == pytest.approx(truth["width"], rel=1e-6)
     assert mapping["coupling"].value == pytest.approx(truth["width"] * truth["coupling_ratio"], rel=1e-6)
     assert mapping["field_offset"].value == pytest.approx(-truth["theta"], rel=1e-6)
@@ -315,13 +313,3 @@ def test_errors_are_neurophase_errors():
         ActivationFit().fit(rate_dataset().rename(rate="spikes"))
     with pytest.raises(ParameterError, match="folds"):
         ActivationFit(folds=1).fit(DRIVE * pA, generate("relu") * Hz)
-
-
-def test_derived_activation_agrees_with_the_neurons_module():
-    # An independent implementation of the same activation (neurophase.neurons.activations),
-    # compared where it exists.
-    activations = pytest.importorskip("neurophase.neurons.activations")
-    field = np.linspace(-3.0, 3.0, 61)
-    for coupling in (0.0, 0.5, 0.9):
-        unit = activations.MeanFieldActivation(temperature=1.0, coupling=coupling)
-        np.testing.assert_allclose(mean_field_open_probability(field, coupling), unit.value(field), atol=1e-9)

@@ -18,13 +18,12 @@ ResponseModel
 FittedParameter
     A fitted value with its unit string (``.quantity`` gives the Brian2 quantity).
 
-Functions
----------
-mean_field_open_probability
-    The derived activation (1 + M)/2, M = tanh(K M + u), vectorised, single-valued side.
-mean_field_parameters
-    Map fitted ``(theta, width, coupling_ratio)`` of the derived candidate to mean-field
-    ``(beta, T, J, h offset)`` in units of the drive.
+The derived candidate calls :func:`neurophase.neurons.activations.derived_open_probability`
+(the one solver of the self-consistency). What the fitted parameters mean in mean-field terms
+(``beta``, ``T``, ``J``, field offset) is the mapping layer's job:
+:func:`neurophase.mapping.meanfield_fit.fitted_mean_field_parameters`. A fit estimates these
+parameters from firing data; it does not derive them from a model, and any sigmoid-like family
+fits an f-I curve, so a good fit is not a test of the mean-field claim.
 
 Data
 ----
@@ -65,6 +64,7 @@ from scipy.optimize import least_squares
 from scipy.special import expit
 
 from neurophase.errors import NeurophaseError, ParameterError, UnitMismatchError
+from neurophase.neurons.activations import derived_open_probability
 from neurophase.units import parse_unit, to_magnitude, to_quantity
 
 __all__ = [
@@ -73,8 +73,6 @@ __all__ = [
     "FittedParameter",
     "RESPONSE_MODELS",
     "DEFAULT_CANDIDATES",
-    "mean_field_open_probability",
-    "mean_field_parameters",
 ]
 
 #: Candidates fitted by default, in the order they are reported.
@@ -82,69 +80,10 @@ DEFAULT_CANDIDATES = ("derived", "logistic", "tanh", "softplus", "relu", "power_
 
 
 # --------------------------------------------------------------------------------------------
-# The derived activation
-# --------------------------------------------------------------------------------------------
-def mean_field_open_probability(reduced_field, coupling_ratio):
-    """Open probability (1 + M)/2 of the Curie-Weiss membrane, M = tanh(K M + u).
-
-    Mean-field (Curie-Weiss) self-consistency M = tanh(beta (z J M + h)) (THEORY.md section 3;
-    e.g. Stanley 1971, *Introduction to Phase Transitions and Critical Phenomena*, eq. 6.13)
-    written in reduced variables u = beta h and K = beta z J = T_c / T. For K < 1 (above T_c)
-    the solution is unique and increases smoothly with u; this function solves for it by a
-    safeguarded (bracketed) Newton iteration, vectorised over ``reduced_field``, and returns
-    p_open = (1 + M)/2 = 1/(1 + exp(-2 (K M + u))), the second form being free of cancellation
-    when M is close to -1. At K = 0 it is the logistic 1/(1 + exp(-2u)).
-
-    Parameters
-    ----------
-    reduced_field : array_like
-        u = h / T (dimensionless).
-    coupling_ratio : float
-        K = zJ / T, in [0, 1) (the single-valued side of the transition).
-
-    Returns
-    -------
-    numpy.ndarray
-        p_open, same shape as ``reduced_field``.
-
-    Examples
-    --------
-    >>> float(mean_field_open_probability(0.0, 0.5))
-    0.5
-    >>> bool(np.isclose(mean_field_open_probability(0.3, 0.0), 1 / (1 + np.exp(-0.6))))
-    True
-    """
-    coupling_ratio = float(coupling_ratio)
-    if not 0.0 <= coupling_ratio < 1.0:
-        raise ParameterError(
-            f"coupling_ratio K = J/T = {coupling_ratio!r} must be in [0, 1) for the single-valued "
-            "(T > T_c) branch; for K >= 1 use the branches of neurophase.meanfield."
-        )
-    field = np.asarray(reduced_field, dtype=float)
-    magnetisation = np.tanh(field / (1.0 - coupling_ratio) if coupling_ratio < 0.5 else field)
-    low = -np.ones_like(field)
-    high = np.ones_like(field)
-    for _ in range(100):
-        argument_tanh = np.tanh(coupling_ratio * magnetisation + field)
-        residual = magnetisation - argument_tanh
-        low = np.where(residual < 0, magnetisation, low)
-        high = np.where(residual > 0, magnetisation, high)
-        slope = 1.0 - coupling_ratio * (1.0 - argument_tanh**2)
-        proposal = magnetisation - residual / slope
-        outside = (proposal <= low) | (proposal >= high)
-        proposal = np.where(outside, 0.5 * (low + high), proposal)
-        step = np.abs(proposal - magnetisation)
-        magnetisation = proposal
-        if np.all(step <= 1e-15):
-            break
-    return expit(2.0 * (coupling_ratio * magnetisation + field))
-
-
-# --------------------------------------------------------------------------------------------
 # Candidate response functions (x: drive, numbers in the drive unit)
 # --------------------------------------------------------------------------------------------
 def _derived(x, r_max, theta, width, coupling_ratio):
-    return r_max * mean_field_open_probability((x - theta) / width, coupling_ratio)
+    return r_max * derived_open_probability((x - theta) / width, coupling_ratio)
 
 
 def _logistic(x, r_max, theta, width):
@@ -259,9 +198,9 @@ class ResponseModel:
             elif kind == "drive":
                 units.append(drive_unit)
             elif kind == "response/drive":
-                units.append(_divide_units(response_unit, drive_unit, 1.0))
+                units.append(divide_units(response_unit, drive_unit, 1.0))
             elif kind == "response/drive**p":
-                units.append(_divide_units(response_unit, drive_unit, values.get("exponent", math.nan)))
+                units.append(divide_units(response_unit, drive_unit, values.get("exponent", math.nan)))
             else:
                 units.append("1")
         return tuple(units)
@@ -330,7 +269,7 @@ class ResponseModel:
         raise ParameterError(f"no starting points for {self.name!r}")  # pragma: no cover
 
 
-def _divide_units(numerator, denominator, power):
+def divide_units(numerator, denominator, power):
     """Unit string numerator / denominator**power (``"1"`` handled)."""
     if denominator in ("1", "", None):
         return numerator
@@ -380,58 +319,6 @@ RESPONSE_MODELS = {
         "saddle-node onset f ~ (I - I_c)^(1/2): Ermentrout & Kopell 1986; Ermentrout 1996",
     ),
 }
-
-
-# --------------------------------------------------------------------------------------------
-# Mean-field mapping
-# --------------------------------------------------------------------------------------------
-def mean_field_parameters(theta, width, coupling_ratio, drive_unit="1"):
-    """Mean-field parameters of a fitted derived candidate, in units of the drive.
-
-    The derived candidate r = r_max (1 + M)/2 with M = tanh(K M + (x - theta)/width) is the
-    Curie-Weiss self-consistency M = tanh(beta (zJ M + h)) (THEORY.md section 3) read with the
-    field measured in units of the drive, h = x - theta, so that
-
-    * inverse temperature (gain) beta = 1/width (per drive unit), temperature T = width;
-    * coupling zJ = K T = coupling_ratio * width (drive units), and T_c / T = K;
-    * field offset: h = x - theta, i.e. the drive at which the membrane is unbiased is theta;
-    * susceptibility at the centre chi(h = 0) = beta / (1 - K) = 1 / (T - zJ) (section 3).
-
-    At K = 0 the candidate is the logistic r_max / (1 + exp(-(x - theta)/w)) with w = width/2
-    (the factor 2 of p_open = logistic(2 beta h)).
-
-    Parameters
-    ----------
-    theta, width : float
-        Fitted values, numbers in ``drive_unit``.
-    coupling_ratio : float
-        Fitted K = zJ/T.
-    drive_unit : str
-        Unit string of the drive.
-
-    Returns
-    -------
-    dict
-        ``name -> FittedParameter`` for ``beta``, ``temperature``, ``coupling``,
-        ``field_offset`` and ``susceptibility_at_centre``.
-
-    Examples
-    --------
-    >>> parameters = mean_field_parameters(100.0, 20.0, 0.5, "pA")
-    >>> parameters["beta"].value, parameters["beta"].units
-    (0.05, '1/pA')
-    >>> parameters["coupling"].value, parameters["susceptibility_at_centre"].value
-    (10.0, 0.1)
-    """
-    theta, width, coupling_ratio = float(theta), float(width), float(coupling_ratio)
-    inverse_drive = _divide_units("1", drive_unit, 1.0)
-    return {
-        "beta": FittedParameter(1.0 / width, inverse_drive),
-        "temperature": FittedParameter(width, drive_unit),
-        "coupling": FittedParameter(coupling_ratio * width, drive_unit),
-        "field_offset": FittedParameter(-theta, drive_unit),
-        "susceptibility_at_centre": FittedParameter(1.0 / (width * (1.0 - coupling_ratio)), inverse_drive),
-    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -673,9 +560,6 @@ class ActivationFit:
     heldout_errors_ : xarray.DataArray
         Squared error of every point when its fold was held out, dims ``(candidate, point)``
         (the same folds for every candidate, so differences between candidates are paired).
-    mean_field_ : dict
-        Mean-field parameters of the derived candidate (see :func:`mean_field_parameters`),
-        when it was fitted.
     drive_unit_, response_unit_ : str
         Unit strings of the drive and the response.
     n_points_ : int
@@ -870,14 +754,6 @@ class ActivationFit:
             self.best_ = names[int(np.nanargmin(heldout))]
         else:
             self.best_ = names[int(np.nanargmin(self.scores_["aic"].values))]
-        if "derived" in names:
-            parameters = self.params_["derived"]
-            self.mean_field_ = mean_field_parameters(
-                parameters["theta"].value, parameters["width"].value, parameters["coupling_ratio"].value,
-                self.drive_unit_,
-            )
-        else:
-            self.mean_field_ = {}
         return self
 
     def _starts(self, model, x, y, sigma, summary=None):
