@@ -31,7 +31,7 @@ __all__ = ["main", "build_parser"]
 # Subcommands contributed by other modules: name -> (module, add-parser function, run function).
 _PLUGINS = {
     "fi": ("neurophase.micro.commands", "add_fi_parser", "run_fi"),
-    "recordings": ("neurophase.recordings.commands", "add_recordings_parser", "run_recordings"),
+    "recordings": ("neurophase.check.recordings", "add_recordings_parser", "run_recordings"),
 }
 
 

@@ -18,7 +18,15 @@ __all__ = ["figures_for", "verdict_figure", "PLOTTERS", "register_plotter"]
 
 #: measurement name -> function(datasets, verdicts) -> list of (stem, figure, caption), or the
 #: function's import path ``"package.module:function"`` (imported only when the figure is drawn)
-PLOTTERS = {}
+PLOTTERS = {
+    "gating": "neurophase.figures.gating:plot_gating",
+    "zero_temperature": "neurophase.figures.gating:plot_zero_temperature",
+    "neurone_class1_onset": "neurophase.figures.neurone:plot_onset",
+    "neurone_class2_bistability": "neurophase.figures.neurone:plot_staircase",
+    "neurone_noise_temperature": "neurophase.figures.neurone:plot_temperature",
+    "neurone_activation_fit": "neurophase.figures.neurone:plot_activation",
+    "learning": "neurophase.figures.learning:plot_learning",
+}
 
 
 def register_plotter(name):

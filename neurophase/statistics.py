@@ -119,7 +119,7 @@ def mean_interval(values, confidence=0.95, axis=-1, dim=None):
 
 
 def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2000, method="BCa",
-                       seed=0, axis=-1, dim=None):
+                       seed=0, axis=-1, dim=None, paired=False):
     """A statistic of independent samples and its bootstrap interval.
 
     Resamples the samples along ``axis`` with replacement (``scipy.stats.bootstrap``) and
@@ -140,6 +140,11 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
         Interval construction.
     seed : int
         Seeds the resampling.
+    paired : bool
+        ``values`` is a 2-D array ``(variables, samples)`` whose columns are resampled together
+        (e.g. the held-out errors of several candidates at the same points) and
+        ``statistic(matrix, axis=-1)`` reduces it to one number per resample. Columns with a
+        non-finite entry are left out.
 
     Returns
     -------
@@ -161,6 +166,8 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
     if method not in ("BCa", "percentile", "basic"):
         raise ParameterError(f"method must be 'BCa', 'percentile' or 'basic'; got {method!r}.")
     array = _samples(values, axis, dim)
+    if paired:
+        return _paired_bootstrap(array, statistic, confidence, int(n_resamples), method, seed)
     flat = array.reshape(-1, array.shape[-1]) if array.ndim > 1 else array[None, :]
     estimate = np.full(flat.shape[0], np.nan)
     low = np.full(flat.shape[0], np.nan)
@@ -179,6 +186,29 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
         low[row], high[row] = result.confidence_interval
     shape = array.shape[:-1]
     return Interval(*(_scalar(part.reshape(shape)) for part in (estimate, low, high)))
+
+
+def _paired_bootstrap(matrix, statistic, confidence, n_resamples, method, seed):
+    from scipy import stats
+
+    if matrix.ndim != 2:
+        raise ParameterError(f"paired=True needs a 2-D array (variables, samples); got shape {matrix.shape}.")
+    matrix = matrix[:, np.all(np.isfinite(matrix), axis=0)]
+    if matrix.shape[1] == 0:
+        return Interval(np.nan, np.nan, np.nan)
+    estimate = float(statistic(matrix, axis=-1))
+    if matrix.shape[1] < 2:
+        return Interval(estimate, np.nan, np.nan)
+
+    def joint(*rows, axis=-1):
+        return statistic(np.stack(rows, axis=-2), axis=-1)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = stats.bootstrap(tuple(matrix), joint, paired=True, confidence_level=confidence,
+                                 n_resamples=n_resamples, method=method,
+                                 random_state=np.random.default_rng(seed), vectorized=True)
+    low, high = result.confidence_interval
+    return Interval(estimate, float(low), float(high))
 
 
 def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):

@@ -17,7 +17,7 @@ membrane measurements of :mod:`neurophase.check.membrane`:
    (bound ``(R/gamma)**2 + 1`` for that rule, see :func:`~neurophase.neurons.learning.train_perceptron`).
 3. **The derived family performs as well as its special cases.** Held-out accuracy of the
    derived unit against logistic, tanh, softplus and ReLU on the same seeded tasks (paired
-   differences, percentile bootstrap over seeds): a single unit on a separable set, and a
+   differences, Student-t interval over seeds): a single unit on a separable set, and a
    one-hidden-layer network on two moons and on XOR. The learning rate is chosen per
    activation and per seed on a validation split of the *training* set (20 % by default; grid
    ``rate_factors`` x the reference rate; highest validation accuracy, ties to the lower
@@ -33,7 +33,7 @@ membrane measurements of :mod:`neurophase.check.membrane`:
 The equivalence margin for (3), 0.03 in accuracy, is a stated choice (about 1.5 standard errors
 of a held-out accuracy near 0.9 on 1000 test points averaged over 8 seeds is 0.004, so 0.03 is
 a practical-equivalence margin, not a statistical one); a mean difference outside it fails the
-verdict whichever activation is ahead, and the note says which and whether the whole bootstrap
+verdict whichever activation is ahead, and the note says which and whether the whole
 interval lies inside the margin (the stricter, two-one-sided reading).
 """
 
@@ -49,7 +49,6 @@ from neurophase.errors import ParameterError
 from neurophase.neurons.activations import Logistic, MeanFieldActivation, ReLU, Softplus, Tanh
 from neurophase.neurons.learning import (
     SingleLayerUnit,
-    bootstrap_mean,
     compare_activations,
     make_task,
     novikoff_bound,
@@ -57,8 +56,8 @@ from neurophase.neurons.learning import (
     tempered_update,
     train_perceptron,
 )
-from neurophase.plot import register_plotter
 from neurophase.schema import provenance
+from neurophase.statistics import mean_interval
 
 __all__ = ["measure_learning"]
 
@@ -165,13 +164,13 @@ def _rates_text(dataset, name):
     return "[" + ", ".join(f"{rate:g}" for rate in rates) + "]"
 
 
-def _comparison_verdicts(dataset, derived, standards, label, tolerance, n_bootstrap, seed):
+def _comparison_verdicts(dataset, derived, standards, label, tolerance):
     verdicts = []
     accuracy = dataset["test_accuracy"]
     grid = dataset.attrs.get("learning_rate_grid")
     for name in standards:
         differences = (accuracy.sel(activation=derived) - accuracy.sel(activation=name)).values
-        mean, low, high = bootstrap_mean(differences, n_bootstrap=n_bootstrap, seed=seed)
+        mean, low, high = mean_interval(differences)
         derived_mean = float(accuracy.sel(activation=derived).mean())
         other_mean = float(accuracy.sel(activation=name).mean())
         ahead = "derived ahead" if mean > 0 else ("tie" if mean == 0 else f"{name} ahead")
@@ -203,7 +202,7 @@ def _comparison_verdicts(dataset, derived, standards, label, tolerance, n_bootst
 def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_temperature=1e-6,
                      limit_temperatures=(2.0, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001),
                      n_train=100, n_test=1000, margin=0.1, single_epochs=300, single_learning_rate=0.5,
-                     net_epochs=1000, net_learning_rate=1.0, hidden=8, tolerance=0.03, n_bootstrap=2000,
+                     net_epochs=1000, net_learning_rate=1.0, hidden=8, tolerance=0.03,
                      max_epochs=1000, rate_factors=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0), validation_fraction=0.2,
                      refit=True):
     """C6: the T -> 0 limit, the perceptron convergence bound, and the activation comparison.
@@ -242,7 +241,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     started = time.perf_counter()
     seeds = int(seeds)
     if seeds < 2:
-        raise ParameterError(f"seeds = {seeds} must be at least 2 (the intervals bootstrap over seeds).")
+        raise ParameterError(f"seeds = {seeds} must be at least 2 (the intervals are over seeds).")
     trial_seeds = [int(seed) + k for k in range(seeds)]
     derived = MeanFieldActivation(temperature, coupling)
     verdicts = []
@@ -350,7 +349,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
         dataset.attrs.update(provenance(protocol=f"{dataset.attrs['model']} on {dataset.attrs['task']}",
                                         seed=seed, derived=repr(derived), sources=_SOURCES))
         label = {"single_separable": "single", "net_two_moons": "moons", "net_xor": "xor"}[name]
-        verdicts.extend(_comparison_verdicts(dataset, "derived", standards, label, tolerance, n_bootstrap, seed))
+        verdicts.extend(_comparison_verdicts(dataset, "derived", standards, label, tolerance))
         for variable in ("test_accuracy", "test_loss", "learning_rate"):
             identical = max(identical, float(np.max(np.abs(
                 dataset[variable].sel(activation="derived_J0") - dataset[variable].sel(activation="logistic")))))
@@ -366,61 +365,3 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     for dataset in datasets.values():
         dataset.attrs["wall_seconds"] = round(time.perf_counter() - started, 2)
     return verdicts, datasets
-
-
-@register_plotter("learning")
-def plot_learning(datasets, verdicts):
-    """The T -> 0 limit, the Novikoff bound, and held-out accuracy per activation."""
-    import matplotlib.pyplot as plt
-
-    figures = []
-    if "limit" in datasets:
-        limit = datasets["limit"]
-        figure, axis = plt.subplots(figsize=(5.2, 3.8))
-        T = limit["param_T"].values
-        floor = 1e-18
-        for name, style in (("difference_J0", "o-"), ("difference_coupled", "s-"), ("bound_J0", "k--"),
-                            ("delta_rule_difference", "^:")):
-            axis.loglog(T, np.maximum(limit[name].values, floor), style, ms=4, label=limit[name].attrs["long_name"])
-        axis.set_xlabel("temperature T")
-        axis.set_ylabel("max per-sample difference")
-        axis.legend(fontsize=6)
-        figure.tight_layout()
-        figures.append(("limit", figure,
-                        "T -> 0: largest difference between the derived unit's update on T x cross-entropy and "
-                        "Rosenblatt's rule (values below 1e-18 drawn at 1e-18), the closed-form bound at J = 0, "
-                        "and the squared-error delta rule, which tends to the whole Rosenblatt update instead."))
-    if "perceptron" in datasets:
-        data = datasets["perceptron"]
-        figure, axis = plt.subplots(figsize=(5.2, 3.5))
-        trial = np.arange(data.sizes["trial"])
-        axis.semilogy(trial, data["novikoff_bound"].values, "k_", ms=14, label="(R/gamma)^2")
-        axis.semilogy(trial, data["mistakes"].values, "o", label="perceptron (Novikoff form)")
-        axis.semilogy(trial, data["rosenblatt_mistakes"].values, "x", label="Rosenblatt's rule")
-        axis.semilogy(trial, np.maximum(data["low_T_mistakes"].values, 0.5), "+", ms=10, label="derived unit, low T")
-        axis.set_xlabel("seed")
-        axis.set_ylabel("updates until separated")
-        axis.legend(fontsize=7)
-        figure.tight_layout()
-        figures.append(("perceptron", figure,
-                        "Updates until the training set is separated, against the Novikoff bound (R/gamma)^2 "
-                        "computed with the teacher's margin."))
-    names = [name for name in ("single_separable", "net_two_moons", "net_xor") if name in datasets]
-    if names:
-        figure, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
-        for axis, name in zip(axes[0], names):
-            accuracy = datasets[name]["test_accuracy"]
-            labels = [str(a) for a in accuracy["activation"].values]
-            for k, label in enumerate(labels):
-                mean, low, high = bootstrap_mean(accuracy.sel(activation=label).values)
-                axis.errorbar(k, mean, yerr=[[mean - low], [high - mean]], fmt="o", capsize=3,
-                              color="tab:red" if label.startswith("derived") else "tab:blue")
-            axis.set_xticks(range(len(labels)))
-            axis.set_xticklabels(labels, rotation=45, fontsize=7)
-            axis.set_title(name, fontsize=9)
-            axis.set_ylabel("held-out accuracy")
-        figure.tight_layout()
-        figures.append(("accuracy", figure,
-                        "Held-out accuracy, mean over seeds with 95 % percentile-bootstrap intervals; red: the "
-                        "derived unit (J > 0, and J = 0 at T = 2, identical to the logistic)."))
-    return figures

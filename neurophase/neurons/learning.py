@@ -66,10 +66,9 @@ make_task
 select_learning_rate, validation_split
     A learning rate per activation chosen on a validation split of the training data only
     (an activation with a smaller slope at ``h = 0`` needs a larger rate for the same steps).
-compare_activations, bootstrap_mean
+compare_activations
     Held-out accuracy and loss of several activations over seeds (a Dataset), each at its own
-    selected learning rate or at one shared rate, and the percentile bootstrap of a mean
-    (Efron & Tibshirani 1993).
+    selected learning rate or at one shared rate.
 """
 
 from __future__ import annotations
@@ -102,7 +101,6 @@ __all__ = [
     "compare_activations",
     "select_learning_rate",
     "validation_split",
-    "bootstrap_mean",
     "check_inputs",
 ]
 
@@ -698,27 +696,6 @@ def make_task(name, n_train=100, n_test=1000, seed=None, dim=2, margin=0.1, nois
     return {"X_train": X_train, "t_train": t_train, "X_test": X_test, "t_test": t_test}
 
 
-def bootstrap_mean(values, n_bootstrap=2000, confidence=0.95, seed=0):
-    """Mean of ``values`` and its percentile-bootstrap interval (Efron & Tibshirani 1993).
-
-    Examples
-    --------
-    >>> mean, low, high = bootstrap_mean([1.0, 1.0, 1.0])
-    >>> (mean, low, high)
-    (1.0, 1.0, 1.0)
-    """
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size == 0:
-        raise ParameterError("bootstrap_mean needs at least one value.")
-    rng = np.random.default_rng(seed)
-    samples = values[rng.integers(0, values.size, size=(int(n_bootstrap), values.size))].mean(axis=1)
-    tail = 50.0 * (1.0 - confidence)
-    return float(values.mean()), float(np.percentile(samples, tail)), float(np.percentile(samples, 100.0 - tail))
-
-
-# --------------------------------------------------------------------------------------
-# learning-rate selection on a validation split of the training data
-# --------------------------------------------------------------------------------------
 def validation_split(n_samples, fraction=0.2, seed=None):
     """Seeded split of ``range(n_samples)`` into ``(fit_indices, validation_indices)``.
 

@@ -3,15 +3,15 @@
 Functions
 ---------
 read_abf
-    An ``.abf`` file -> :class:`~neurophase.recordings.read.Recording`.
+    An ``.abf`` file -> :class:`~neurophase.recordings.base.Recording`.
 
 Where the step amplitudes come from, in order
     1. the command waveform's epoch table (``abf.sweepEpochs``: levels and sample windows of
        every epoch of every sweep, in the DAC unit stored in the file), when it is valid;
     2. a recorded current channel (an ADC channel in a current unit), stepped by
-       :func:`~neurophase.recordings.read.find_current_steps`;
+       :func:`~neurophase.recordings.base.find_current_steps`;
     3. an explicit protocol: ``step_amplitudes`` and ``step_windows`` arguments, or a sidecar
-       ``<file>.abf.steps.json`` (:func:`~neurophase.recordings.read.read_step_sidecar`).
+       ``<file>.abf.steps.json`` (:func:`~neurophase.recordings.base.read_step_sidecar`).
        ABF1 files written by ``pyabf.abfWriter.writeABF1`` carry no epoch table and no
        command unit, so they need this.
     Otherwise :class:`~neurophase.errors.RecordingError` is raised: amplitudes are never
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.read import (
+from neurophase.recordings.base import (
     Recording,
     Step,
     Sweep,
@@ -254,14 +254,14 @@ def read_abf(path, step_amplitudes=None, step_windows=None, holding_current=None
     sweeps = [Sweep(index, voltage, current, steps, problem)
               for index, (voltage, current, steps, problem)
               in enumerate(zip(voltages, currents, test_steps, problems))]
-    from neurophase.recordings.read import _as_millivolts
+    from neurophase.recordings.base import as_millivolts
 
     return Recording(
         source_file=str(path), file_format=version, protocol=_clean(abf.protocol), sampling_rate=sampling_rate,
         sweeps=sweeps, voltage_unit=adc_units[channel],
         current_unit=command_unit if "epoch" in source else (adc_units[current_channel] if current_channel is not None else "pA"),
         current_source=source, cell=cell or path.stem,
-        liquid_junction_potential=_as_millivolts(liquid_junction_potential),
+        liquid_junction_potential=as_millivolts(liquid_junction_potential),
         source_files=[str(path)], file_hashes={path.name: file_hash(path)},
         extra={"abf_version": str(abf.abfVersionString), "recorded": str(abf.abfDateTime),
                "creator": _clean(getattr(abf, "creator", "")), "channel": int(channel),

@@ -3,7 +3,7 @@
 Functions
 ---------
 read_csv
-    A CSV file -> :class:`~neurophase.recordings.read.Recording`.
+    A CSV file -> :class:`~neurophase.recordings.base.Recording`.
 
 Format (long, one row per sample; the unit of each column is part of its header, in
 parentheses, and is read, never assumed)::
@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.read import (
+from neurophase.recordings.base import (
     resolve_steps,
     Recording,
     Sweep,
-    _as_millivolts,
+    as_millivolts,
     current_in_picoamperes,
     file_hash,
     voltage_in_millivolts,
@@ -111,6 +111,6 @@ def read_csv(path, step_amplitudes=None, step_windows=None, holding_current=None
     return Recording(
         source_file=str(path), file_format="csv", protocol=protocol, sampling_rate=sampling_rate, sweeps=sweeps,
         voltage_unit=voltage_unit, current_unit=current_unit, current_source=source, cell=cell or path.stem,
-        liquid_junction_potential=_as_millivolts(liquid_junction_potential), source_files=[str(path)],
+        liquid_junction_potential=as_millivolts(liquid_junction_potential), source_files=[str(path)],
         file_hashes={path.name: file_hash(path)}, baseline_stop=baseline_stop,
     )

@@ -47,9 +47,9 @@ __all__ = ["recording_dataset", "step_spike_times"]
 
 
 def _picoamperes(value, name):
-    from neurophase.recordings.read import _as_picoamperes
+    from neurophase.recordings.base import as_picoamperes
 
-    return float(_as_picoamperes(value, name))
+    return float(as_picoamperes(value, name))
 
 
 def step_spike_times(recording, spike_settings=None):
@@ -61,7 +61,7 @@ def step_spike_times(recording, spike_settings=None):
 
 def recording_dataset(recording, spike_settings=None, qc_settings=None, current_resolution="1 pA",
                       transient=None):
-    """Turn a :class:`~neurophase.recordings.read.Recording` into a schema Dataset.
+    """Turn a :class:`~neurophase.recordings.base.Recording` into a schema Dataset.
 
     Parameters
     ----------

@@ -13,8 +13,8 @@ read_neo
     current.
 
 In both, step windows and amplitudes come from the recorded current
-(:func:`~neurophase.recordings.read.find_current_steps`, then
-:func:`~neurophase.recordings.read.select_test_steps`); without a current signal an explicit
+(:func:`~neurophase.recordings.base.find_current_steps`, then
+:func:`~neurophase.recordings.base.select_test_steps`); without a current signal an explicit
 protocol (``step_amplitudes``, ``step_windows``) is required.
 """
 
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.read import (
+from neurophase.recordings.base import (
     resolve_steps,
     Recording,
     Sweep,
-    _as_millivolts,
-    _as_picoamperes,
+    as_millivolts,
+    as_picoamperes,
     current_in_picoamperes,
     file_hash,
     is_current_unit,
@@ -143,7 +143,7 @@ def read_igor_sweeps(paths, liquid_junction_potential=None, holding_current=None
             )
     voltages = [by_sweep[key]["voltage"][0] if "voltage" in by_sweep[key] else np.empty(0) for key in keys]
     currents = [by_sweep[key]["current"][0] if "current" in by_sweep[key] else None for key in keys]
-    holding = None if holding_current is None else float(_as_picoamperes(holding_current, "holding_current"))
+    holding = None if holding_current is None else float(as_picoamperes(holding_current, "holding_current"))
     steps, source, baseline_stop = resolve_steps(
         currents, sampling_rate, f"measured current waves ({units_seen.get('current')})", paths[0], len(keys),
         step_amplitudes, step_windows, holding_current, holding=holding)
@@ -162,7 +162,7 @@ def read_igor_sweeps(paths, liquid_junction_potential=None, holding_current=None
         source_file=str(first), file_format="igor", protocol=protocol, sampling_rate=float(sampling_rate),
         sweeps=sweeps, voltage_unit=units_seen.get("voltage", ""), current_unit=units_seen.get("current", ""),
         current_source=source, cell=cell or (name_match["cell"] if name_match else first.stem),
-        liquid_junction_potential=_as_millivolts(liquid_junction_potential),
+        liquid_junction_potential=as_millivolts(liquid_junction_potential),
         source_files=[str(path) for path in paths],
         file_hashes={path.name: file_hash(path) for path in paths}, extra=extra, baseline_stop=baseline_stop,
     )
@@ -228,6 +228,6 @@ def read_neo(path, step_amplitudes=None, step_windows=None, holding_current=None
         source_file=str(path), file_format=f"neo:{type(io).__name__}", protocol=str(block.name or ""),
         sampling_rate=float(sampling_rate), sweeps=sweeps, voltage_unit=voltage_unit, current_unit=current_unit,
         current_source=source, cell=cell or path.stem,
-        liquid_junction_potential=_as_millivolts(liquid_junction_potential), source_files=[str(path)],
+        liquid_junction_potential=as_millivolts(liquid_junction_potential), source_files=[str(path)],
         file_hashes={path.name: file_hash(path)}, baseline_stop=baseline_stop,
     )

@@ -3,7 +3,7 @@
 Functions
 ---------
 read_nwb
-    An ``.nwb`` file -> :class:`~neurophase.recordings.read.Recording`.
+    An ``.nwb`` file -> :class:`~neurophase.recordings.base.Recording`.
 
 Layout read
     Every :class:`pynwb.icephys.CurrentClampSeries` in ``acquisition`` is one sweep (membrane
@@ -11,7 +11,7 @@ Layout read
     ``stimulus`` with the same ``sweep_number`` (or, without sweep numbers, in the same order).
     Values are ``data x conversion (+ offset)`` in the series' ``unit`` (NWB stores SI units:
     volts, amperes), converted to mV and pA. Step windows and amplitudes come from the
-    stimulus waveform (:func:`~neurophase.recordings.read.find_current_steps`). A file whose
+    stimulus waveform (:func:`~neurophase.recordings.base.find_current_steps`). A file whose
     acquisition holds :class:`pynwb.icephys.VoltageClampSeries` only is a voltage-clamp
     recording and is refused.
 """
@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.read import (
+from neurophase.recordings.base import (
     resolve_steps,
     Recording,
     Sweep,
-    _as_millivolts,
+    as_millivolts,
     current_in_picoamperes,
     file_hash,
     voltage_in_millivolts,
@@ -120,7 +120,7 @@ def read_nwb(path, step_amplitudes=None, step_windows=None, holding_current=None
     return Recording(
         source_file=str(path), file_format="nwb", protocol=protocol, sampling_rate=sampling_rate, sweeps=sweeps,
         voltage_unit=voltage_unit, current_unit=current_unit, current_source=source,
-        cell=cell or electrode_name or path.stem, liquid_junction_potential=_as_millivolts(liquid_junction_potential),
+        cell=cell or electrode_name or path.stem, liquid_junction_potential=as_millivolts(liquid_junction_potential),
         source_files=[str(path)], file_hashes={path.name: file_hash(path)}, extra={"nwb_identifier": identifier},
         baseline_stop=baseline_stop,
     )

@@ -24,7 +24,6 @@ from neurophase.neurons import Logistic, MeanFieldActivation, ReLU, SiLU, Softpl
 from neurophase.neurons.learning import (
     SingleLayerUnit,
     TwoLayerNetwork,
-    bootstrap_mean,
     check_inputs,
     compare_activations,
     evaluate,
@@ -217,13 +216,6 @@ def test_determinism_with_a_seed():
     assert not np.array_equal(nets[0].parameters["W1"], nets[2].parameters["W1"])
     runs = [train_perceptron(first["X_train"][:20], np.sign(first["X_train"][:20, 0]), seed=5) for _ in range(2)]
     np.testing.assert_array_equal(runs[0]["weights"], runs[1]["weights"])
-
-
-def test_bootstrap_mean_interval():
-    mean, low, high = bootstrap_mean([0.1, 0.2, 0.3, 0.4], n_bootstrap=4000, seed=1)
-    assert mean == pytest.approx(0.25)
-    assert 0.1 <= low < mean < high <= 0.4
-    assert bootstrap_mean([0.1, 0.2, 0.3, 0.4], seed=1) == bootstrap_mean([0.1, 0.2, 0.3, 0.4], seed=1)
 
 
 def test_validation_split_is_a_seeded_partition():

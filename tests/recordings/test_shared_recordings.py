@@ -163,7 +163,7 @@ def test_block_onset_feature_of_0019(shared_datasets):
 
 
 def test_check_on_0019_fits_only_levels_without_block(ephys_dir, tmp_path):
-    from neurophase.recordings.check import analyse_recordings
+    from neurophase.check.recordings import analyse_recordings
 
     datasets, verdicts = analyse_recordings([ephys_dir / "171116sh_0019.abf"], out=tmp_path / "out",
                                             n_bootstrap=20, figures=False)

@@ -12,9 +12,11 @@ Functions
 analyse_recordings
     Files -> (Datasets, verdicts); with ``out=`` also writes the output folder.
 analyse_cell
-    One :class:`~neurophase.recordings.read.Recording` -> :class:`CellAnalysis`.
-heldout_excess
-    Held-out RMSE excess of one candidate over the best, with a paired bootstrap interval.
+    One :class:`~neurophase.recordings.base.Recording` -> :class:`CellAnalysis`.
+measure_recordings
+    The same as a registered measurement of an experiment file (``function = "recordings"``).
+add_recordings_parser, run_recordings
+    The ``neurophase recordings FILE... --out DIR`` command.
 
 Verdicts (one set per cell; ids from THEORY.md section 7)
     ``C5`` *held-out RMSE excess of the derived activation over the best candidate (Hz)*:
@@ -41,19 +43,22 @@ import csv
 import dataclasses
 import json
 import math
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
+from neurophase.check.compare import heldout_excess
 from neurophase.check.verdicts import make_verdict, write_verdicts_csv
 from neurophase.errors import NeurophaseError, RecordingError
+from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
 from neurophase.recordings.dataset import recording_dataset
 from neurophase.recordings.features import fi_features
 from neurophase.recordings.read import read_recordings
 
-__all__ = ["analyse_recordings", "analyse_cell", "heldout_excess", "CellAnalysis"]
+__all__ = ["analyse_recordings", "analyse_cell", "measure_recordings", "CellAnalysis", "add_recordings_parser",
+           "run_recordings"]
 
 
 @dataclasses.dataclass
@@ -68,53 +73,6 @@ class CellAnalysis:
     onset_range: tuple = (math.nan, math.nan)
     verdicts: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
-
-
-def heldout_excess(heldout_errors, candidate="derived", n_resamples=2000, confidence=0.95, random_state=0):
-    """Held-out RMSE of ``candidate`` minus the smallest held-out RMSE of all candidates.
-
-    Parameters
-    ----------
-    heldout_errors : xarray.DataArray
-        Squared held-out errors, dims ``(candidate, point)`` (``ActivationFit.heldout_errors_``).
-    candidate : str
-    n_resamples : int
-        Bootstrap resamples of the points (paired across candidates).
-    confidence : float
-    random_state : int
-
-    Returns
-    -------
-    excess, low, high : float
-        Point estimate and percentile interval (the statistic is >= 0 by construction).
-
-    Examples
-    --------
-    >>> import xarray as xr
-    >>> errors = xr.DataArray([[1.0, 1.0, 4.0], [4.0, 4.0, 4.0]], dims=("candidate", "point"),
-    ...                       coords={"candidate": ["derived", "relu"]})
-    >>> float(heldout_excess(errors)[0])
-    0.0
-    """
-    names = [str(name) for name in heldout_errors["candidate"].values]
-    matrix = np.asarray(heldout_errors.values, dtype=float)
-    keep = np.all(np.isfinite(matrix), axis=0)
-    matrix = matrix[:, keep]
-    if matrix.shape[1] == 0 or candidate not in names:
-        return math.nan, math.nan, math.nan
-    index = names.index(candidate)
-
-    def excess(columns):
-        rmse = np.sqrt(columns.mean(axis=-1))
-        return rmse[..., index] - rmse.min(axis=-1)
-
-    estimate = float(excess(matrix))
-    generator = np.random.default_rng(random_state)
-    draws = generator.integers(0, matrix.shape[1], size=(n_resamples, matrix.shape[1]))
-    resampled = np.moveaxis(matrix[:, draws], 0, 1)  # (resample, candidate, point)
-    values = excess(resampled)
-    low, high = np.percentile(values, [50 * (1 - confidence), 50 * (1 + confidence)])
-    return estimate, float(low), float(high)
 
 
 def _fit_data(dataset, response):
@@ -307,7 +265,7 @@ def _write_outputs(folder, analyses, verdicts, failures, response, spike_setting
         cell = analysis.recording.cell
         save_dataset(analysis.dataset, folder / f"{cell}.nc")
         if figures:
-            from neurophase.recordings.figures import plot_example_traces, plot_fi_curve
+            from neurophase.figures.recordings import plot_example_traces, plot_fi_curve
 
             fi_name, traces_name = f"{cell}_fi.png", f"{cell}_traces.png"
             plot_fi_curve(analysis, folder / fi_name, response=response)
@@ -385,3 +343,90 @@ def _report(analyses, verdicts, failures, response, figure_captions):
         for name, caption in figure_captions.get(cell, []):
             lines += ["", f"![{caption}]({name})", "", f"*{name}*: {caption}"]
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# As a measurement of an experiment file
+# --------------------------------------------------------------------------------------------
+def measure_recordings(paths, candidates=DEFAULT_CANDIDATES, response="rate", folds=5, n_bootstrap=200,
+                       seed=0, liquid_junction_potential=None, file_format=None):
+    """C5 (and C1 on recordings) as a measurement: ``(verdicts, datasets)`` like every ``measure_*``.
+
+    Parameters
+    ----------
+    paths : list of str
+        Recording files or folders (relative paths are relative to the working directory).
+    candidates, response, folds, n_bootstrap, seed
+        As in :func:`analyse_recordings` (``seed`` is its ``random_state``).
+    liquid_junction_potential : Quantity, optional
+        Subtracted from the recorded potentials (e.g. ``14 * mV``).
+    file_format : str, optional
+        Force a reader.
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        One Dataset per cell, named after the cell.
+    """
+    options = {} if liquid_junction_potential is None else {"liquid_junction_potential": liquid_junction_potential}
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    datasets, verdicts = analyse_recordings(paths, candidates=candidates, response=response, folds=folds,
+                                            n_bootstrap=n_bootstrap, random_state=seed, file_format=file_format,
+                                            figures=False, **options)
+    return verdicts, {str(dataset.attrs.get("cell", f"cell{number}")): dataset
+                      for number, dataset in enumerate(datasets)}
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
+def add_recordings_parser(subparsers):
+    """Add ``recordings`` to ``subparsers`` (from ``ArgumentParser.add_subparsers``); return its parser."""
+    parser = subparsers.add_parser(
+        "recordings",
+        help="f-I curves of current-clamp step recordings against the derived activation (C5)",
+        description="Read current-clamp step recordings (ABF, NWB, CSV, Igor .ibw, Neo formats), detect spikes, "
+                    "run quality control, fit the derived activation and its rivals to each cell's f-I curve, and "
+                    "write verdicts.csv, features.csv, one NetCDF Dataset per cell, figures and report.md.",
+    )
+    parser.add_argument("files", nargs="+", help="recording files or folders (Igor waves of one cell: the folder)")
+    parser.add_argument("--out", required=True, help="output folder (written all-or-nothing)")
+    parser.add_argument("--response", default="rate", choices=("rate", "count_rate"),
+                        help="rate to fit: steady-state 'rate' (default) or spikes/duration 'count_rate'")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of folds and bootstrap (default 0)")
+    parser.add_argument("--liquid-junction-potential", default=None,
+                        help="e.g. '14 mV': subtracted from reported potentials of every file")
+    parser.add_argument("--format", dest="file_format", default=None,
+                        choices=("abf", "igor", "nwb", "csv", "neo"), help="force the reader")
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+    parser.set_defaults(handler=run_recordings)
+    return parser
+
+
+def run_recordings(args):
+    """Run the ``recordings`` command; return the exit status."""
+    options = {}
+    if args.liquid_junction_potential:
+        options["liquid_junction_potential"] = args.liquid_junction_potential
+    failures = []
+    try:
+        datasets, verdicts = analyse_recordings(
+            args.files, out=args.out, response=args.response, folds=args.folds, n_bootstrap=args.bootstrap,
+            random_state=args.seed, file_format=args.file_format, on_error="report",
+            figures=not args.no_figures, failures=failures, **options)
+    except NeurophaseError as error:
+        print(f"neurophase recordings: {error}", file=sys.stderr)
+        return 2
+    analysed = len(datasets)
+    print(f"{analysed} cell(s) analysed, {len(verdicts)} verdict(s); see {args.out}/report.md")
+    for verdict in verdicts:
+        print(f"  {verdict.id}: measured {verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}], "
+              f"expected {verdict.expected:g}: {'holds' if verdict.holds else 'does not hold'}")
+    if analysed == 0:
+        return 2
+    for name, error in failures:
+        print(f"  not analysed: {name}: {error}", file=sys.stderr)
+    return 1 if failures else 0

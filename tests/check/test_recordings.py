@@ -10,8 +10,9 @@ import xarray as xr
 
 from neurophase.check.verdicts import read_verdicts_csv
 from neurophase.errors import RecordingError
-from neurophase.recordings.check import analyse_recordings, heldout_excess
-from neurophase.recordings.commands import add_recordings_parser, run_recordings
+from neurophase.check.compare import heldout_excess
+from neurophase.check.recordings import analyse_recordings
+from neurophase.check.recordings import add_recordings_parser, run_recordings
 
 CURRENTS = np.arange(0.0, 400.0, 20.0)
 

@@ -25,7 +25,7 @@ def _pyplot():
 
 
 def plot_fi_curve(analysis, path, response="rate"):
-    """Save the f-I figure of one :class:`~neurophase.recordings.check.CellAnalysis` to ``path``."""
+    """Save the f-I figure of one :class:`~neurophase.check.recordings.CellAnalysis` to ``path``."""
     from brian2 import pA
 
     plt = _pyplot()

@@ -1,4 +1,4 @@
-"""Fixtures of the recordings tests: the shared recordings folder and the helper modules."""
+"""Shared fixtures: the shared recordings folder and the recordings test helpers (tests/recordings/)."""
 
 import importlib.util
 import os
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "recordings"
 
 
 def _load(name):

@@ -1,0 +1,17 @@
+"""Figures: one module per topic, each function ``(datasets, verdicts) -> [(stem, figure, caption)]``.
+
+Registered by measurement name in :data:`neurophase.plot.PLOTTERS` (as import paths, so a figure
+module is imported only when its figures are drawn). Every figure of a measurement that has a
+prediction draws it over the measured data.
+
+Modules
+-------
+gating
+    P2 and P8.
+neurone
+    C1-C4.
+learning
+    C6.
+recordings
+    C5: f-I curves and example traces of recordings.
+"""
