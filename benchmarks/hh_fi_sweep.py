@@ -136,7 +136,7 @@ def run_neuron(levels, duration_s):
 
 
 def run_naive(levels, duration_s):
-    from brian2 import (NeuronGroup, Network, SpikeMonitor, cm, ms, prefs, second, uA)
+    from brian2 import Network, NeuronGroup, SpikeMonitor, cm, ms, prefs, second, uA
 
     from neurophase.micro.modelfile import load_model
 
@@ -213,7 +213,8 @@ def main(argv=None):
               f"{result['peak_memory_mb']:>14.0f}")
     ours = results[0]
     naive = results[-1]
-    print(f"neurophase / naive loop throughput: {ours['neurone_steps_per_second'] / naive['neurone_steps_per_second']:.1f}x "
+    ratio = ours['neurone_steps_per_second'] / naive['neurone_steps_per_second']
+    print(f"neurophase / naive loop throughput: {ratio:.1f}x "
           f"(naive measured on {naive['runs']} runs)")
     if not arguments.skip_neuron:
         reference = results[2]
@@ -221,7 +222,8 @@ def main(argv=None):
         counts = np.abs(np.array(ours["spike_counts"]) - np.array(reference["spike_counts"]))
         print(f"neurophase / NEURON throughput: "
               f"{ours['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
-              f"(Cython runtime), {results[1]['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
+              f"(Cython runtime), "
+              f"{results[1]['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
               "(C++ standalone)")
         print(f"rates vs NEURON: max |difference| {difference.max():.3f} Hz, mean {difference.mean():.3f} Hz, "
               f"{int((difference <= 1.0).sum())}/{difference.size} levels within 1 Hz; "

@@ -13,10 +13,20 @@ An experiment file looks like this (``experiments/quickstart.toml`` is the full 
     seed = 20261128                     # base seed handed to every measurement that takes one
 
     [[measurement]]                     # one or more
-    function = "independent_channels"   # a name from MEASUREMENTS
+    function = "independent_channels"   # a name from MEASUREMENTS, or "package.module:callable"
     label = "p1"                        # optional: prefix of its output files
     N = 2000                            # settings: keyword arguments of the function;
-    tau0 = "1 ms"                       # strings with units become Brian2 quantities
+    tau0 = "1 ms"                       # strings with units become Brian2 quantities,
+    levels = { start = "0 pA", stop = "500 pA", step = "10 pA" }   # grid tables Quantity arrays
+    sigmas = ["1 pA", "2 pA"]           # and lists of quantities one Quantity array
+
+A measurement of one's own is any callable ``f(**settings) -> (verdicts, datasets)`` named as
+``"package.module:callable"``; the module is imported from the Python path or from the folder of
+the experiment file (so ``my_measurements.py`` beside ``my_experiment.toml`` works; on a Dask
+cluster the workers need it importable too). The generic ``sweep`` measurement
+(:mod:`neurophase.check.sweep`) runs any model file over any grid and checks verdicts declared
+in the file itself (``[[measurement.verdicts]]`` tables: id, quantity, expected, tolerance,
+rule, note). ``experiments/README.md`` has a worked example.
 
 Every key is checked before anything runs: an unknown table, key, measurement or setting stops
 the run with a message naming it and listing what is allowed, and nothing is written.
@@ -36,9 +46,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
 import time
 import tomllib
 from pathlib import Path
+
+import numpy as np
 
 from neurophase.errors import ExperimentFileError, NeurophaseError
 from neurophase.resources import experiments_directory, list_experiments
@@ -61,6 +74,8 @@ MEASUREMENTS = {
     "neurone_class2_bistability": "neurophase.check.neurone:measure_class2_bistability",
     "neurone_noise_temperature": "neurophase.check.neurone:measure_noise_temperature",
     "neurone_activation_fit": "neurophase.check.neurone:measure_activation_fit",
+    "recordings": "neurophase.check.recordings:measure_recordings",
+    "sweep": "neurophase.check.sweep:measure_sweep",
 }
 
 _ALLOWED = {
@@ -77,10 +92,11 @@ class Measurement:
     function: str
     label: str
     settings: dict
+    folder: str = ""
 
     def resolve(self):
         """The Python function behind :attr:`function`."""
-        return _resolve(self.function)
+        return _resolve(self.function, self.folder)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,18 +114,43 @@ class Experiment:
     text: str
 
 
-def _resolve(name):
-    module_name, _, function_name = MEASUREMENTS[name].partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, function_name)
+def _resolve(name, folder=""):
+    """The callable of a registered measurement name or of ``"package.module:callable"``."""
+    import sys
+
+    target = MEASUREMENTS.get(name, name)
+    module_name, _, function_name = target.partition(":")
+    added = bool(folder) and folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ExperimentFileError(
+            f"Measurement {name!r}: cannot import module {module_name!r} ({error}). Put it on the Python path "
+            "or beside the experiment file, or use a name from MEASUREMENTS.") from error
+    finally:
+        if added:
+            sys.path.remove(folder)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ExperimentFileError(f"Measurement {name!r}: module {module_name!r} has no callable "
+                                  f"{function_name!r}.")
+    return function
 
 
 def _parse_setting(value, key, where):
-    from neurophase.units import parse_quantity
+    from neurophase.units import GRID_KEYS, parse_grid, parse_quantity
 
     if isinstance(value, list):
-        return [_parse_setting(item, key, where) for item in value]
+        parsed = [_parse_setting(item, key, where) for item in value]
+        return _as_quantity_array(parsed)
     if isinstance(value, dict):
+        if tuple(sorted(value)) in (tuple(sorted(keys)) for keys in GRID_KEYS):
+            try:
+                return parse_grid(value, name=key)
+            except NeurophaseError as error:
+                raise ExperimentFileError(f"{where}: {error}") from error
         return {name: _parse_setting(item, f"{key}.{name}", where) for name, item in value.items()}
     if isinstance(value, str):
         try:
@@ -117,6 +158,26 @@ def _parse_setting(value, key, where):
         except NeurophaseError:
             return value  # a plain word such as a target name
     return value
+
+
+def _relative_to(value, folder):
+    """A model-file path (``*.toml``) written relative to the experiment file, made absolute."""
+    if isinstance(value, str) and value.endswith(".toml") and not Path(value).is_absolute():
+        beside = Path(folder) / value
+        if beside.exists():
+            return str(beside)
+    return value
+
+
+def _as_quantity_array(items):
+    """A list whose items are all quantities of one dimension becomes one Quantity array."""
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    if items and all(isinstance(item, Quantity) and np.ndim(item) == 0 for item in items):
+        dimension = get_dimensions(items[0])
+        if all(get_dimensions(item) is dimension for item in items):
+            return Quantity(np.array([float(np.asarray(item)) for item in items]), dim=dimension)
+    return items
 
 
 def load_experiment(path_or_name):
@@ -170,10 +231,12 @@ def load_experiment(path_or_name):
         if not isinstance(entry, dict):
             raise ExperimentFileError(f"{where}: measurement {number} must be a [[measurement]] table.")
         function = entry.get("function")
-        if function not in MEASUREMENTS:
+        if not isinstance(function, str) or (function not in MEASUREMENTS
+                                             and not re.fullmatch(r"[\w.]+:\w+", function)):
             raise ExperimentFileError(
                 f"{where}: measurement {number} has function = {function!r}, which is not known. "
-                f"Known measurements: {', '.join(sorted(MEASUREMENTS))}."
+                f"Known measurements: {', '.join(sorted(MEASUREMENTS))}; or name your own as "
+                "\"package.module:callable\"."
             )
         label = str(entry.get("label", function))
         if label in labels:
@@ -182,9 +245,10 @@ def load_experiment(path_or_name):
             )
         labels.add(label)
         raw = {key: value for key, value in entry.items() if key not in ("function", "label")}
-        _check_settings(function, raw, f"{where}, measurement {number} ({function})")
-        settings = {key: _parse_setting(value, key, where) for key, value in raw.items()}
-        measurements.append(Measurement(function=function, label=label, settings=settings))
+        folder = str(candidate.resolve().parent)
+        _check_settings(function, raw, f"{where}, measurement {number} ({function})", folder)
+        settings = {key: _relative_to(_parse_setting(value, key, where), folder) for key, value in raw.items()}
+        measurements.append(Measurement(function=function, label=label, settings=settings, folder=folder))
     seed = execution.get("seed")
     return Experiment(
         name=header["name"], title=header["title"], description=header.get("description", ""),
@@ -194,8 +258,8 @@ def load_experiment(path_or_name):
     )
 
 
-def _check_settings(function, settings, where):
-    signature = inspect.signature(_resolve(function))
+def _check_settings(function, settings, where, folder=""):
+    signature = inspect.signature(_resolve(function, folder))
     parameters = signature.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return

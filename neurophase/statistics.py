@@ -14,6 +14,11 @@ bootstrap_interval
     Bootstrap*, ch. 13-14; DiCiccio & Efron 1996, Stat. Sci. 11:189).
 regression_slope_interval
     Least-squares slope with its Student-t interval (weighted when standard errors are given).
+trial_interval
+    Any statistic of the trial-averaged values, with a delete-one jackknife Student-t interval
+    over independent trials (seeds): the interval the membrane and gating verdicts use.
+sampled_mean_standard_error
+    Standard error of the time average of stationary AR(1) series (closed form).
 
 Why not a percentile bootstrap over 4-6 trials: its coverage at a nominal 95 % is about 80 %
 there (the bootstrap distribution of a mean of n values is too narrow by ``sqrt((n - 1)/n)``
@@ -28,7 +33,8 @@ import numpy as np
 
 from neurophase.errors import ParameterError
 
-__all__ = ["mean_interval", "bootstrap_interval", "regression_slope_interval", "Interval"]
+__all__ = ["mean_interval", "bootstrap_interval", "regression_slope_interval", "sampled_mean_standard_error",
+           "trial_interval", "Interval"]
 
 
 class Interval(tuple):
@@ -188,6 +194,59 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
     return Interval(*(_scalar(part.reshape(shape)) for part in (estimate, low, high)))
 
 
+def trial_interval(values, statistic, confidence=0.95, dim="trial"):
+    """``statistic(mean over trials)`` and its jackknife Student-t interval over the trials.
+
+    The trials (independent seeds) are left out one at a time; the delete-one estimates
+    ``theta_(i)`` give the jackknife standard error ``sqrt((n - 1)/n sum (theta_(i) - mean)^2)``
+    (Tukey 1958; Efron & Stein 1981, Ann. Stat. 9:586) and the interval is
+    ``estimate +- t_{(1+c)/2, n-1} se``. For the mean itself this is exactly the Student-t interval
+    of :func:`mean_interval`; for smooth statistics of the mean (fitted exponents, intercepts,
+    ratios) its coverage at 4-6 trials is near nominal (``tests/test_statistics.py``), where a
+    percentile bootstrap of 4-6 trials covers about 80 %.
+
+    Parameters
+    ----------
+    values : xarray.DataArray
+        Per-trial values with the dimension ``dim``.
+    statistic : callable
+        DataArray (without ``dim``) -> float or array.
+    confidence : float
+        Central probability.
+    dim : str
+        The trial dimension.
+
+    Returns
+    -------
+    Interval
+        ``(estimate, low, high)``; a NaN interval with fewer than two trials.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> data = xr.DataArray([1.0, 2.0, 3.0], dims=("trial",))
+    >>> estimate, low, high = trial_interval(data, lambda mean: float(mean))
+    >>> float(estimate), round(float(high - estimate), 4)
+    (2.0, 2.4841)
+    """
+    from scipy import stats
+
+    confidence = _check_confidence(confidence)
+    if dim not in getattr(values, "dims", ()):
+        raise ParameterError(f"trial_interval needs a {dim!r} dimension; got {getattr(values, 'dims', ())}.")
+    count = values.sizes[dim]
+    estimate = np.asarray(statistic(values.mean(dim)), dtype=float)
+    if count < 2:
+        nan = np.full_like(estimate, np.nan)
+        return Interval(_scalar(estimate), _scalar(nan), _scalar(nan))
+    total = values.sum(dim)
+    leave_out = np.array([np.asarray(statistic((total - values.isel({dim: i})) / (count - 1)), dtype=float)
+                          for i in range(count)])
+    spread = np.sqrt((count - 1) / count * np.sum((leave_out - leave_out.mean(axis=0)) ** 2, axis=0))
+    half = stats.t.ppf(0.5 + confidence / 2, count - 1) * spread
+    return Interval(_scalar(estimate), _scalar(estimate - half), _scalar(estimate + half))
+
+
 def _paired_bootstrap(matrix, statistic, confidence, n_resamples, method, seed):
     from scipy import stats
 
@@ -248,6 +307,29 @@ def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):
     variance = np.sum(weights * residuals**2) / (x.size - 2)
     half = stats.t.ppf(0.5 + confidence / 2, x.size - 2) * np.sqrt(variance / sxx)
     return Interval(float(slope), float(slope - half), float(slope + half))
+
+
+def sampled_mean_standard_error(variance, correlation, samples, trials=1):
+    """Standard error of the mean of ``trials`` independent stationary AR(1) series.
+
+    Each series has ``samples`` values with variance ``variance`` and lag-one correlation
+    ``correlation``: ``Var(mean) = (variance/n) [1 + 2 sum_{k<n} (1 - k/n) rho^k]``
+    (e.g. M. B. Priestley 1981, Spectral Analysis and Time Series, Eq. 5.3.5), divided by the
+    number of trials. Broadcasts over arrays.
+
+    >>> round(float(sampled_mean_standard_error(1.0, 0.0, 100)), 6)
+    0.1
+    """
+    variance, correlation, samples = np.broadcast_arrays(np.asarray(variance, float),
+                                                         np.asarray(correlation, float),
+                                                         np.asarray(samples, float))
+    result = np.empty(variance.shape)
+    for index in np.ndindex(variance.shape):
+        n = max(int(samples[index]), 1)
+        lag = np.arange(1, n)
+        factor = 1.0 + 2.0 * np.sum((1.0 - lag / n) * correlation[index] ** lag)
+        result[index] = np.sqrt(max(variance[index], 0.0) / n * factor / trials)
+    return result if result.shape else float(result)
 
 
 def _scalar(array):

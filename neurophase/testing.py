@@ -72,13 +72,13 @@ def hodgkin_huxley_1952_rate_tuple(v):
     """HH 1952 rate functions ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms.
 
     The functions typed from A. L. Hodgkin & A. F. Huxley (1952), J. Physiol. 117:500, Eqs. 12,
-    13, 20, 21, 23, 24 (:func:`neurophase.check.gating.hodgkin_huxley_1952_rates`, not the model
+    13, 20, 21, 23, 24 (:func:`neurophase.micro.references.hodgkin_huxley_1952_rates`, not the model
     file), at the modern membrane potential ``v`` (mV), as a tuple.
 
     >>> [round(float(rate), 5) for rate in hodgkin_huxley_1952_rate_tuple(-65.0)]
     [0.22356, 4.0, 0.07, 0.04743, 0.05821, 0.125]
     """
-    from neurophase.check.gating import hodgkin_huxley_1952_rates as from_paper
+    from neurophase.micro.references import hodgkin_huxley_1952_rates as from_paper
 
     rates = from_paper(v)
     return tuple(rates[name] for name in ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n"))

@@ -17,6 +17,8 @@ to_magnitude
     A quantity expressed as a float array in a given unit, with a dimension check.
 to_quantity
     The inverse: numbers plus a unit string -> Quantity.
+parse_grid
+    ``{"start": "0 pA", "stop": "500 pA", "step": "10 pA"}`` (or ``"num"``) -> a Quantity array.
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ __all__ = [
     "to_quantity",
     "has_dimension_of",
     "format_quantity",
+    "parse_grid",
+    "GRID_KEYS",
+    "ACCEPTED_FORMS",
 ]
+
+#: The keys of a grid table: ``start``, ``stop`` and either ``step`` or ``num``.
+GRID_KEYS = (("start", "stop", "step"), ("start", "stop", "num"))
 
 _UNIT_NAMESPACE = {}
 for _module in (allunits, stdunits):
@@ -60,6 +68,16 @@ _UNIT_NAMESPACE.setdefault("uS", _UNIT_NAMESPACE["usiemens"])
 _UNIT_NAMESPACE.setdefault("mS", _UNIT_NAMESPACE["msiemens"])
 _UNIT_NAMESPACE.setdefault("nS", _UNIT_NAMESPACE["nsiemens"])
 _UNIT_NAMESPACE.setdefault("pS", _UNIT_NAMESPACE["psiemens"])
+for _prefix in ("", "k", "M", "G"):
+    _UNIT_NAMESPACE.setdefault(f"{_prefix}Ohm", _UNIT_NAMESPACE[f"{_prefix}ohm"])
+
+#: A number, optionally followed (with or without a space or a ``*``) by a unit expression.
+_NUMBER_THEN_UNIT = re.compile(
+    r"(?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(?:\*\s*)?(?P<unit>[A-Za-z(].*)?")
+
+#: The spellings the command line and the experiment files accept (documented in ``--help``).
+ACCEPTED_FORMS = ("2 s", "2s", "2*second", "2 * ms", "-65 mV", "1.5e2 pA", "0.5 uA/cm**2", "0.5 uA/cm2",
+                  "0.5 uA/cm^2", "0.1 nS", "100 Mohm", "100 MOhm", "2 pA*ms**0.5")
 
 _BINARY = {
     ast.Mult: operator.mul,
@@ -101,7 +119,10 @@ def _evaluate(node, text):
 def parse_quantity(text, expected=None, name=None):
     """Read a quantity written as text, e.g. ``"1.5 ms"``, ``"-65*mV"`` or ``"0.3"``.
 
-    A space between the number and the unit means multiplication. Numbers pass through.
+    A number may be followed by its unit with a space, a ``*`` or nothing (``"2 s"``, ``"2*s"``,
+    ``"2s"``); powers are written ``**`` or ``^``; Brian2's area units ``cm2``, ``um2`` exist as
+    names (``"uA/cm2"`` equals ``"uA/cm**2"``); ``Ohm`` is accepted for ``ohm``
+    (:data:`ACCEPTED_FORMS` lists examples). Numbers pass through.
 
     Parameters
     ----------
@@ -128,10 +149,11 @@ def parse_quantity(text, expected=None, name=None):
         stripped = text.strip()
         if not stripped:
             raise UnitMismatchError(f"Empty value for {label}: write a number with a unit, e.g. '1 ms'.")
-        parts = stripped.split()
-        if len(parts) > 1 and not any(op in parts[0] for op in "*/"):
-            # "1.5 ms" or "1 uF/cm**2": a number followed by a unit expression
-            stripped = f"({parts[0]}) * ({' '.join(parts[1:])})"
+        stripped = stripped.replace("^", "**")
+        leading = _NUMBER_THEN_UNIT.fullmatch(stripped)
+        if leading and leading.group("unit"):
+            # "1.5 ms", "1.5ms", "1.5*ms", "1 uF/cm**2": a number followed by a unit expression
+            stripped = f"({leading.group('number')}) * ({leading.group('unit')})"
         try:
             tree = ast.parse(stripped, mode="eval")
         except SyntaxError as error:
@@ -225,3 +247,48 @@ def format_quantity(value, unit, digits=4):
     if magnitude.ndim == 0:
         return f"{float(magnitude):.{digits}g}{unit_text}"
     return f"{np.array2string(magnitude, precision=digits)}{unit_text}"
+
+
+def parse_grid(table, name="grid"):
+    """An evenly spaced grid written as a table, e.g. in an experiment file.
+
+    ``{"start": "0 pA", "stop": "500 pA", "step": "10 pA"}`` gives 0, 10, ..., 500 pA (the stop
+    is included when it lies on the grid); ``{"start": ..., "stop": ..., "num": 37}`` gives
+    ``numpy.linspace(start, stop, num)``. Start, stop and step are quantities (or strings) of one
+    dimension.
+
+    Examples
+    --------
+    >>> from brian2 import pA
+    >>> grid = parse_grid({"start": "0 pA", "stop": "20 pA", "step": "10 pA"})
+    >>> [float(value / pA) for value in grid]
+    [0.0, 10.0, 20.0]
+    >>> len(parse_grid({"start": "1 ms", "stop": "2 ms", "num": 5}))
+    5
+    """
+    keys = tuple(sorted(table))
+    if keys not in (tuple(sorted(option)) for option in GRID_KEYS):
+        raise UnitMismatchError(
+            f"{name} = {table!r} is not a grid: write {{start = \"0 pA\", stop = \"500 pA\", step = \"10 pA\"}} "
+            "or {start = ..., stop = ..., num = 51}.")
+    start = parse_quantity(table["start"], name=f"{name}.start")
+    unit_dimension = get_dimensions(start)
+    stop = parse_quantity(table["stop"], expected=start if unit_dimension is not DIMENSIONLESS else None,
+                          name=f"{name}.stop")
+    unit = Quantity(1.0, dim=unit_dimension)
+    first, last = float(np.asarray(start / unit)), float(np.asarray(stop / unit))
+    if not (np.isfinite(first) and np.isfinite(last)):
+        raise UnitMismatchError(f"{name}: start and stop must be finite numbers.")
+    if "num" in table:
+        count = table["num"]
+        if not isinstance(count, numbers.Integral) or count < 1:
+            raise UnitMismatchError(f"{name}.num = {count!r} must be a positive whole number of points.")
+        return np.linspace(first, last, int(count)) * unit
+    step = float(np.asarray(parse_quantity(table["step"], expected=start if unit_dimension is not DIMENSIONLESS
+                                           else None, name=f"{name}.step") / unit))
+    if not np.isfinite(step) or step <= 0 or last < first:
+        raise UnitMismatchError(f"{name}: step must be positive and stop >= start (got start {first:g}, "
+                                f"stop {last:g}, step {step:g}).")
+    count = int(np.floor((last - first) / step * (1 + 1e-12) + 1e-9)) + 1
+    return np.round(first + step * np.arange(count), 12) * unit
+

@@ -32,7 +32,7 @@ def fake_registry(monkeypatch):
     monkeypatch.setitem(experiments.MEASUREMENTS, "fake", "fake:fake")
     real = experiments._resolve
     monkeypatch.setattr(experiments, "_resolve",
-                        lambda name: fake_measurement if name == "fake" else real(name))
+                        lambda name, folder="": fake_measurement if name == "fake" else real(name, folder))
 
 
 def _write(tmp_path, body):
@@ -61,7 +61,8 @@ def test_run_writes_every_output(tmp_path, fake_registry):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ('[[measurement]]\nfunction = "fake"\namplitde = 2\n', r"unknown setting\(s\) amplitde.*Allowed settings: amplitude"),
+        ('[[measurement]]\nfunction = "fake"\namplitde = 2\n',
+         r"unknown setting\(s\) amplitde.*Allowed settings: amplitude"),
         ('[[measurement]]\nfunction = "nonsense"\n', r"function = 'nonsense'.*Known measurements"),
         ('[executon]\nscheduler = "serial"\n[[measurement]]\nfunction = "fake"\n', r"unknown key or table 'executon'"),
         ('[execution]\nschedular = "local"\n[[measurement]]\nfunction = "fake"\n', r"unknown key\(s\) schedular"),

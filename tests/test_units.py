@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import cm, mV, ms, nS, pA, second, uA, uF, volt
+from brian2 import cm, ms, mV, nS, pA, second, uA, uF, volt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,3 +55,35 @@ def test_brian2_str_of_a_unit_parses_back():
 def test_magnitude_quantity_round_trip(values, unit):
     quantity = to_quantity(values, unit)
     np.testing.assert_allclose(to_magnitude(quantity, unit), values, rtol=1e-12, atol=1e-300)
+
+
+# --------------------------------------------------------------------------------------------
+# One parser for what people type (hypothesis): every spelling of a number and a unit gives the
+# same quantity as the number times the Brian2 unit.
+# --------------------------------------------------------------------------------------------
+_SPELLINGS = {
+    "ms": ("ms", "msecond"), "second": ("s", "second"), "mV": ("mV", "mvolt"), "pA": ("pA", "pamp"),
+    "uA/cm**2": ("uA/cm**2", "uA/cm2", "uA/cm^2", "uamp/cmetre**2"), "nS": ("nS", "nsiemens"),
+    "Mohm": ("Mohm", "MOhm"), "Hz": ("Hz", "hertz"),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False),
+       unit=st.sampled_from(sorted(_SPELLINGS)), data=st.data(),
+       joint=st.sampled_from(["", " ", "*", " * ", "  "]),
+       style=st.sampled_from(["repr", "e", "f"]))
+def test_every_accepted_spelling_parses_to_the_same_quantity(number, unit, data, joint, style):
+    spelling = data.draw(st.sampled_from(_SPELLINGS[unit]))
+    text_number = {"repr": repr(number), "e": f"{number:.6e}", "f": f"{number:.6f}"}[style]
+    parsed = parse_quantity(f"{text_number}{joint}{spelling}")
+    expected = float(text_number) * parse_unit(unit)
+    assert float(parsed / parse_unit(unit)) == pytest.approx(float(expected / parse_unit(unit)), rel=1e-12, abs=1e-300)
+
+
+def test_a_unit_of_the_wrong_dimension_and_garbage_are_refused():
+    with pytest.raises(UnitMismatchError, match="dimension"):
+        parse_quantity("2 mV", expected="ms", name="duration")
+    for text in ("2 parsecs", "ms 2", "2 ms ms", "import os", "__import__('os')"):
+        with pytest.raises(UnitMismatchError):
+            parse_quantity(text)

@@ -18,17 +18,13 @@ measure_zero_temperature
     (all-to-all, started from ``M = -1`` and from ``M = +1``) on a field grid for decreasing
     ``T``; ``max |M - sign(h)|`` against its closed form, the branch gap inside the
     hysteresis loop, the coercive field ``h_c(T) -> J``, and the ``T -> 0`` sign unit.
-gating_functions
-    ``alpha_x``, ``beta_x`` and ``x_inf`` of every gate of a model file on a voltage grid.
-hodgkin_huxley_1952_rates
-    The six HH 1952 rate functions typed from the paper (its own sign convention), the
-    independent reference for the model file.
-fit_boltzmann
-    Least-squares Boltzmann fit.
-sampled_mean_standard_error
-    Standard error of the time average of an AR(1) series sampled ``n`` times (closed form).
-coercive_field_numeric
-    ``h_c(T)`` by numerical maximisation, the independent check of the closed form.
+
+They use the model file's gating functions (:func:`neurophase.micro.gating.gating_functions`),
+the paper's rate functions typed independently
+(:func:`neurophase.micro.references.hodgkin_huxley_1952_rates`), Boltzmann fits
+(:mod:`neurophase.mapping.boltzmann`), the exact finite-N Curie-Weiss moments and the numerical
+coercive field (:mod:`neurophase.meanfield`), and closed-form standard errors of time averages
+(:func:`neurophase.statistics.sampled_mean_standard_error`).
 
 Sources
 -------
@@ -50,243 +46,30 @@ Sources
 
 from __future__ import annotations
 
-import time as _time
-import tomllib
-
 import numpy as np
 import xarray as xr
-from scipy import constants, optimize
+from scipy import constants
 
 from neurophase.check.verdicts import make_verdict
 from neurophase.errors import ParameterError
-from neurophase.mapping.order_parameter import bootstrap_over_trials, stationary_statistics
+from neurophase.mapping.boltzmann import boltzmann, boltzmann_midpoint, fit_boltzmann
+from neurophase.mapping.order_parameter import stationary_statistics
+from neurophase.meanfield import coercive_field_numeric, finite_size_curie_weiss
 from neurophase.micro import ising
+from neurophase.micro.gating import gating_functions, model_temperature_kelvin
 from neurophase.micro.modelfile import load_model
+from neurophase.micro.references import hodgkin_huxley_1952_rates
+from neurophase.statistics import sampled_mean_standard_error, trial_interval
 
-__all__ = [
-    "measure_gating",
-    "measure_zero_temperature",
-    "gating_functions",
-    "hodgkin_huxley_1952_rates",
-    "fit_boltzmann",
-    "boltzmann",
-    "sampled_mean_standard_error",
-    "coercive_field_numeric",
-    "last_timings",
-]
-
-#: Wall-clock seconds of the last calls, per measurement: ``compile``, ``run``, ``total``.
-last_timings = {}
+__all__ = ["measure_gating", "measure_zero_temperature"]
 
 #: Models whose rate functions are those of Hodgkin & Huxley (1952) (checked against the paper).
 HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 
 
-def _record_timing(name, started):
-    timing = last_timings.setdefault(name, {"compile": 0.0, "run": 0.0, "total": 0.0})
-    timing["compile"] += ising.last_timing.get("build", 0.0) + ising.last_timing.get("first_step", 0.0)
-    timing["run"] += ising.last_timing.get("run", 0.0)
-    timing["total"] = _time.perf_counter() - started
-
-
-def _milliseconds():
-    from brian2 import ms
-
-    return ms
-
-
-# --------------------------------------------------------------------------------------
-# Closed forms and independent implementations
-# --------------------------------------------------------------------------------------
-def boltzmann(voltage, v_half, slope):
-    """Two-state Boltzmann ``1/(1 + exp(-(V - V_half)/k))`` (``k < 0``: a decreasing curve)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * (np.asarray(voltage, dtype=float) - v_half) / slope))
-
-
-def fit_boltzmann(voltage, values):
-    """Least-squares Boltzmann fit ``(V_half, k)``; start from the 1/2 crossing and its slope.
-
-    >>> v = np.linspace(-100, 20, 121)
-    >>> [round(x, 6) for x in fit_boltzmann(v, boltzmann(v, -40.0, 9.0))]
-    [-40.0, 9.0]
-    """
-    voltage = np.asarray(voltage, dtype=float)
-    values = np.asarray(values, dtype=float)
-    v_cross, slope_mid = _midpoint(voltage, values)
-    start = [v_cross if np.isfinite(v_cross) else float(np.median(voltage)),
-             slope_mid if np.isfinite(slope_mid) and slope_mid != 0 else 10.0]
-
-    def residual(parameters):
-        return boltzmann(voltage, *parameters) - values
-
-    solution = optimize.least_squares(residual, start, method="lm", xtol=1e-14, ftol=1e-14)
-    return float(solution.x[0]), float(solution.x[1])
-
-
-def _midpoint(voltage, values):
-    """Voltage of the crossing ``x = 1/2`` (linear interpolation) and the midpoint slope factor
-    ``1/(4 dx/dV)`` there (equal to ``k`` for an exact Boltzmann)."""
-    above = values >= 0.5
-    change = np.nonzero(above[1:] != above[:-1])[0]
-    if change.size == 0:
-        return np.nan, np.nan
-    i = change[0]
-    fraction = (0.5 - values[i]) / (values[i + 1] - values[i])
-    crossing = voltage[i] + fraction * (voltage[i + 1] - voltage[i])
-    derivative = np.gradient(values, voltage)
-    slope = np.interp(crossing, voltage, derivative)
-    return float(crossing), float(1.0 / (4.0 * slope))
-
-
-def hodgkin_huxley_1952_rates(v_modern_mV):
-    """The HH 1952 rate functions (1/ms), typed from the paper in its own convention.
-
-    Hodgkin & Huxley (1952) measure ``V`` from rest with depolarisation negative, so
-    ``V = -(v + 65 mV)`` for the modern membrane potential ``v``. Eq. 12:
-    ``alpha_n = 0.01 (V + 10)/(exp((V + 10)/10) - 1)``; Eq. 13: ``beta_n = 0.125 exp(V/80)``;
-    Eq. 20: ``alpha_m = 0.1 (V + 25)/(exp((V + 25)/10) - 1)``; Eq. 21:
-    ``beta_m = 4 exp(V/18)``; Eq. 23: ``alpha_h = 0.07 exp(V/20)``; Eq. 24:
-    ``beta_h = 1/(exp((V + 30)/10) + 1)``. The removable singularities ``x/(exp(x) - 1)``
-    at ``x = 0`` take their limit 1.
-
-    Returns
-    -------
-    dict
-        ``alpha_m``, ``beta_m``, ``alpha_h``, ``beta_h``, ``alpha_n``, ``beta_n``.
-    """
-    V = -(np.asarray(v_modern_mV, dtype=float) + 65.0)
-
-    def x_over_expm1(x):
-        safe = np.where(x == 0.0, 1.0, x)
-        return np.where(x == 0.0, 1.0, safe / np.expm1(safe))
-
-    return {
-        "alpha_n": 0.01 * 10.0 * x_over_expm1((V + 10.0) / 10.0),
-        "beta_n": 0.125 * np.exp(V / 80.0),
-        "alpha_m": 0.1 * 10.0 * x_over_expm1((V + 25.0) / 10.0),
-        "beta_m": 4.0 * np.exp(V / 18.0),
-        "alpha_h": 0.07 * np.exp(V / 20.0),
-        "beta_h": 1.0 / (np.exp((V + 30.0) / 10.0) + 1.0),
-    }
-
-
-def sampled_mean_standard_error(variance, correlation, samples, trials=1):
-    """Standard error of the mean of ``trials`` independent stationary AR(1) series.
-
-    Each series has ``samples`` values with variance ``variance`` and lag-one correlation
-    ``correlation``: ``Var(mean) = (variance/n) [1 + 2 sum_{k<n} (1 - k/n) rho^k]``
-    (e.g. M. B. Priestley 1981, Spectral Analysis and Time Series, Eq. 5.3.5), divided by the
-    number of trials. Broadcasts over arrays.
-
-    >>> round(float(sampled_mean_standard_error(1.0, 0.0, 100)), 6)
-    0.1
-    """
-    variance, correlation, samples = np.broadcast_arrays(np.asarray(variance, float),
-                                                         np.asarray(correlation, float),
-                                                         np.asarray(samples, float))
-    result = np.empty(variance.shape)
-    for index in np.ndindex(variance.shape):
-        n = max(int(samples[index]), 1)
-        lag = np.arange(1, n)
-        factor = 1.0 + 2.0 * np.sum((1.0 - lag / n) * correlation[index] ** lag)
-        result[index] = np.sqrt(max(variance[index], 0.0) / n * factor / trials)
-    return result if result.shape else float(result)
-
-
-def coercive_field_numeric(T, J=1.0):
-    """``h_c(T)`` as the local maximum of ``H(M) = T artanh(M) - J M`` on ``(-1, 0)``.
-
-    The stationary points of the Curie-Weiss dynamics at field ``h`` solve ``h = H(M)``; the
-    lower branch exists while ``h`` is below the local maximum of ``H`` (the saddle-node), found
-    here by bounded scalar minimisation, independently of the closed form ``m*``.
-    """
-    if not 0 < T < J:
-        return 0.0
-    result = optimize.minimize_scalar(lambda M: -(T * np.arctanh(M) - J * M), bounds=(-1 + 1e-15, 0.0),
-                                      method="bounded", options={"xatol": 1e-13})
-    return float(-result.fun)
-
-
-# --------------------------------------------------------------------------------------
-# P2: gating functions of a model file
-# --------------------------------------------------------------------------------------
-def _model_temperature_kelvin(model, temperature):
-    """The model's temperature in kelvin: ``temperature`` (Quantity, number in K, or string such
-    as "6.3 celsius"), else the model file's ``[model] temperature``."""
-    value = temperature
-    if value is None:
-        value = tomllib.loads(model.text).get("model", {}).get("temperature")
-    if value is None:
-        raise ParameterError(f"Model {model.name!r} states no temperature; pass temperature='6.3 celsius'.")
-    if isinstance(value, str):
-        number, _, unit = value.strip().partition(" ")
-        unit = unit.strip().lower()
-        if unit in ("celsius", "degc", "c"):
-            return float(number) + constants.zero_Celsius
-        if unit in ("kelvin", "k"):
-            return float(number)
-        raise ParameterError(f"Temperature {value!r}: give it in celsius or kelvin.")
-    try:
-        from brian2 import kelvin
-
-        return float(value / kelvin)
-    except Exception:
-        return float(value)
-
-
-def gating_functions(model, voltage_mV, gates=None):
-    """``alpha_x``, ``beta_x`` (1/ms) and ``x_inf`` of every gate of ``model`` on a voltage grid.
-
-    The model file's own equations are put into a Brian2 ``NeuronGroup`` (numpy target, one
-    neurone per voltage, namespace from the file's parameters) and its ``alpha_x`` / ``beta_x``
-    subexpressions are read back: exactly the expressions a simulation of that file uses.
-
-    Parameters
-    ----------
-    model : str or Model
-        Library name, path or loaded model.
-    voltage_mV : array_like
-        Membrane potentials (mV).
-    gates : sequence of str, optional
-        Gate names (default: every ``x`` with subexpressions ``alpha_x`` and ``beta_x``).
-
-    Returns
-    -------
-    dict
-        gate -> ``{"alpha": ..., "beta": ..., "inf": ...}`` (numpy arrays).
-    """
-    import brian2
-
-    model = load_model(model) if isinstance(model, str) else model
-    equations = brian2.Equations(model.equations)
-    found = sorted(name[len("alpha_"):] for name in equations.subexpr_names
-                   if name.startswith("alpha_") and f"beta_{name[len('alpha_'):]}" in equations.subexpr_names)
-    gates = found if gates is None else list(gates)
-    missing = [gate for gate in gates if gate not in found]
-    if missing or not gates:
-        raise ParameterError(
-            f"Model {model.name!r} has no alpha_x/beta_x subexpressions for gate(s) {', '.join(missing) or '(none)'}; "
-            f"its gates are: {', '.join(found) or '(none)'}.")
-    voltages = [name for name in equations.diff_eq_names if equations[name].dim == brian2.volt.dim]
-    if len(voltages) != 1:
-        raise ParameterError(f"Model {model.name!r}: expected one membrane-potential state variable, found {voltages}.")
-    voltage_mV = np.asarray(voltage_mV, dtype=float)
-    group = brian2.NeuronGroup(voltage_mV.size, model.equations, namespace=model.namespace(),
-                               method=model.method or "euler", codeobj_class=brian2.NumpyCodeObject,
-                               name="gating_functions*")
-    setattr(group, voltages[0], voltage_mV * brian2.mV)
-    result = {}
-    for gate in gates:
-        alpha = np.asarray(getattr(group, f"alpha_{gate}")[:] * brian2.ms, dtype=float)
-        beta = np.asarray(getattr(group, f"beta_{gate}")[:] * brian2.ms, dtype=float)
-        result[gate] = {"alpha": alpha, "beta": beta, "inf": alpha / (alpha + beta)}
-    group._network = "evaluated only"  # never simulated on purpose: silence Brian2's unused-object warning
-    return result
-
-
 def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.0, 20.0), voltage_step=1.0,
                    residual_tolerance=0.02, temperature=None, simulation_step=10.0, N=1000, trials=4,
-                   duration=None, tau0=None, seed=0, target="cython", device="runtime", n_bootstrap=300):
+                   duration=None, tau0=None, seed=0, target="cython", device="runtime"):
     """P2: Boltzmann fits of a model file's steady-state gating functions, and the two-state
     channel membrane that reproduces the logistic exactly.
 
@@ -312,9 +95,8 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
         ``gating_curves`` (gate, voltage), ``gating_channel`` (gate, voltage_sim, trial) and
         ``gating_channel_traces`` (the simulate_membrane output).
     """
-    started = _time.perf_counter()
-    last_timings.pop("gating", None)
-    ms = _milliseconds()
+    from brian2 import ms
+
     model = load_model(model) if isinstance(model, str) else model
     low, high = float(voltage_range[0]), float(voltage_range[1])
     if not high > low or voltage_step <= 0:
@@ -322,7 +104,7 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
     voltage = np.arange(low, high + 0.5 * voltage_step, voltage_step)
     curves = gating_functions(model, voltage, gates)
     gate_names = list(curves)
-    kelvin = _model_temperature_kelvin(model, temperature)
+    kelvin = model_temperature_kelvin(model, temperature)
     thermal_mV = constants.k * kelvin / constants.e * 1e3
     verdicts = []
     range_text = f"{low:g}..{high:g} mV, step {voltage_step:g} mV"
@@ -338,7 +120,7 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
         verdicts.append(make_verdict(
             "P2-model", f"max relative difference of alpha_x, beta_x ({', '.join(gate_names)}) between the model "
             f"file {model.name} and Hodgkin & Huxley (1952) Eqs. 12-13, 20-21, 23-24", 0.0, worst, worst, worst,
-            tolerance=1e-9,
+            rule="tolerance", tolerance=1e-9,
             note=(f"{range_text}; paper's V = -(v + 65 mV). Both in float64: agreement to rounding (1e-9) means "
                   "the file transcribes the paper.")))
 
@@ -348,14 +130,14 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
         values = curves[gate]["inf"]
         v_half, slope = fit_boltzmann(voltage, values)
         residual = values - boltzmann(voltage, v_half, slope)
-        crossing, slope_mid = _midpoint(voltage, values)
+        crossing, slope_mid = boltzmann_midpoint(voltage, values)
         fits[gate] = dict(v_half=v_half, slope=slope, charge=thermal_mV / abs(slope), residual=residual,
                           max_residual=float(np.max(np.abs(residual))), rmse=float(np.sqrt(np.mean(residual**2))),
                           at=float(voltage[np.argmax(np.abs(residual))]), crossing=crossing, slope_mid=slope_mid)
         f = fits[gate]
         verdicts.append(make_verdict(
             f"P2-{gate}", f"max |{gate}_inf - Boltzmann fit| over {low:g}..{high:g} mV ({model.name})", 0.0,
-            f["max_residual"], f["max_residual"], f["max_residual"], tolerance=residual_tolerance,
+            f["max_residual"], f["max_residual"], f["max_residual"], rule="tolerance", tolerance=residual_tolerance,
             note=(f"{range_text}; fit V_half = {v_half:.3f} mV, k = {slope:.3f} mV, z_eff = kT/(e|k|) = "
                   f"{f['charge']:.3f} e at {kelvin - constants.zero_Celsius:g} C (kT/e = {thermal_mV:.3f} mV); "
                   f"RMSE {f['rmse']:.4f}, worst at {f['at']:g} mV; midpoint x = 1/2 at {crossing:.3f} mV with "
@@ -371,7 +153,6 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
     data = ising.simulate_membrane([1.0], list(fields), trials=trials, N=N, J=0.0, tau0=tau0, duration=duration,
                                    seed=seed, target=target, device=device,
                                    protocol="P2: J = 0 two-state channels, h = (V - V_half)/(2k) per gate, T = 1")
-    _record_timing("gating", started)
     stats = stationary_statistics(data.order_parameter, discard=0.2).isel(param_T=0)
     p_open = 0.5 * (1.0 + stats["mean"].values.reshape(len(gate_names), sim_voltage.size, trials))
     samples = (data.sizes["time"] - stats["equilibration_index"].values).reshape(p_open.shape)[..., 0]
@@ -383,14 +164,13 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
     standard_error = sampled_mean_standard_error(expected * (1 - expected) / N, correlation, samples, trials)
     per_trial = xr.DataArray(p_open, dims=("gate", "voltage_sim", "trial"))
     for index, gate in enumerate(gate_names):
-        estimate, ci_low, ci_high = bootstrap_over_trials(
-            per_trial.isel(gate=index), lambda mean, e=expected[index]: float(np.max(np.abs(mean.values - e))),
-            n_bootstrap=n_bootstrap, seed=seed)
+        estimate, ci_low, ci_high = trial_interval(
+            per_trial.isel(gate=index), lambda mean, e=expected[index]: float(np.max(np.abs(mean.values - e))))
         refit = fit_boltzmann(sim_voltage, p_open[index].mean(axis=-1))
         tolerance = 4.0 * float(np.max(standard_error[index]))
         verdicts.append(make_verdict(
             f"P2-{gate}-channel", f"max |p_open - Boltzmann({gate})| of the Brian2 two-state membrane (J = 0, T = 1, "
-            f"h = (V - V_half)/(2k))", 0.0, estimate, ci_low, ci_high, tolerance=tolerance,
+            f"h = (V - V_half)/(2k))", 0.0, estimate, ci_low, ci_high, rule="tolerance", tolerance=tolerance,
             note=(f"N = {N}, {trials} trials of {float(duration / ms):g} ms, V = {low:g}..{high:g} mV step "
                   f"{simulation_step:g} mV; Boltzmann refit of the simulated p_open: V_half = {refit[0]:.3f} mV "
                   f"(input {fits[gate]['v_half']:.3f}), k = {refit[1]:.3f} mV (input {fits[gate]['slope']:.3f}). "
@@ -426,12 +206,14 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
                                                   attrs={"units": "mV", "long_name": "1/(4 dx_inf/dV) at V_half"}),
         },
         coords={"gate": gate_coord,
-                "voltage": xr.DataArray(voltage, dims=("voltage",), attrs={"units": "mV", "long_name": "membrane potential"})},
+                "voltage": xr.DataArray(voltage, dims=("voltage",), attrs={"units": "mV",
+                                                                           "long_name": "membrane potential"})},
         attrs=provenance,
     )
     if paper is not None:
         curves_ds["x_inf_paper"] = xr.DataArray([paper[g] for g in gate_names], dims=("gate", "voltage"),
-                                                attrs={"units": "1", "long_name": "HH 1952 equations typed from the paper"})
+                                                attrs={"units": "1",
+                                                       "long_name": "HH 1952 equations typed from the paper"})
     channel_ds = xr.Dataset(
         {
             "p_open": xr.DataArray(p_open, dims=("gate", "voltage_sim", "trial"),
@@ -448,7 +230,6 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
         attrs={**data.attrs, "gating_model_name": model.name, "gating_model_hash": model.content_hash,
                "temperature_kelvin": kelvin, "thermal_voltage_mV": thermal_mV, "voltage_range": range_text},
     )
-    last_timings["gating"]["total"] = _time.perf_counter() - started
     return verdicts, {"gating_curves": curves_ds, "gating_channel": channel_ds, "gating_channel_traces": data}
 
 
@@ -474,13 +255,13 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
                              fields=(-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
                                      0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),
                              minimum_field=0.2, coupling=1.0, coercive_margin=0.1, duration=None, tau0=None,
-                             seed=0, target="cython", device="runtime", n_bootstrap=300):
+                             seed=0, target="cython", device="runtime"):
     """P8: as ``T -> 0`` the membrane's response ``M(h)`` becomes the sign (perceptron) unit.
 
     Three Brian2 runs of the same grid (temperatures x fields x trials): ``J = 0`` from
     ``M = 0``; ``J = coupling`` (all-to-all) from ``M = -1`` and from ``M = +1``.
 
-    Verdicts (``D = max |<M> - sign(h)|`` over the selected fields; interval: bootstrap over
+    Verdicts (``D = max |<M> - sign(h)|`` over the selected fields; interval: jackknife over
     trials; tolerance: 4 closed-form standard errors of the trial-mean M at the worst field,
     see :func:`_linear_response_error`):
 
@@ -500,13 +281,11 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
       standard errors: the response is the McCulloch-Pitts sign unit
       (:class:`neurophase.neurons.activations.Sign`).
     """
-    from neurophase.check.membrane import finite_size_curie_weiss
+    from brian2 import ms
+
     from neurophase.meanfield import coercive_field, magnetisation
     from neurophase.neurons.activations import Sign
 
-    started = _time.perf_counter()
-    last_timings.pop("zero_temperature", None)
-    ms = _milliseconds()
     tau0 = 1 * ms if tau0 is None else tau0
     duration = 40 * tau0 if duration is None else duration
     temperatures = np.asarray(sorted(temperatures, reverse=True), dtype=float)
@@ -523,7 +302,6 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
             list(temperatures), list(fields), trials=trials, N=N, J=J, tau0=tau0, duration=duration,
             initial_magnetisation=start, seed=seed + number, target=target, device=device,
             protocol=f"P8: static T x h grid, J = {J:g}, start M = {start:g}")
-        _record_timing("zero_temperature", started)
     stats = {label: stationary_statistics(data.order_parameter, discard=0.2) for label, data in runs.items()}
     reference = runs["J0"]
     dt_ms = float(str(reference.attrs["dt"]).split()[0])
@@ -554,12 +332,11 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
         samples = length - stats["J0"]["equilibration_index"].isel(param_T=index).values[..., 0]
         error = _linear_response_error(expected_M, T, 0.0, N, q, record_every, samples, trials)
         tolerance = 4.0 * float(np.max(error[select_zero]))
-        estimate = bootstrap_over_trials(stats["J0"]["mean"],
-                                         lambda mean, i=index: max_deviation([mean], i, select_zero),
-                                         n_bootstrap=n_bootstrap, seed=seed)
+        estimate = trial_interval(stats["J0"]["mean"],
+                                         lambda mean, i=index: max_deviation([mean], i, select_zero))
         verdicts.append(make_verdict(
             f"P8-J0-T{T:g}", f"max over |h| >= {h_min:g} J of |M - sign(h)|, J = 0, T = {T:g}", expected,
-            *estimate, tolerance=tolerance,
+            *estimate, rule="tolerance", tolerance=tolerance,
             note=(f"{note_common}; closed form 1 - tanh(h_min/T) with h_min = {h_min:g} (exact: heat-bath "
                   f"stationary M = tanh(h/T) at J = 0 for any N, dt); tolerance 4 closed-form standard errors "
                   f"(binomial, AR(1)) = {tolerance:.2e}.")))
@@ -583,13 +360,13 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
             # + 1e-12: float64 rounding of a trial average of +-1 states when the branch is saturated
             tolerance = 4.0 * float(np.max(error[outer])) + 1e-12
             pair = xr.concat([stats["down"]["mean"], stats["up"]["mean"]], dim="start")
-            estimate = bootstrap_over_trials(
-                pair, lambda mean, i=index, o=outer: max_deviation([mean.isel(start=0), mean.isel(start=1)], i, o),
-                n_bootstrap=n_bootstrap, seed=seed)
+            estimate = trial_interval(
+                pair, lambda mean, i=index, o=outer: max_deviation([mean.isel(start=0), mean.isel(start=1)], i, o))
             finite = max(abs(finite_size_curie_weiss(N, T, h, coupling)["mean"] - np.sign(h)) for h in fields[outer])
             verdicts.append(make_verdict(
                 f"P8-J{coupling:g}-T{T:g}", f"max over |h| >= h_c(T) + {coercive_margin:g} of |M - sign(h)|, "
-                f"J = {coupling:g} all-to-all, both starts, T = {T:g}", expected, *estimate, tolerance=tolerance,
+                f"J = {coupling:g} all-to-all, both starts, T = {T:g}", expected, *estimate, rule="tolerance",
+                tolerance=tolerance,
                 note=(f"{note_common}; h_c(T) = {h_c[index]:.4f} J, fields |h| >= {np.min(np.abs(fields[outer])):g}; "
                       f"closed form max(1 - M_upper(T, |h|)) (Curie-Weiss); the exact finite-N equilibrium gives "
                       f"{finite:.3e}. Tolerance 4 linear-response standard errors = {tolerance:.2e}.")))
@@ -603,13 +380,12 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
                             + _linear_response_error(lower, T, coupling, N, q, record_every, samples, trials) ** 2)
             tolerance = 4.0 * float(np.max(error[inner]))
             gap = xr.concat([stats["down"]["mean"], stats["up"]["mean"]], dim="start")
-            estimate = bootstrap_over_trials(
+            estimate = trial_interval(
                 gap, lambda mean, i=index, m=inner: float(np.mean(mean.isel(start=1, param_T=i).values[m]
-                                                                  - mean.isel(start=0, param_T=i).values[m])),
-                n_bootstrap=n_bootstrap, seed=seed)
+                                                                  - mean.isel(start=0, param_T=i).values[m])))
             verdicts.append(make_verdict(
                 f"P8-hysteresis-T{T:g}", f"mean over |h| <= h_c(T) - {coercive_margin:g} of M(start +1) - M(start -1), "
-                f"J = {coupling:g}, T = {T:g}", expected, *estimate, tolerance=tolerance,
+                f"J = {coupling:g}, T = {T:g}", expected, *estimate, rule="tolerance", tolerance=tolerance,
                 note=(f"{note_common}; {int(inner.sum())} fields |h| <= {np.max(np.abs(fields[inner])):g} inside "
                       f"+-h_c = {h_c[index]:.4f}; expected mean of M_upper - M_lower (Curie-Weiss branches): the unit "
                       f"is bistable (hysteretic), not a sign unit, inside the loop. Tolerance 4 standard errors = "
@@ -622,7 +398,7 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
     asymptotic = coupling - 0.5 * T_low * (1.0 + np.log(4.0 * coupling / T_low))
     verdicts.append(make_verdict(
         "P8-coercive", f"coercive field h_c(T) / J at T = {T_low:g}: closed form J m* - T artanh(m*)",
-        numeric, float(h_c[lowest]), float(h_c[lowest]), float(h_c[lowest]), tolerance=1e-7,
+        numeric, float(h_c[lowest]), float(h_c[lowest]), float(h_c[lowest]), rule="tolerance", tolerance=1e-7,
         note=(f"expected: numerical maximum of T artanh(M) - J M on (-1, 0) = {numeric:.8f}; closed form "
               f"{float(h_c[lowest]):.8f}; T -> 0 expansion J - (T/2)(1 + ln(4J/T)) = {asymptotic:.5f}. h_c(T) over the "
               f"grid: {', '.join(f'{t:g}: {h:.4f}' for t, h in zip(temperatures, h_c))} -> J = {coupling:g} as T -> 0: "
@@ -637,7 +413,7 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
     bound = max(bounds.get(T_low, [0.0])) + max(errors_at_lowest or [0.0])
     verdicts.append(make_verdict(
         "P8-sign", f"max |M - Sign(h)| at T = {T_low:g} (J = 0: |h| >= {h_min:g}; J = {coupling:g}: |h| >= h_c + "
-        f"{coercive_margin:g}, both starts)", 0.0, worst, worst, worst, tolerance=bound,
+        f"{coercive_margin:g}, both starts)", 0.0, worst, worst, worst, rule="tolerance", tolerance=bound,
         note=(f"{note_common}; Sign = neurophase.neurons.activations.Sign (McCulloch & Pitts 1943). Tolerance: the "
               f"larger closed-form deviation at this T plus 4 standard errors = {bound:.3e}. Trial-averaged (no "
               "interval).")))
@@ -660,10 +436,12 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
                                              dims=("param_T", "input"), attrs={"units": "1", "long_name": "tanh(h/T)"}),
             "M_upper": xr.DataArray(np.asarray(magnetisation(temperatures[:, None], fields[None, :], coupling,
                                                              branch="upper"), dtype=float),
-                                    dims=("param_T", "input"), attrs={"units": "1", "long_name": "Curie-Weiss upper branch"}),
+                                    dims=("param_T", "input"), attrs={"units": "1",
+                                                                      "long_name": "Curie-Weiss upper branch"}),
             "M_lower": xr.DataArray(np.asarray(magnetisation(temperatures[:, None], fields[None, :], coupling,
                                                              branch="lower"), dtype=float),
-                                    dims=("param_T", "input"), attrs={"units": "1", "long_name": "Curie-Weiss lower branch"}),
+                                    dims=("param_T", "input"), attrs={"units": "1",
+                                                                      "long_name": "Curie-Weiss lower branch"}),
             "sign": xr.DataArray(target_sign, dims=("input",), attrs={"units": "1", "long_name": "Sign(h)"}),
             "coercive_field": xr.DataArray(h_c, dims=("param_T",), attrs={"units": "1", "long_name": "h_c(T) / J"}),
         },
@@ -673,7 +451,6 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
         attrs={**reference.attrs, "J": coupling, "minimum_field": minimum_field, "coercive_margin": coercive_margin,
                "protocol": "P8: three runs (J = 0; J from M = -1; J from M = +1), static T x h grid"},
     )
-    last_timings["zero_temperature"]["total"] = _time.perf_counter() - started
     return verdicts, {"zero_temperature_response": response, "zero_temperature_traces_J0": runs["J0"],
                       "zero_temperature_traces_down": runs["down"], "zero_temperature_traces_up": runs["up"]}
 

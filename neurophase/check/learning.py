@@ -109,20 +109,31 @@ def _limit_dataset(temperatures, coupling, seed, learning_rate=1.0, n_samples=20
     return dataset, float(np.min(np.abs(h)))
 
 
+#: With ``low_temperature="auto"`` the low-T unit of each seed runs at the smallest nonzero |h| on
+#: Rosenblatt's path divided by this factor: there ``1 - logistic(2|h|/T) <= exp(-40) ~ 4e-18``, below
+#: float64 resolution of an update of order 1, so the limit is reached at every presentation.
+AUTO_TEMPERATURE_FACTOR = 20.0
+
+
 def _perceptron_dataset(seeds, n_train, margin, low_temperature, coupling, max_epochs):
     columns = {key: [] for key in ("mistakes", "novikoff_bound", "radius", "teacher_margin",
                                    "rosenblatt_mistakes", "low_T_mistakes", "low_T_training_errors",
-                                   "low_T_epochs", "low_T_weight_difference", "low_T_coupled_training_errors")}
+                                   "low_T_epochs", "low_T_weight_difference", "low_T_coupled_training_errors",
+                                   "low_temperature", "smallest_field")}
     for seed in seeds:
         data = make_task("separable", n_train, 10, seed=seed, margin=margin)
         X, t = data["X_train"], data["t_train"]
         radius, gamma, bound = novikoff_bound(X, t, data["teacher"])
         novikoff = train_perceptron(X, t, seed=seed, max_epochs=max_epochs)
         rosenblatt = train_perceptron(X, t, seed=seed, max_epochs=max_epochs, rule="rosenblatt")
-        unit = SingleLayerUnit(MeanFieldActivation(low_temperature, 0.0), "scaled_cross_entropy", 1.0,
+        temperature = (rosenblatt["smallest_field"] / AUTO_TEMPERATURE_FACTOR if low_temperature == "auto"
+                       else float(low_temperature))
+        unit = SingleLayerUnit(MeanFieldActivation(temperature, 0.0), "scaled_cross_entropy", 1.0,
                                max_epochs, mode="online", seed=seed, stop_when_separated=True).fit(X, t)
-        coupled = SingleLayerUnit(MeanFieldActivation(low_temperature, coupling), "scaled_cross_entropy", 1.0,
+        coupled = SingleLayerUnit(MeanFieldActivation(temperature, coupling), "scaled_cross_entropy", 1.0,
                                   max_epochs, mode="online", seed=seed, stop_when_separated=True).fit(X, t)
+        columns["low_temperature"].append(temperature)
+        columns["smallest_field"].append(rosenblatt["smallest_field"])
         columns["mistakes"].append(novikoff["mistakes"])
         columns["novikoff_bound"].append(bound)
         columns["radius"].append(radius)
@@ -141,11 +152,13 @@ def _perceptron_dataset(seeds, n_train, margin, low_temperature, coupling, max_e
         "novikoff_bound": "(R/gamma)^2 with the teacher's margin",
         "radius": "R = max |(x, 1)|", "teacher_margin": "gamma = min t u.(x, 1), |u| = 1",
         "rosenblatt_mistakes": "updates of Rosenblatt's rule eta (t - sign h) x",
-        "low_T_mistakes": f"mistakes of the derived unit (T = {low_temperature:g}, J = 0), online T x CE",
+        "low_T_mistakes": "mistakes of the derived unit (low T, J = 0), online T x CE",
         "low_T_training_errors": "training errors of that unit after training",
         "low_T_epochs": "epochs until an epoch without a mistake",
         "low_T_weight_difference": "max |(w, b)_low-T - (w, b)_Rosenblatt| / max(|w_Rosenblatt|, 1)",
-        "low_T_coupled_training_errors": f"training errors, derived unit T = {low_temperature:g}, J = {coupling:g}",
+        "low_T_coupled_training_errors": f"training errors, derived unit at low T, J = {coupling:g}",
+        "low_temperature": "temperature of the low-T unit of this seed",
+        "smallest_field": "smallest nonzero |w.x + b| met on Rosenblatt's path",
     }
     dataset = xr.Dataset(
         {name: xr.DataArray(np.asarray(values, float), dims=("trial",),
@@ -155,7 +168,7 @@ def _perceptron_dataset(seeds, n_train, margin, low_temperature, coupling, max_e
     )
     dataset.attrs = provenance(protocol=f"linearly separable sets: {n_train} points in 2-D, teacher margin >= "
                                         f"{margin:g}; perceptron from w = 0, seeded presentation order",
-                               low_temperature=low_temperature, coupling=coupling, sources=_SOURCES)
+                               low_temperature=str(low_temperature), coupling=coupling, sources=_SOURCES)
     return dataset
 
 
@@ -187,7 +200,7 @@ def _comparison_verdicts(dataset, derived, standards, label, tolerance):
                      "for every activation")
         verdicts.append(make_verdict(
             f"C6-{label}-vs-{name}", f"held-out accuracy, derived - {name} ({label})", 0.0, mean, low, high,
-            tolerance=tolerance,
+            rule="tolerance", tolerance=tolerance,
             note=(f"{dataset.attrs['model']} on {dataset.attrs['task']}, {accuracy.sizes['trial']} seeds "
                   f"(paired: same data and initial weights), {dataset.attrs['n_test']} test points; mean "
                   f"accuracy derived {derived_mean:.3f}, {name} {other_mean:.3f} ({ahead}). Loss: "
@@ -199,7 +212,7 @@ def _comparison_verdicts(dataset, derived, standards, label, tolerance):
     return verdicts
 
 
-def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_temperature=1e-6,
+def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_temperature="auto",
                      limit_temperatures=(2.0, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001),
                      n_train=100, n_test=1000, margin=0.1, single_epochs=300, single_learning_rate=0.5,
                      net_epochs=1000, net_learning_rate=1.0, hidden=8, tolerance=0.03,
@@ -216,8 +229,12 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     temperature, coupling : float
         The derived unit compared with the standard ones: ``MeanFieldActivation(T, J)`` (the
         default T = 1, J = 0.5 is above T_c = 0.5, a coupled sigmoid with slope 1 at h = 0).
-    low_temperature : float
-        Temperature of the low-T derived unit trained on the separable sets.
+    low_temperature : float or "auto"
+        Temperature of the low-T derived unit trained on the separable sets. ``"auto"`` (default)
+        sets it per seed, before training it, to the smallest nonzero ``|h|`` on Rosenblatt's path
+        divided by :data:`AUTO_TEMPERATURE_FACTOR` (20): the temperature at which the tempered
+        update equals Rosenblatt's to float precision at every presentation, a rule fixed by the
+        limit itself rather than chosen after a run.
     limit_temperatures : sequence of float
         Temperature grid of the T -> 0 limit.
     single_learning_rate, net_learning_rate : float
@@ -255,7 +272,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     biggest = float(limit["max_rosenblatt_update"])
     verdicts.append(make_verdict(
         "C6-limit-J0", f"max |T x CE update - Rosenblatt update| at T = {lowest:g}, J = 0", 0.0, d0[-1], d0[-1],
-        d0[-1], tolerance=float(limit["bound_J0"].values[-1]),
+        d0[-1], rule="tolerance", tolerance=float(limit["bound_J0"].values[-1]),
         note=(f"200 samples with |h| >= 0.05 (the limit is not uniform near h = 0), fixed random (w, b), "
               f"min |h| = {min_h:.3g}; tolerance = the closed-form bound "
               f"2 eta exp(-2 min|h|/T) max|(x, 1)| = {float(limit['bound_J0'].values[-1]):.3g}; the difference "
@@ -265,7 +282,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     shrinks = bool(np.all(np.diff(dJ[np.asarray(temperatures) <= 0.2]) <= 1e-15))
     verdicts.append(make_verdict(
         "C6-limit-J", f"max |T x CE update - Rosenblatt update| at T = {lowest:g}, J = {coupling:g}", 0.0,
-        dJ[-1], dJ[-1], dJ[-1], tolerance=float(limit["bound_J0"].values[-1]),
+        dJ[-1], dJ[-1], dJ[-1], rule="tolerance", tolerance=float(limit["bound_J0"].values[-1]),
         note=(f"equilibrium branch (T < T_c = {coupling:g} is bistable; the global free-energy minimum is "
               f"used); the denominator 1 - beta zJ (1 - M^2) -> 1 as T -> 0, so the J = 0 bound is used as "
               f"tolerance. Difference at T = {temperatures[0]:g}: {dJ[0]:.3g}; non-increasing for T <= 0.2: "
@@ -274,7 +291,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     delta_rule = float(limit["delta_rule_difference"].values[-1])
     verdicts.append(make_verdict(
         "C6-delta-rule", f"max |T x squared-error update - Rosenblatt| / max|Rosenblatt| at T = {lowest:g}",
-        1.0, delta_rule / biggest, delta_rule / biggest, delta_rule / biggest, tolerance=0.01,
+        1.0, delta_rule / biggest, delta_rule / biggest, delta_rule / biggest, rule="tolerance", tolerance=0.01,
         note=("the squared-error delta rule does NOT give Rosenblatt's rule as T -> 0: its update "
               "T (t - M) f'(h) x = (t - M)(1 - M^2) x vanishes off h = 0, so the difference tends to the "
               "whole Rosenblatt update (expected ratio 1). Cross-entropy (scaled by T) is the loss with "
@@ -283,12 +300,17 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
 
     # 2. Novikoff and the low-T unit
     perceptron = _perceptron_dataset(trial_seeds, n_train, margin, low_temperature, coupling, max_epochs)
+    low_values = perceptron["low_temperature"].values
+    low_text = (f"T = smallest |h| / {AUTO_TEMPERATURE_FACTOR:g} per seed, "
+                f"{low_values.min():.2g}..{low_values.max():.2g}"
+                if low_temperature == "auto" else f"T = {float(low_temperature):g}")
     excess = perceptron["mistakes"].values - perceptron["novikoff_bound"].values
     worst = float(max(0.0, np.max(excess)))
     verdicts.append(make_verdict(
         "C6-novikoff", "max over seeds of (perceptron updates - (R/gamma)^2)^+", 0.0, worst, worst, worst,
-        tolerance=0.0,
-        note=(f"{seeds} separable sets of {n_train} points; updates {perceptron['mistakes'].values.astype(int).tolist()} "
+        rule="tolerance", tolerance=0.0,
+        note=(f"{seeds} separable sets of {n_train} points; "
+              f"updates {perceptron['mistakes'].values.astype(int).tolist()} "
               f"against bounds {np.round(perceptron['novikoff_bound'].values).astype(int).tolist()} (teacher margin "
               f"gamma >= {margin:g}; the max-margin bound would be tighter). Novikoff 1962."),
     ))
@@ -296,8 +318,8 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
                                                - perceptron["novikoff_bound"].values - 1)))
     low_errors = float(np.max(perceptron["low_T_training_errors"].values))
     verdicts.append(make_verdict(
-        "C6-zero-errors", f"max training errors of the derived unit at T = {low_temperature:g} (J = 0), separable sets",
-        0.0, low_errors, low_errors, low_errors, tolerance=0.0,
+        "C6-zero-errors", f"max training errors of the derived unit at low T ({low_text}, J = 0), separable sets",
+        0.0, low_errors, low_errors, low_errors, rule="tolerance", tolerance=0.0,
         note=(f"online gradient descent on T x CE, eta = 1, from w = 0; mistakes "
               f"{perceptron['low_T_mistakes'].values.astype(int).tolist()} vs Rosenblatt's rule "
               f"{perceptron['rosenblatt_mistakes'].values.astype(int).tolist()} (same presentation order; "
@@ -307,11 +329,12 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     ))
     same = float(np.max(np.abs(perceptron["low_T_mistakes"].values - perceptron["rosenblatt_mistakes"].values)))
     verdicts.append(make_verdict(
-        "C6-low-T-trajectory", f"max |mistakes(derived, T = {low_temperature:g}) - mistakes(Rosenblatt)|",
-        0.0, same, same, same, tolerance=0.0,
+        "C6-low-T-trajectory", f"max |mistakes(derived, low T ({low_text})) - mistakes(Rosenblatt)|",
+        0.0, same, same, same, rule="tolerance", tolerance=0.0,
         note=("same seeds and presentation order; equal counts mean the low-T unit retraces Rosenblatt's learning. "
               "The limit is not uniform in h: a sample met with |h| ~ T during training can change the "
-              "trajectory (at T = 1e-3 one of 8 seeds did), so this check needs T well below the smallest |h|."),
+              f"trajectory, so T is set per seed below the smallest |h| on Rosenblatt's path ({low_text}; "
+              f"smallest |h| {np.round(perceptron['smallest_field'].values, 4).tolist()})."),
     ))
 
     # 3. comparisons
@@ -356,7 +379,7 @@ def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_tempera
     verdicts.append(make_verdict(
         "C6-special-case",
         "max |metric(derived J = 0, T = 2) - metric(logistic T = 1)| (rate, accuracy, loss) over all tasks and seeds",
-        0.0, identical, identical, identical, tolerance=1e-9,
+        0.0, identical, identical, identical, rule="tolerance", tolerance=1e-9,
         note=("(1 + tanh(h/T))/2 = logistic(2h/T): the derived unit at J = 0 is the logistic exactly, so the chosen "
               "learning rates, held-out accuracy and loss must agree to rounding (tolerance 1e-9; a different "
               "chosen rate would show as a difference of at least the grid spacing)."),

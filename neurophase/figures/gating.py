@@ -93,5 +93,6 @@ def plot_zero_temperature(datasets, verdicts):
     return [("zero_temperature", figure,
              "P8: membrane response M(h) for decreasing T at J = 0 (left, lines tanh(h/T)) and at J = 1 from both "
              "starts (middle, lines: Curie-Weiss upper and lower branches; the loop closes at +-h_c(T) -> J), with "
-             "sign(h) dotted; right: max |M - sign(h)| outside the loop against its closed form (values below 1e-10, i.e. "
+             "sign(h) dotted; right: max |M - sign(h)| outside the loop against its closed form "
+             "(values below 1e-10, i.e. "
              "saturated to float rounding, drawn at 1e-10).")]

@@ -6,7 +6,7 @@ fit_self_consistency
     Fit ``M = tanh(beta (J_eff M + h + h_offset))`` (Curie-Weiss self-consistency) to one
     stationary ``M(h)`` curve: returns beta, J_eff, h_offset.
 fit_meanfield
-    The same for every temperature of a per-trial table, with bootstrap CIs over trials.
+    The same for every temperature of a per-trial table, with jackknife intervals over trials.
 susceptibility_from_fluctuations
     ``chi = N Var(M) / T`` (fluctuation-dissipation theorem).
 susceptibility_from_slope
@@ -16,6 +16,8 @@ critical_temperature_from_peak
 critical_temperature_from_inverse_susceptibility
     ``T_c`` as the zero of a straight line fitted to ``1/chi`` against ``T`` above ``T_c``
     (Curie-Weiss law ``chi = 1 / (T - T_c)``).
+fit_relu
+    ``slope max(0, x - threshold)`` by least squares (the quench response of THEORY.md section 5).
 mean_field_parameters, fitted_mean_field_parameters
     ``beta, T, J``, field offset and central susceptibility read off a fitted derived
     activation (:class:`~neurophase.neurons.fit.ActivationFit`), in units of the drive.
@@ -31,7 +33,7 @@ import xarray as xr
 from scipy import optimize
 
 from neurophase.errors import ParameterError
-from neurophase.mapping.order_parameter import bootstrap_over_trials
+from neurophase.statistics import trial_interval
 
 __all__ = [
     "fit_self_consistency",
@@ -42,6 +44,7 @@ __all__ = [
     "critical_temperature_from_inverse_susceptibility",
     "mean_field_parameters",
     "fitted_mean_field_parameters",
+    "fit_relu",
 ]
 
 _CLIP = 1.0 - 1e-9
@@ -113,20 +116,16 @@ def fit_self_consistency(field, magnetisation, initial=None):
     }
 
 
-def fit_meanfield(stationary_mean, n_bootstrap=200, confidence=0.95, seed=0):
-    """Fit the self-consistency equation per temperature, with bootstrap CIs over trials.
+def fit_meanfield(stationary_mean, confidence=0.95):
+    """Fit the self-consistency equation per temperature, with jackknife intervals over trials.
 
     Parameters
     ----------
     stationary_mean : xarray.DataArray
         Per-trial stationary ``M`` with dims ``input`` (the field, coordinate in reduced units)
         and ``trial``, optionally ``param_T``.
-    n_bootstrap : int
-        Bootstrap resamples of the trials (Efron and Tibshirani 1993, percentile interval).
     confidence : float
-        Interval probability.
-    seed : int
-        Seeds the resampling.
+        Interval probability (:func:`neurophase.statistics.trial_interval`).
 
     Returns
     -------
@@ -149,8 +148,7 @@ def fit_meanfield(stationary_mean, n_bootstrap=200, confidence=0.95, seed=0):
             fit = fit_self_consistency(curve_field, mean.transpose("input").values)
             return np.array([fit[name] for name in names])
 
-        estimate, low, high = bootstrap_over_trials(curve, statistic, n_bootstrap=n_bootstrap,
-                                                    confidence=confidence, seed=seed)
+        estimate, low, high = trial_interval(curve, statistic, confidence=confidence)
         for position, name in enumerate(names):
             results[name].append(estimate[position])
             bounds[name][0].append(low[position])
@@ -313,3 +311,26 @@ def fitted_mean_field_parameters(fit):
     parameters = fit.params_["derived"]
     return mean_field_parameters(parameters["theta"].value, parameters["width"].value,
                                  parameters["coupling_ratio"].value, fit.drive_unit_)
+
+
+def fit_relu(stimulus, response):
+    """Least-squares fit of ``response = slope max(0, stimulus - threshold)``.
+
+    >>> x = np.linspace(0, 2, 9)
+    >>> slope, threshold = fit_relu(x, 3 * np.maximum(0, x - 0.8))
+    >>> round(slope, 6), round(threshold, 6)
+    (3.0, 0.8)
+    """
+    stimulus = np.asarray(stimulus, dtype=float)
+    response = np.asarray(response, dtype=float)
+    positive = response > 0
+    if positive.sum() < 2:
+        return np.nan, np.nan
+    slope, intercept = np.polyfit(stimulus[positive], response[positive], 1)
+    start = np.array([slope, -intercept / slope if slope else np.median(stimulus)])
+
+    def residual(parameters):
+        return parameters[0] * np.maximum(0.0, stimulus - parameters[1]) - response
+
+    solution = optimize.least_squares(residual, start, method="lm", xtol=1e-14, ftol=1e-14)
+    return float(solution.x[0]), float(solution.x[1])

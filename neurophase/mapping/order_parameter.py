@@ -12,8 +12,6 @@ integrated_autocorrelation_time
 stationary_statistics
     Per trace: equilibration index, stationary mean, variance, mean |M|, autocorrelation time,
     effective sample size, standard error; returned as a Dataset with units.
-bootstrap_over_trials
-    Percentile bootstrap confidence interval of any statistic of the trial-averaged values.
 trial_mean_and_error
     Mean over trials and its standard error (sample standard deviation / sqrt(n)).
 """
@@ -30,7 +28,6 @@ __all__ = [
     "integrated_autocorrelation_time",
     "autocorrelation",
     "stationary_statistics",
-    "bootstrap_over_trials",
     "trial_mean_and_error",
 ]
 
@@ -272,52 +269,3 @@ def trial_mean_and_error(values, dim="trial"):
     mean = values.mean(dim)
     error = values.std(dim, ddof=1) / np.sqrt(count) if count > 1 else xr.full_like(mean, np.nan)
     return mean, error
-
-
-def bootstrap_over_trials(values, statistic, n_bootstrap=400, confidence=0.95, seed=0, dim="trial"):
-    """Percentile bootstrap of ``statistic(mean over resampled trials)`` (Efron and Tibshirani 1993).
-
-    Trials (independent seeds) are resampled with replacement, averaged over ``dim``, and
-    ``statistic`` is applied to each average. The point estimate uses all trials.
-
-    Parameters
-    ----------
-    values : xarray.DataArray
-        Per-trial values with the dimension ``dim``.
-    statistic : callable
-        DataArray (without ``dim``) -> float or array.
-    n_bootstrap : int
-        Resamples.
-    confidence : float
-        Central interval probability.
-    seed : int
-        Seeds the resampling (``numpy.random.default_rng``).
-
-    Returns
-    -------
-    estimate, low, high : numpy.ndarray
-        The statistic of the full average and the percentile interval.
-
-    Examples
-    --------
-    >>> data = xr.DataArray(np.arange(10.0), dims=("trial",))
-    >>> estimate, low, high = bootstrap_over_trials(data, lambda mean: float(mean), seed=1)
-    >>> float(estimate), bool(low < 4.5 < high)
-    (4.5, True)
-    """
-    if dim not in values.dims:
-        raise ParameterError(f"bootstrap_over_trials needs a {dim!r} dimension; got {values.dims}.")
-    count = values.sizes[dim]
-    estimate = np.asarray(statistic(values.mean(dim)), dtype=float)
-    if count < 2:
-        nan = np.full_like(estimate, np.nan)
-        return estimate, nan, nan
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(int(n_bootstrap)):
-        chosen = rng.integers(0, count, size=count)
-        samples.append(np.asarray(statistic(values.isel({dim: chosen}).mean(dim)), dtype=float))
-    samples = np.asarray(samples)
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
-    return estimate, low, high

@@ -39,6 +39,10 @@ relaxation_time
     Linear relaxation time of the Glauber dynamics (critical slowing-down).
 finite_size_variance
     ``Var(M) = T chi / N`` for N channels.
+finite_size_curie_weiss
+    Exact stationary moments of M for N all-to-all channels (sum over the N + 1 levels).
+coercive_field_numeric
+    ``h_c(T)`` by numerical maximisation: the independent check of the closed form.
 
 The dynamics (Glauber ODE, hysteresis loops, quench protocols) are in
 :mod:`neurophase.meanfield.dynamics`; exponent tables, the Onsager solution and power-law fits
@@ -73,6 +77,8 @@ __all__ = [
     "coercive_field",
     "relaxation_time",
     "finite_size_variance",
+    "finite_size_curie_weiss",
+    "coercive_field_numeric",
     "BRANCHES",
 ]
 
@@ -554,7 +560,8 @@ def spontaneous_magnetisation(T, J, z=1, approximation="exact"):
 
     Examples
     --------
-    >>> round(float(spontaneous_magnetisation(0.99, 1.0) / spontaneous_magnetisation(0.99, 1.0, approximation="landau")), 2)
+    >>> landau = spontaneous_magnetisation(0.99, 1.0, approximation="landau")
+    >>> round(float(spontaneous_magnetisation(0.99, 1.0) / landau), 2)
     1.0
     >>> float(spontaneous_magnetisation(1.5, 1.0))
     0.0
@@ -707,6 +714,62 @@ def finite_size_variance(T, h, J, N, z=1):
     T_chi = np.where(q >= 1.0, np.inf, T_chi)
     T_chi = np.where(np.isnan(T_chi), 0.0, T_chi)  # T = 0 on a saturated branch
     return _finish(T_chi / N)
+
+
+def finite_size_curie_weiss(N, temperature, field=0.0, coupling=1.0):
+    """Exact stationary moments of M for ``N`` all-to-all channels (self-interaction excluded).
+
+    The Boltzmann law of ``H = -(J/(2N)) (S**2 - N) - h S`` (``S = N M``) over the ``N + 1``
+    values of ``S`` with their binomial multiplicities is summed exactly (the finite-N
+    Curie-Weiss model: R. Botet, R. Jullien and P. Pfeuty 1982, Phys. Rev. Lett. 49:478;
+    R. S. Ellis 1985, Entropy, Large Deviations and Statistical Mechanics, ch. IV). It is
+    an implementation independent of the simulation, used to quantify finite-N biases.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``variance``, ``mean_abs``, ``variance_abs`` of M.
+
+    Examples
+    --------
+    >>> moments = finite_size_curie_weiss(100, 2.0, 0.5, coupling=0.0)
+    >>> round(moments["mean"], 10) == round(float(np.tanh(0.25)), 10)
+    True
+    """
+    from scipy.special import gammaln
+
+    N = int(N)
+    level = np.arange(N + 1)
+    total = 2.0 * level - N
+    log_weight = (gammaln(N + 1) - gammaln(level + 1) - gammaln(N - level + 1)
+                  + (coupling * (total**2 - N) / (2.0 * N) + field * total) / temperature)
+    weight = np.exp(log_weight - log_weight.max())
+    weight /= weight.sum()
+    magnetisation = total / N
+    mean = float(np.sum(weight * magnetisation))
+    mean_abs = float(np.sum(weight * np.abs(magnetisation)))
+    return {
+        "mean": mean,
+        "variance": float(np.sum(weight * (magnetisation - mean) ** 2)),
+        "mean_abs": mean_abs,
+        "variance_abs": float(np.sum(weight * (np.abs(magnetisation) - mean_abs) ** 2)),
+    }
+
+
+def coercive_field_numeric(T, J=1.0):
+    """``h_c(T)`` as the local maximum of ``H(M) = T artanh(M) - J M`` on ``(-1, 0)``.
+
+    The stationary points of the Curie-Weiss dynamics at field ``h`` solve ``h = H(M)``; the
+    lower branch exists while ``h`` is below the local maximum of ``H`` (the saddle-node), found
+    here by bounded scalar minimisation, independently of the closed form ``m*``.
+    """
+    from scipy import optimize
+
+    if not 0 < T < J:
+        return 0.0
+    result = optimize.minimize_scalar(lambda M: -(T * np.arctanh(M) - J * M), bounds=(-1 + 1e-15, 0.0),
+                                      method="bounded", options={"xatol": 1e-13})
+    return float(-result.fun)
 
 
 def __getattr__(name):

@@ -179,7 +179,8 @@ def integrate_glauber(M_initial, times, T, h, J, tau0, z=1, method="DOP853", rto
     if not solution.success:
         partial = solution.y.T.reshape((-1,) + shape) if solution.y.size else None
         raise SimulationError(
-            f"Glauber ODE integration failed ({solution.message}) after t = {solution.t[-1] if solution.t.size else t[0]}; "
+            f"Glauber ODE integration failed ({solution.message}) after "
+            f"t = {solution.t[-1] if solution.t.size else t[0]}; "
             "try method='LSODA' or 'Radau' for stiff problems (tau0 much shorter than the protocol).",
             partial=partial,
         )
@@ -521,7 +522,8 @@ def simulate_quench(x, T_rest, kappa, r, J, tau0, z=1, h=1e-3, M_threshold=None,
     tau_magnitude, unit = _time_scale(tau0)
     if unit is not None:
         if not (isinstance(r, Quantity) and get_dimensions(r) is get_dimensions(1 / unit)):
-            raise UnitMismatchError("tau0 has units, so the reheating rate r must be a Quantity in 1/time (e.g. 0.002/ms).")
+            raise UnitMismatchError("tau0 has units, so the reheating rate r must be a Quantity in 1/time "
+                                    "(e.g. 0.002/ms).")
         rate = float(r * unit)
     else:
         if isinstance(r, Quantity) and get_dimensions(r) is not DIMENSIONLESS:

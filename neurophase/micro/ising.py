@@ -59,16 +59,10 @@ __all__ = [
     "protocol_temperature",
     "protocol_field",
     "TOPOLOGIES",
-    "last_timing",
 ]
 
 #: Supported channel topologies.
 TOPOLOGIES = ("all_to_all", "lattice")
-
-#: Wall-clock seconds of the last :func:`simulate_membrane` call: ``build`` (network
-#: construction and synapse creation), ``compile_and_run`` split into ``first_step`` (includes
-#: code generation and compilation on the cython target) and ``run``.
-last_timing = {}
 
 _PATCH_EQUATIONS = """
 M : 1
@@ -447,10 +441,6 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
             f"{type(error).__name__}: {error}. Check the model file and the protocol; try "
             "target='numpy' to rule out a compiler problem."
         ) from error
-    last_timing.clear()
-    last_timing.update(build=built - started, first_step=first - built, run=finished - first,
-                       channel_steps=float(total) * duration_ms / dt_ms)
-
     order = recorded["M"].reshape(shape + (time_ms.size,))
     temperature_trace = recorded["T"].reshape(shape + (time_ms.size,))[:, 0, 0, :]
     field_trace = recorded["h"].reshape(shape + (time_ms.size,))[0, :, 0, :]
@@ -484,6 +474,8 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
         integration_method="heat-bath Glauber", N=N, J=J, tau0=f"{tau0_ms!r} ms",
         topology=topology, record_every=record_every,
         self_interaction="excluded" if topology == "all_to_all" else "none (nearest neighbours)",
+        wall_seconds_build=round(built - started, 3), wall_seconds_first_step=round(first - built, 3),
+        wall_seconds_run=round(finished - first, 3), channel_steps=float(total) * duration_ms / dt_ms,
     ))
     return dataset
 

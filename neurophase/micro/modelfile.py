@@ -273,7 +273,8 @@ def _check_identifiers(model, where):
         equations = Equations(model.equations)
     except Exception as error:  # Brian2 raises several types for syntax errors
         raise ModelFileError(f"{where}: the Brian2 equations do not parse: {error}") from error
-    defined = set(equations.names) | set(model.parameters) | _BRIAN_BUILTINS | set(_UNIT_NAMESPACE) | set(equations.stochastic_variables)
+    defined = (set(equations.names) | set(model.parameters) | _BRIAN_BUILTINS | set(_UNIT_NAMESPACE)
+               | set(equations.stochastic_variables))
     used = set(equations.identifiers)
     for code in (model.threshold, model.reset, model.update,
                  model.refractory if isinstance(model.refractory, str) else None):

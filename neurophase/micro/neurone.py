@@ -63,8 +63,14 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
-from neurophase.mapping.firing import (DEFAULT_TRANSIENT_FRACTION, fano_factor, p_fire, spike_statistics,
-                                       statistics_from_sums, steady_state_window)
+from neurophase.mapping.firing import (
+    DEFAULT_TRANSIENT_FRACTION,
+    fano_factor,
+    p_fire,
+    spike_statistics,
+    statistics_from_sums,
+    steady_state_window,
+)
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
@@ -442,8 +448,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Some grid points diverged (NaN); ``error.partial`` holds the dataset with every
         finished point and ``error.failed_points`` names the failed ones.
     """
-    from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, ms,
-                        second)
+    from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, ms, second
     from brian2 import seed as brian2_seed
 
     model = resolve_model(model, **(equation_options or {}))

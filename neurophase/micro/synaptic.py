@@ -144,7 +144,7 @@ class PoissonConductance:
 
     def namespace(self, input_unit):
         """Brian2 names of the constants (rates per neurone are set on the group)."""
-        from brian2 import Hz, mV, ms
+        from brian2 import Hz, ms, mV
 
         v = self.magnitudes(input_unit)
         conductance = parse_unit(v["conductance_unit"])

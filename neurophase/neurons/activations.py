@@ -49,6 +49,8 @@ from scipy.special import expit
 from neurophase.errors import ParameterError
 from neurophase.meanfield import (
     branches as _branches,
+)
+from neurophase.meanfield import (
     coercive_field,
     critical_temperature,
     magnetisation,
@@ -176,7 +178,8 @@ class Logistic(_Tempered):
 
     def _derivative(self, h):
         p = expit(h / self.temperature)
-        return p * (1.0 - p) / self.temperature
+        # 1 - p as expit(-h/T): accurate as p -> 1, and the same arithmetic as MeanFieldActivation at J = 0
+        return p * expit(-h / self.temperature) / self.temperature
 
 
 class Tanh(_Tempered):

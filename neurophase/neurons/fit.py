@@ -255,7 +255,8 @@ class ResponseModel:
             return [(top, s.x_onset, 1.8 * rise), (1.2 * top, s.x_onset, R / 5), (3 * top, s.x_onset, R),
                     (top, s.x_half - R / 20, R / 20)]
         if self.name == "softplus":
-            return [(s.slope, s.x_onset, R / 20), (s.slope, s.x_onset, R / 5), (s.linear_slope, s.linear_threshold, R / 50),
+            return [(s.slope, s.x_onset, R / 20), (s.slope, s.x_onset, R / 5), (s.linear_slope, s.linear_threshold,
+                                                                                R / 50),
                     (2 * s.slope, s.x_half, R / 3)]
         if self.name == "relu":
             return [(s.slope, s.x_onset), (s.linear_slope, s.linear_threshold), (0.5 * s.slope, s.x_min)]
@@ -965,9 +966,11 @@ class ActivationFit:
             lines.append(
                 f"| {label} | {int(row['n_params'])} | {float(row['rmse']):.{digits}g} | "
                 f"{float(row['heldout_rmse']):.{digits}g} +- {float(row['heldout_rmse_se']):.{digits}g} | "
-                f"{float(row['aic']):.{digits}g} | {float(row['bic']):.{digits}g} | {float(row['r_squared']):.{digits}g} |"
+                f"{float(row['aic']):.{digits}g} | {float(row['bic']):.{digits}g} | "
+                f"{float(row['r_squared']):.{digits}g} |"
             )
-        lines += ["", f"| candidate | parameter | value | {100 * self.confidence:g}% CI | units |", "|---|---|---|---|---|"]
+        lines += ["", f"| candidate | parameter | value | {100 * self.confidence:g}% CI | units |",
+                  "|---|---|---|---|---|"]
         for name, parameters in self.params_.items():
             for parameter, fitted in parameters.items():
                 low, high = self.param_ci_[name][parameter]

@@ -581,7 +581,8 @@ def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="
     -------
     dict
         ``weights``, ``bias``, ``mistakes`` (number of updates), ``epochs``, ``converged``,
-        ``training_errors``.
+        ``training_errors``, ``smallest_field`` (the smallest nonzero ``|w.x + b|`` met at a
+        presentation: how close the path came to the decision boundary).
     """
     X, t = check_inputs(X, t)
     _positive(learning_rate, "learning_rate")
@@ -593,10 +594,13 @@ def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="
     mistakes = 0
     converged = False
     epochs = 0
+    smallest = np.inf
     for epochs in range(1, int(max_epochs) + 1):
         before = mistakes
         for i in rng.permutation(X.shape[0]):
             h = Xa[i] @ w
+            if h != 0:
+                smallest = min(smallest, abs(h))
             if t[i] * h <= 0:
                 step = t[i] if rule == "novikoff" else t[i] - np.sign(h)
                 w = w + learning_rate * step * Xa[i]
@@ -606,7 +610,7 @@ def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="
             break
     errors = int(np.sum(t * (Xa @ w) <= 0))
     return {"weights": w[:-1], "bias": float(w[-1]), "mistakes": mistakes, "epochs": epochs,
-            "converged": converged, "training_errors": errors}
+            "converged": converged, "training_errors": errors, "smallest_field": float(smallest)}
 
 
 def novikoff_bound(X, t, direction):
@@ -895,19 +899,23 @@ def compare_activations(activations, task="separable", model="single", seeds=(0,
     variables = {
         "test_accuracy": xr.DataArray(test_accuracy, dims=dims, attrs={"units": "1", "long_name": "held-out accuracy"}),
         "test_loss": xr.DataArray(test_loss, dims=dims, attrs={"units": "1", "long_name": f"held-out {loss_name}"}),
-        "train_accuracy": xr.DataArray(train_accuracy, dims=dims, attrs={"units": "1", "long_name": "training accuracy"}),
+        "train_accuracy": xr.DataArray(train_accuracy, dims=dims, attrs={"units": "1",
+                                                                         "long_name": "training accuracy"}),
         "learning_rate": xr.DataArray(chosen, dims=dims, attrs={
-            "units": "1", "long_name": "learning rate used" + (" (chosen on the validation split)" if selecting else "")}),
+            "units": "1",
+            "long_name": "learning rate used" + (" (chosen on the validation split)" if selecting else "")}),
     }
     coords = {"activation": names, "trial": seeds,
               "activation_repr": ("activation", [repr(activations[name]) for name in names])}
     if selecting:
         grid_dims = ("activation", "rate_grid", "trial")
         variables["validation_accuracy"] = xr.DataArray(validation_accuracy, dims=grid_dims, attrs={
-            "units": "1", "long_name": f"validation accuracy (fit on {1 - validation_fraction:.0%} of the training set)"})
+            "units": "1",
+            "long_name": f"validation accuracy (fit on {1 - validation_fraction:.0%} of the training set)"})
         variables["validation_loss"] = xr.DataArray(validation_loss, dims=grid_dims, attrs={
             "units": "1", "long_name": f"validation {loss_name} (inf: diverged)"})
-        coords["rate_grid"] = xr.DataArray(grid, dims=("rate_grid",), attrs={"units": "1", "long_name": "candidate learning rates"})
+        coords["rate_grid"] = xr.DataArray(grid, dims=("rate_grid",), attrs={"units": "1",
+                                                                             "long_name": "candidate learning rates"})
     attrs = {"task": task, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
              "learning_rate": float(grid[0]) if not selecting else "selected per activation and seed",
              "hidden": hidden if model == "two_layer" else 0,

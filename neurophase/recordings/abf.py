@@ -259,7 +259,8 @@ def read_abf(path, step_amplitudes=None, step_windows=None, holding_current=None
     return Recording(
         source_file=str(path), file_format=version, protocol=_clean(abf.protocol), sampling_rate=sampling_rate,
         sweeps=sweeps, voltage_unit=adc_units[channel],
-        current_unit=command_unit if "epoch" in source else (adc_units[current_channel] if current_channel is not None else "pA"),
+        current_unit=(command_unit if "epoch" in source
+                      else (adc_units[current_channel] if current_channel is not None else "pA")),
         current_source=source, cell=cell or path.stem,
         liquid_junction_potential=as_millivolts(liquid_junction_potential),
         source_files=[str(path)], file_hashes={path.name: file_hash(path)},

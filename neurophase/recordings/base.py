@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -190,6 +189,10 @@ def file_hash(path):
     return digest.hexdigest()
 
 
+_VOLTAGE_CLAMP_HINT = ("A voltage channel in a current unit means a voltage-clamp recording: neurophase reads "
+                       "current-clamp steps only.")
+
+
 def _scale(unit_text, target, what, path):
     """Factor that converts numbers in ``unit_text`` (as stored in a file) to ``target``."""
     cleaned = str(unit_text).strip().replace("\x00", "")
@@ -207,7 +210,7 @@ def _scale(unit_text, target, what, path):
     except UnitMismatchError as error:
         raise RecordingError(
             f"{path}: the {what} channel is in {unit_text!r}, which is not a {target}-like unit. "
-            f"{'A voltage channel in a current unit means a voltage-clamp recording: neurophase reads current-clamp steps only.' if what == 'voltage' else ''}"
+            + (_VOLTAGE_CLAMP_HINT if what == 'voltage' else '')
         ) from error
 
 

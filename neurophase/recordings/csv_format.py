@@ -28,12 +28,12 @@ import numpy as np
 
 from neurophase.errors import RecordingError
 from neurophase.recordings.base import (
-    resolve_steps,
     Recording,
     Sweep,
     as_millivolts,
     current_in_picoamperes,
     file_hash,
+    resolve_steps,
     voltage_in_millivolts,
 )
 from neurophase.units import parse_unit, to_magnitude
@@ -68,7 +68,8 @@ def read_csv(path, step_amplitudes=None, step_windows=None, holding_current=None
         raise RecordingError(f"{path}: cannot read this file as numeric CSV ({error}). See neurophase.recordings."
                              "csv_format for the format.") from error
     if not header:
-        raise RecordingError(f"{path}: empty file, or no header line such as 'sweep,time (s),voltage (mV),current (pA)'.")
+        raise RecordingError(f"{path}: empty file, or no header line such as "
+                             "'sweep,time (s),voltage (mV),current (pA)'.")
     columns = {}
     for position, text in enumerate(header.split(",")):
         match = _HEADER.match(text)

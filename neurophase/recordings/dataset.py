@@ -35,13 +35,13 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import RecordingError
+
+# spike-train statistics shared with the simulations (one rule for both)
+from neurophase.mapping.firing import spike_statistics
 from neurophase.recordings import qc
 from neurophase.recordings.features import adaptation_index
 from neurophase.recordings.spikes import DEFAULT_SPIKE_SETTINGS, detect_spikes, spikes_in_windows
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
-
-# spike-train statistics shared with the simulations (one rule for both)
-from neurophase.mapping.firing import spike_statistics
 
 __all__ = ["recording_dataset", "step_spike_times"]
 

@@ -107,7 +107,8 @@ def fi_features(dataset, response="rate", saturation_fraction=0.8):
         warnings.simplefilter("ignore", RuntimeWarning)
         usable = passed.any(axis=1)
         fired_fraction = np.nansum(counts > 0, axis=1) / np.maximum(passed.sum(axis=1), 1)
-        mean_rate = np.nanmean(np.where(passed, rates, np.nan), axis=1) if usable.any() else np.full(current.size, np.nan)
+        mean_rate = np.nanmean(np.where(passed, rates, np.nan), axis=1) if usable.any() else np.full(current.size,
+                                                                                                     np.nan)
     features = {
         "rheobase": np.nan, "last_silent_current": np.nan, "slope": np.nan, "slope_se": np.nan,
         "slope_range": (np.nan, np.nan), "max_rate": np.nan, "saturation_current": np.nan,

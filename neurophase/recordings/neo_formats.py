@@ -27,7 +27,6 @@ import numpy as np
 
 from neurophase.errors import RecordingError
 from neurophase.recordings.base import (
-    resolve_steps,
     Recording,
     Sweep,
     as_millivolts,
@@ -36,6 +35,7 @@ from neurophase.recordings.base import (
     file_hash,
     is_current_unit,
     is_voltage_unit,
+    resolve_steps,
     voltage_in_millivolts,
 )
 
@@ -131,7 +131,8 @@ def read_igor_sweeps(paths, liquid_junction_potential=None, holding_current=None
         units_seen[kind] = unit
         notes.setdefault(kind, note)
     if len(sampling_rates) != 1:
-        raise RecordingError(f"The waves have different sampling rates {sorted(sampling_rates)} Hz; read them separately.")
+        raise RecordingError(f"The waves have different sampling rates {sorted(sampling_rates)} Hz; "
+                             "read them separately.")
     sampling_rate = sampling_rates.pop()
     keys = sorted(by_sweep, key=lambda key: (isinstance(key, str), key))
     missing_voltage = [key for key in keys if "voltage" not in by_sweep[key]]

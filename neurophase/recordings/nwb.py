@@ -24,12 +24,12 @@ import numpy as np
 
 from neurophase.errors import RecordingError
 from neurophase.recordings.base import (
-    resolve_steps,
     Recording,
     Sweep,
     as_millivolts,
     current_in_picoamperes,
     file_hash,
+    resolve_steps,
     voltage_in_millivolts,
 )
 

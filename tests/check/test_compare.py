@@ -5,8 +5,8 @@ import pytest
 from brian2 import Hz, pA
 
 from neurophase.check.compare import derived_versus_best_verdict, heldout_difference, onset_exponent_verdict
-from neurophase.neurons.fit import RESPONSE_MODELS, ActivationFit
 from neurophase.errors import ParameterError
+from neurophase.neurons.fit import RESPONSE_MODELS, ActivationFit
 
 DRIVE = np.linspace(0.0, 300.0, 61)
 

@@ -30,8 +30,12 @@ import pytest
 from scipy import constants
 from scipy.optimize import brentq, curve_fit
 
+from neurophase import meanfield, statistics
 from neurophase.check import gating
 from neurophase.errors import ParameterError
+from neurophase.mapping import boltzmann
+from neurophase.micro import gating as micro_gating
+from neurophase.micro import references
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -56,7 +60,7 @@ def _by_id(verdicts):
 # P2 without simulation
 # ---------------------------------------------------------------------------------------------
 def test_paper_rate_functions_at_rest_are_the_closed_forms():
-    rates = gating.hodgkin_huxley_1952_rates(-65.0)  # V = 0 in the paper's convention
+    rates = references.hodgkin_huxley_1952_rates(-65.0)  # V = 0 in the paper's convention
     assert rates["alpha_m"] == pytest.approx(2.5 / (math.exp(2.5) - 1), rel=1e-12)
     assert rates["beta_m"] == pytest.approx(4.0, rel=1e-12)
     assert rates["alpha_h"] == pytest.approx(0.07, rel=1e-12)
@@ -64,21 +68,21 @@ def test_paper_rate_functions_at_rest_are_the_closed_forms():
     assert rates["alpha_n"] == pytest.approx(0.1 / (math.exp(1) - 1), rel=1e-12)
     assert rates["beta_n"] == pytest.approx(0.125, rel=1e-12)
     # removable singularities (alpha_m at v = -40 mV, alpha_n at v = -55 mV) take their limits 1, 0.1
-    assert gating.hodgkin_huxley_1952_rates(-40.0)["alpha_m"] == pytest.approx(1.0, rel=1e-12)
-    assert gating.hodgkin_huxley_1952_rates(-55.0)["alpha_n"] == pytest.approx(0.1, rel=1e-12)
+    assert references.hodgkin_huxley_1952_rates(-40.0)["alpha_m"] == pytest.approx(1.0, rel=1e-12)
+    assert references.hodgkin_huxley_1952_rates(-55.0)["alpha_n"] == pytest.approx(0.1, rel=1e-12)
 
 
 @pytest.mark.parametrize("model", ["hodgkin_huxley_1952", "hodgkin_huxley_stochastic"])
 def test_model_file_gating_functions_follow_the_paper_and_its_rest_state(model):
     voltage = np.arange(-100.0, 20.5, 0.5)
-    curves = gating.gating_functions(model, voltage)
+    curves = micro_gating.gating_functions(model, voltage)
     assert sorted(curves) == ["h", "m", "n"]
-    rates = gating.hodgkin_huxley_1952_rates(voltage)
+    rates = references.hodgkin_huxley_1952_rates(voltage)
     for gate in "mhn":
         # float64 evaluation of the same formulas: rounding level
         np.testing.assert_allclose(curves[gate]["alpha"], rates[f"alpha_{gate}"], rtol=1e-12)
         np.testing.assert_allclose(curves[gate]["beta"], rates[f"beta_{gate}"], rtol=1e-12)
-    rest = gating.gating_functions(model, [-64.99638])
+    rest = micro_gating.gating_functions(model, [-64.99638])
     for gate, value in HH_REST_INITIAL.items():
         # the file's [initial] values are given to 7 significant digits
         assert rest[gate]["inf"][0] == pytest.approx(value, abs=2e-7)
@@ -87,13 +91,13 @@ def test_model_file_gating_functions_follow_the_paper_and_its_rest_state(model):
 def test_boltzmann_fit_recovers_an_exact_boltzmann_and_gating_charge():
     voltage = np.linspace(-100, 20, 121)
     for v_half, slope in ((-40.0, 9.0), (-62.0, -7.0)):
-        fitted = gating.fit_boltzmann(voltage, 1 / (1 + np.exp(-(voltage - v_half) / slope)))
+        fitted = boltzmann.fit_boltzmann(voltage, 1 / (1 + np.exp(-(voltage - v_half) / slope)))
         assert fitted == pytest.approx((v_half, slope), abs=1e-8)
 
 
 def test_unknown_gate_is_refused():
     with pytest.raises(ParameterError, match="gates are: h, m, n"):
-        gating.gating_functions("hodgkin_huxley_1952", [-60.0], gates=["q"])
+        micro_gating.gating_functions("hodgkin_huxley_1952", [-60.0], gates=["q"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +109,7 @@ def test_p2_fits_agree_with_an_independent_fit_and_report_honestly(p2):
     curves = datasets["gating_curves"]
     voltage = curves["voltage"].values
     assert voltage[0] == -100 and voltage[-1] == 20
-    rates = gating.hodgkin_huxley_1952_rates(voltage)
+    rates = references.hodgkin_huxley_1952_rates(voltage)
     thermal = constants.k * (constants.zero_Celsius + 6.3) / constants.e * 1e3  # mV at 6.3 C
     assert curves.attrs["thermal_voltage_mV"] == pytest.approx(thermal, rel=1e-12)
     assert thermal == pytest.approx(24.08, abs=0.01)
@@ -160,7 +164,7 @@ def test_coercive_field_closed_form_and_its_zero_temperature_limit():
         turning = brentq(lambda M: T / (1 - M * M) - 1.0, -1 + 1e-15, 0.0)
         independent = T * math.atanh(turning) - turning
         assert float(coercive_field(T, 1.0)) == pytest.approx(independent, abs=1e-10)
-        assert gating.coercive_field_numeric(T, 1.0) == pytest.approx(independent, abs=1e-8)
+        assert meanfield.coercive_field_numeric(T, 1.0) == pytest.approx(independent, abs=1e-8)
     # T -> 0: h_c = J - (T/2)(1 + ln(4J/T)) + O(T^2 ln T)
     for T in (0.05, 0.01, 0.001):
         expansion = 1.0 - 0.5 * T * (1 + math.log(4 / T))
@@ -172,7 +176,7 @@ def test_sampled_mean_standard_error_matches_a_direct_sum():
     rho, n = 0.6, 50
     lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
     direct = math.sqrt(np.sum(rho**lag) / n**2 / 4)
-    assert gating.sampled_mean_standard_error(1.0, rho, n, trials=4) == pytest.approx(direct, rel=1e-12)
+    assert statistics.sampled_mean_standard_error(1.0, rho, n, trials=4) == pytest.approx(direct, rel=1e-12)
 
 
 def test_p8_verdicts_hold_and_expected_values_are_the_closed_forms(p8):
@@ -205,7 +209,7 @@ def test_p8_response_is_tanh_at_j0_and_bistable_at_j1(p8):
         exact = np.tanh(fields / T)
         # 4 closed-form standard errors: binomial (1 - M^2)/N, correlation exp(-0.5) per record,
         # at least 40 records (MSER never cuts more than half of the 80)
-        error = gating.sampled_mean_standard_error((1 - exact**2) / N, math.exp(-0.5), 40, trials)
+        error = statistics.sampled_mean_standard_error((1 - exact**2) / N, math.exp(-0.5), 40, trials)
         assert np.all(np.abs(mean - exact) <= 4 * error + 1e-12)
     lowest = data.sizes["param_T"] - 1
     up = data["M_up_start"].isel(param_T=lowest).mean("trial").values

@@ -31,9 +31,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from brian2 import cm, ms, pA, uA
 from scipy.optimize import brentq
 
 from neurophase.check import neurone as checks
+from neurophase.mapping.fi_curve import fit_onset_power_law
+from neurophase.micro import references
 
 pytestmark = [pytest.mark.brian2, pytest.mark.slow]
 
@@ -47,7 +50,7 @@ def test_onset_fitter_recovers_the_saddle_node_normal_form():
     a, critical = 2.0e4, 0.16007
     current = critical + np.geomspace(1e-4, 0.1, 15)
     rate = np.sqrt(a * (current - critical)) / np.pi
-    result = checks._onset_power_law(current, rate, 0.15, current.min() - 1e-12)
+    result = fit_onset_power_law(current, rate, 0.15, current.min() - 1e-12)
     assert result["exponent"] == pytest.approx(0.5, abs=1e-6)
     assert result["critical_input"] == pytest.approx(critical, abs=1e-9)
     assert result["amplitude"] == pytest.approx(math.sqrt(a) / np.pi, rel=1e-5)
@@ -55,10 +58,10 @@ def test_onset_fitter_recovers_the_saddle_node_normal_form():
 
 def test_c1_wang_buzsaki_onset_resolved_exponent_is_one_half():
     verdicts, datasets = checks.measure_class1_onset(
-        models=["wang_buzsaki_1996"],
-        grids={"wang_buzsaki_1996": {"grid": [0.13, 0.27, 0.01], "fit_width": 0.1, "uniform": 12,
-                                     "geometric": 8}},
-        duration=2000.0, refine_duration=6000.0)
+        grids={"wang_buzsaki_1996": {"levels": np.arange(0.13, 0.2701, 0.01) * uA / cm**2,
+                                     "fit_width": 0.1 * uA / cm**2, "uniform": 12, "geometric": 8,
+                                     "refine_duration": 6000 * ms}},
+        duration=2000 * ms)
     (verdict,) = verdicts
     assert verdict.id == "C1-wang_buzsaki_1996"
     # issue acceptance |x - 1/2| <= 0.1; measured 0.522 in the closest window of the experiment
@@ -83,20 +86,30 @@ def test_c1_wang_buzsaki_onset_resolved_exponent_is_one_half():
 
 
 def test_c2_hodgkin_huxley_staircase_against_rinzel_miller():
-    verdicts, datasets = checks.measure_class2_bistability(models=["hodgkin_huxley_1952"])
+    verdicts, datasets = checks.measure_class2_bistability(
+        grids={"hodgkin_huxley_1952": {"levels": np.arange(5.5, 11.001, 0.25) * uA / cm**2, "dwell": 200 * ms,
+                                       "dt": 0.025 * ms}})
     found = {verdict.id.split("-")[1]: verdict for verdict in verdicts}
-    assert set(found) == {"jump", "width", "down", "up"}
+    assert set(found) == {"jump", "bistable", "width", "down", "up"}
     # finite rate at onset: the slowest stable cycle fires at ~50 Hz (a 19.9 ms period at the
     # fold, Rinzel & Miller 1980); a continuous onset could not exceed ~40 Hz at that level
     assert 45.0 < found["jump"].measured < 65.0 and found["jump"].holds
     # down threshold bracket (6.25, 6.5] contains the fold of cycles 6.26
     assert found["down"].ci_low <= SADDLE_NODE_OF_CYCLES <= found["down"].ci_high
-    # the up threshold is at or after the Hopf point, within the 1 uA/cm2 slow-passage delay
-    assert HOPF <= found["up"].measured <= HOPF + 1.0 and found["up"].holds
-    # bistable width > 0, and >= Hopf - fold = 3.52 minus the grid resolution (0.25)
-    assert found["width"].holds and found["width"].ci_low > 0
-    assert found["width"].measured >= (HOPF - SADDLE_NODE_OF_CYCLES) - 0.25
+    # the up threshold is at or after the Hopf point, within the slow-passage overshoot computed
+    # from the linearisation (3 levels of 0.25 at 200 ms per level: 0.75 uA/cm2)
+    assert found["up"].tolerance == pytest.approx(0.75)
+    assert HOPF <= found["up"].measured <= HOPF + 0.75 and found["up"].holds
+    # bistable width > 0, and Hopf - fold = 3.52 within the overshoot plus one step
+    assert found["bistable"].holds and found["bistable"].ci_low > 0
     assert found["width"].expected == pytest.approx(HOPF - SADDLE_NODE_OF_CYCLES)
+    assert found["width"].tolerance == pytest.approx(1.0) and found["width"].holds
+    # a wrong expected width must fail: the same measurement against Hopf - 2 x fold
+    from neurophase.check.verdicts import make_verdict
+
+    wrong = make_verdict("C2-width", "w", HOPF - 2 * SADDLE_NODE_OF_CYCLES, found["width"].measured,
+                         found["width"].ci_low, found["width"].ci_high, tolerance=1.0, rule="tolerance")
+    assert not wrong.holds
 
 
 def _morris_lecar_eigen_hopf():
@@ -125,7 +138,7 @@ def _morris_lecar_eigen_hopf():
 def test_morris_lecar_hopf_current_matches_an_eigenvalue_computation():
     # parameters of the eigenvalue reference are those of models/morris_lecar_class2.toml
     reference = _morris_lecar_eigen_hopf()
-    assert checks.morris_lecar_hopf_current("morris_lecar_class2") == pytest.approx(reference, abs=1e-4)
+    assert references.morris_lecar_hopf_current("morris_lecar_class2") == pytest.approx(reference, abs=1e-4)
     assert reference == pytest.approx(93.86, abs=0.01)
 
 
@@ -136,13 +149,13 @@ def test_morris_lecar_fold_of_cycles_separates_persistent_and_decaying_cycles():
     # between the staircase's down threshold bracket (88, 89] of the C2 experiment and the Hopf point.
     from scipy.integrate import solve_ivp
 
-    fold = checks.morris_lecar_fold_of_cycles("morris_lecar_class2")
-    hopf = checks.morris_lecar_hopf_current("morris_lecar_class2")
+    fold = references.morris_lecar_fold_of_cycles("morris_lecar_class2")
+    hopf = references.morris_lecar_hopf_current("morris_lecar_class2")
     assert 88.0 < fold < 89.0 < hopf
-    dv, dw, _, _ = checks._morris_lecar_field("morris_lecar_class2")
+    field, _ = references.morris_lecar_field("morris_lecar_class2")
 
     def amplitude(current, state, duration=10000.0):
-        solution = solve_ivp(lambda t, y: [dv(y[0], y[1], current), dw(y[0], y[1])], (0.0, duration),
+        solution = solve_ivp(lambda t, y: field(y, current), (0.0, duration),
                              state, method="DOP853", rtol=1e-9, atol=1e-11, max_step=1.0,
                              dense_output=True)
         return solution, float(np.ptp(solution.sol(np.linspace(duration - 500.0, duration, 2001))[0]))
@@ -197,9 +210,10 @@ def _agreement(p_a, n_a, p_b, n_b):
 
 
 def test_c3_lif_pulse_against_an_independent_monte_carlo():
-    amplitudes, sigmas, trials = (600.0, 1300.0, 29), (63.25, 126.5, 253.0), 50
+    sigmas, trials = (63.25, 126.5, 253.0), 50
     verdicts, datasets = checks.measure_noise_temperature(
-        amplitudes=amplitudes, sigmas=sigmas, trials=trials, n_bootstrap=60, reference_trials=1000)
+        amplitudes=np.linspace(600.0, 1300.0, 29) * pA, sigmas=np.array(sigmas) * pA * ms**0.5, trials=trials,
+        pulse_duration=5 * ms, duration=20 * ms, dt=0.05 * ms, n_bootstrap=60, reference_trials=1000)
     summary, pulse = datasets["temperature"], datasets["pulse"]
     levels = pulse["input"].values
     # deterministic pulse threshold A_c = 20 mV / (100 Mohm (1 - exp(-5/20))) = 904.2 pA; at the
@@ -233,9 +247,9 @@ def test_c3_lif_pulse_against_an_independent_monte_carlo():
 
 def test_c4_lif_fit_runs_and_weak_noise_rate_matches_the_closed_form():
     verdicts, datasets = checks.measure_activation_fit(
-        models=["leaky_integrate_and_fire"],
-        grids={"leaky_integrate_and_fire": {"grid": [100.0, 500.0, 25.0], "noise": 2.0, "dt_ms": 0.05}},
-        seeds=2, duration=1000.0, n_bootstrap=20)
+        grids={"leaky_integrate_and_fire": {"levels": np.arange(100.0, 500.1, 25.0) * pA, "noise": 2.0 * pA,
+                                            "dt": 0.05 * ms}},
+        seeds=2, duration=1000 * ms, n_bootstrap=20)
     assert [v.id for v in verdicts] == ["C4-leaky_integrate_and_fire", "C4-excess-leaky_integrate_and_fire"]
     data = datasets["fi_leaky_integrate_and_fire"]
     current = data["input"].values * 1e-12

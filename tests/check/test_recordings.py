@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from neurophase.check.compare import heldout_excess
+from neurophase.check.recordings import add_recordings_parser, analyse_recordings, run_recordings
 from neurophase.check.verdicts import read_verdicts_csv
 from neurophase.errors import RecordingError
-from neurophase.check.compare import heldout_excess
-from neurophase.check.recordings import analyse_recordings
-from neurophase.check.recordings import add_recordings_parser, run_recordings
 
 CURRENTS = np.arange(0.0, 400.0, 20.0)
 

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 import xarray as xr
-from brian2 import pA, uA, cm
+from brian2 import cm, pA, uA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurophase.errors import NeurophaseError
-from neurophase.mapping.fi_curve import (hysteresis_range, onset_exponent, onset_type,
-                                         power_law_rate, rheobase)
+from neurophase.mapping.fi_curve import hysteresis_range, onset_exponent, onset_type, power_law_rate, rheobase
 
 
 def _curve(levels, rates, unit="pA", trials=None):

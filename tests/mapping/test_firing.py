@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import mV, ms, second
+from brian2 import ms, mV, second
 
 from neurophase.errors import NeurophaseError, UnitMismatchError
 from neurophase.mapping.firing import fano_factor, p_fire, spike_statistics

@@ -5,7 +5,6 @@ import pytest
 import xarray as xr
 
 from neurophase.mapping.order_parameter import (
-    bootstrap_over_trials,
     integrated_autocorrelation_time,
     mser_truncation,
     stationary_statistics,
@@ -78,15 +77,3 @@ def test_stationary_statistics_on_known_process():
     standard_error = np.sqrt(variance * (1 + a) / (1 - a) / n_total)
     assert abs(float(statistics["mean"].mean()) - 0.3) < 4 * standard_error
     assert np.all(statistics["equilibration_index"].values >= 100 * 0.5)  # most of the transient cut
-
-
-def test_bootstrap_interval_of_a_mean_covers_like_a_t_interval():
-    # For 40 Gaussian trials the percentile bootstrap of the mean agrees with the normal-theory
-    # interval mean +- 1.96 s/sqrt(n) to within 15 % of its half-width (bootstrap Monte Carlo
-    # error with 2000 resamples and the n/(n-1) variance factor).
-    rng = np.random.default_rng(4)
-    values = xr.DataArray(rng.normal(1.0, 2.0, size=40), dims=("trial",))
-    estimate, low, high = bootstrap_over_trials(values, float, n_bootstrap=2000, seed=5)
-    half_width = 1.96 * float(values.std(ddof=1)) / np.sqrt(40)
-    assert float(estimate) == pytest.approx(float(values.mean()))
-    assert (high - low) / 2 == pytest.approx(half_width, rel=0.15)

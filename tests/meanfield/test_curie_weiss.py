@@ -162,7 +162,8 @@ def test_susceptibility_is_the_derivative_of_the_magnetisation():
     # each branch, below and above T_c.
     dh = 1e-6
     for T, h, branch in [(0.5, 0.1, "upper"), (0.5, 0.1, "lower"), (0.8, -0.02, "equilibrium"), (1.3, 0.2, "upper")]:
-        numeric = (magnetisation(T, h + dh, 1.0, branch=branch) - magnetisation(T, h - dh, 1.0, branch=branch)) / (2 * dh)
+        numeric = (magnetisation(T, h + dh, 1.0, branch=branch) - magnetisation(T, h - dh, 1.0,
+                                                                                branch=branch)) / (2 * dh)
         assert abs(float(susceptibility(T, h, 1.0, branch=branch)) - numeric) < 1e-7 * max(1.0, abs(numeric))
 
 

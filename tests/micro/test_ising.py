@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from brian2 import ms, mV
 
-from neurophase.check.membrane import finite_size_curie_weiss
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.mapping.order_parameter import stationary_statistics
+from neurophase.meanfield import finite_size_curie_weiss
 from neurophase.micro.ising import simulate_membrane
 from neurophase.testing import assert_follows_schema
 

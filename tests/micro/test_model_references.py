@@ -50,7 +50,7 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import cm, mV, ms, nA, nS, pA, uA, uF, umetre, uS
+from brian2 import cm, ms, mV, nA, nS, pA, uA, uF, umetre, uS
 from scipy.integrate import odeint, solve_ivp
 
 from neurophase.mapping.fi_curve import onset_type, rheobase

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import NeuronGroup, Network, cm, ms, prefs, second, uA
+from brian2 import Network, NeuronGroup, cm, ms, prefs, second, uA
 
 from neurophase.mapping.fi_curve import onset_type, rheobase
 from neurophase.micro.modelfile import load_model

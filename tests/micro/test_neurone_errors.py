@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import cm, mV, ms, pA, second, uA
+from brian2 import cm, ms, mV, pA, second, uA
 
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.micro.modelfile import load_model_text

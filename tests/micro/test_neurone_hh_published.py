@@ -34,7 +34,7 @@ against NEURON here and against scipy (DOP853) in tests/micro/test_neurone_hh.py
 
 import numpy as np
 import pytest
-from brian2 import cm, mV, msiemens, second, uA, ufarad
+from brian2 import cm, msiemens, mV, second, uA, ufarad
 from scipy.optimize import brentq
 
 from neurophase.micro.modelfile import load_model

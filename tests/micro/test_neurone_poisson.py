@@ -15,7 +15,7 @@ independent simulation.
 
 import numpy as np
 import pytest
-from brian2 import Hz, mS, cm, nS, pA, second, uA
+from brian2 import Hz, cm, mS, nS, pA, second, uA
 
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.micro.neurone import firing_curve

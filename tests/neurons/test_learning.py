@@ -334,3 +334,12 @@ def test_clear_errors_on_bad_input():
         novikoff_bound(X, [1, -1, 1, -1], [1.0, 0.0])
     with pytest.raises(ParameterError, match="task"):
         make_task("spirals")
+
+
+def test_the_derived_unit_at_j0_and_twice_the_temperature_is_the_logistic_bit_for_bit():
+    # (1 + tanh(h/T))/2 = logistic(2h/T): value and derivative must agree exactly, or training two
+    # identical models can drift apart over many epochs (C6-special-case)
+    h = np.linspace(-30.0, 30.0, 10001)
+    value_derived, slope_derived = evaluate(MeanFieldActivation(2.0, 0.0), h)
+    value_logistic, slope_logistic = evaluate(Logistic(1.0), h)
+    assert np.array_equal(value_derived, value_logistic) and np.array_equal(slope_derived, slope_logistic)

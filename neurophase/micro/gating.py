@@ -1,0 +1,109 @@
+"""Steady-state gating functions of a conductance-based model file, evaluated by Brian2.
+
+Functions
+---------
+gating_functions
+    ``alpha_x``, ``beta_x`` and ``x_inf`` of every gate of a model file on a voltage grid: the
+    expressions a simulation of that file uses.
+model_temperature_kelvin
+    The temperature a model file states (``[model] temperature``), in kelvin.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+from scipy import constants
+
+from neurophase.errors import ParameterError
+from neurophase.micro.modelfile import load_model
+
+__all__ = ["gating_functions", "model_temperature_kelvin"]
+
+
+def model_temperature_kelvin(model, temperature=None):
+    """The model's temperature in kelvin: ``temperature`` (Quantity, number in K, or string such
+    as "6.3 celsius"), else the model file's ``[model] temperature``.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model file.
+    temperature : Quantity or str or float, optional
+        Overrides the file's temperature (a number is read as kelvin).
+
+    Returns
+    -------
+    float
+        Kelvin.
+    """
+    value = temperature
+    if value is None:
+        value = tomllib.loads(model.text).get("model", {}).get("temperature")
+    if value is None:
+        raise ParameterError(f"Model {model.name!r} states no temperature; pass temperature='6.3 celsius'.")
+    if isinstance(value, str):
+        number, _, unit = value.strip().partition(" ")
+        unit = unit.strip().lower()
+        if unit in ("celsius", "degc", "c"):
+            return float(number) + constants.zero_Celsius
+        if unit in ("kelvin", "k"):
+            return float(number)
+        raise ParameterError(f"Temperature {value!r}: give it in celsius or kelvin.")
+    try:
+        from brian2 import kelvin
+
+        return float(value / kelvin)
+    except Exception:
+        return float(value)
+
+
+def gating_functions(model, voltage_mV, gates=None):
+    """``alpha_x``, ``beta_x`` (1/ms) and ``x_inf`` of every gate of ``model`` on a voltage grid.
+
+    The model file's own equations are put into a Brian2 ``NeuronGroup`` (numpy target, one
+    neurone per voltage, namespace from the file's parameters) and its ``alpha_x`` / ``beta_x``
+    subexpressions are read back: exactly the expressions a simulation of that file uses.
+
+    Parameters
+    ----------
+    model : str or Model
+        Library name, path or loaded model.
+    voltage_mV : array_like
+        Membrane potentials (mV).
+    gates : sequence of str, optional
+        Gate names (default: every ``x`` with subexpressions ``alpha_x`` and ``beta_x``).
+
+    Returns
+    -------
+    dict
+        gate -> ``{"alpha": ..., "beta": ..., "inf": ...}`` (numpy arrays).
+    """
+    import brian2
+
+    model = load_model(model) if isinstance(model, str) else model
+    equations = brian2.Equations(model.equations)
+    found = sorted(name[len("alpha_"):] for name in equations.subexpr_names
+                   if name.startswith("alpha_") and f"beta_{name[len('alpha_'):]}" in equations.subexpr_names)
+    gates = found if gates is None else list(gates)
+    missing = [gate for gate in gates if gate not in found]
+    if missing or not gates:
+        raise ParameterError(
+            f"Model {model.name!r} has no alpha_x/beta_x subexpressions for gate(s) {', '.join(missing) or '(none)'}; "
+            f"its gates are: {', '.join(found) or '(none)'}.")
+    voltages = [name for name in equations.diff_eq_names if equations[name].dim == brian2.volt.dim]
+    if len(voltages) != 1:
+        raise ParameterError(f"Model {model.name!r}: expected one membrane-potential state variable, found {voltages}.")
+    voltage_mV = np.asarray(voltage_mV, dtype=float)
+    group = brian2.NeuronGroup(voltage_mV.size, model.equations, namespace=model.namespace(),
+                               method=model.method or "euler", codeobj_class=brian2.NumpyCodeObject,
+                               name="gating_functions*")
+    setattr(group, voltages[0], voltage_mV * brian2.mV)
+    result = {}
+    for gate in gates:
+        alpha = np.asarray(getattr(group, f"alpha_{gate}")[:] * brian2.ms, dtype=float)
+        beta = np.asarray(getattr(group, f"beta_{gate}")[:] * brian2.ms, dtype=float)
+        result[gate] = {"alpha": alpha, "beta": beta, "inf": alpha / (alpha + beta)}
+    group._network = "evaluated only"  # never simulated on purpose: silence Brian2's unused-object warning
+    return result
