@@ -61,6 +61,8 @@ MEASUREMENTS = {
     "neurone_class2_bistability": "neurophase.check.neurone:measure_class2_bistability",
     "neurone_noise_temperature": "neurophase.check.neurone:measure_noise_temperature",
     "neurone_activation_fit": "neurophase.check.neurone:measure_activation_fit",
+    "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
+    "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
 }
 
 _ALLOWED = {

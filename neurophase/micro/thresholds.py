@@ -12,9 +12,10 @@ while their voltage is recorded, which gives the sub- and suprathreshold traject
 the threshold (their common lingering voltage is the escape voltage) and checks the bracket
 (``low`` must not fire, ``high`` must).
 
-A *variant* may freeze gating variables at given values (their differential equations become
-constants): with every gate but the order parameter frozen at rest this is the fast subsystem
-of :mod:`neurophase.mapping.coarse_graining`, simulated.
+A *variant* may freeze gating variables at given values (in that variant's neurones the
+derivative of a frozen gate is multiplied by 0; all variants share one NeuronGroup): with every
+gate but the order parameter frozen at rest this is the fast subsystem of
+:mod:`neurophase.mapping.coarse_graining`, simulated.
 
 Functions
 ---------
@@ -38,7 +39,7 @@ __all__ = ["threshold_bisection", "escape_voltage"]
 
 def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=None, variants=None,
                         trial_duration=None, pulse_start=None, steps=26, dt=None, method=None,
-                        record_dt=None, target="cython"):
+                        record_dt=None, target="cython", rising_counts=False, rising_margin=None):
     """Threshold amplitudes of current pulses of several durations, by in-network bisection.
 
     Parameters
@@ -67,6 +68,14 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
         Time step (default the model's) and integration method (default the model's).
     record_dt : Quantity, optional
         Sampling step of the final trial's voltage (default ``dt``).
+    rising_counts : bool
+        Also count a trial as suprathreshold when, at its end, the voltage is more than
+        ``rising_margin`` (default 1 mV) above its initial value and still rising. Near threshold a
+        trajectory lingers at the threshold manifold for a time that grows like the log of its
+        distance to it, so a trial can end before the spike; without this rule the bisection
+        would converge to the amplitude whose latency equals the trial, not to the threshold.
+        Use it for brief pulses (the state returns to rest below threshold), not for steps that
+        last to the end of the trial (a depolarised steady state may still creep upwards).
 
     Returns
     -------
@@ -76,8 +85,9 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
         ``bracket_valid`` (1 when ``low`` did not fire and ``high`` did), ``voltage`` (final
         trial, ``copy`` 0 at ``low`` and 1 at ``high``, mV).
     """
-    from brian2 import Equations, Network, NeuronGroup, StateMonitor, ms, second
-    from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER, SingleEquation
+    from brian2 import Equations, Network, NeuronGroup, StateMonitor, ms
+    from brian2.equations.codestrings import Expression
+    from brian2.equations.equations import SingleEquation
 
     from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 
@@ -97,7 +107,7 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
     if trial_duration is None:
         raise ParameterError("trial_duration is required (pulse start + longest pulse + time to spike).")
     trial_ms = float(to_magnitude(trial_duration, "ms", name="trial_duration"))
-    if start_ms + durations_ms.max() >= trial_ms:
+    if start_ms + durations_ms.max() > trial_ms + 1e-9:
         raise ParameterError(
             f"A pulse longer than the trial: pulse_start + longest duration = "
             f"{start_ms + durations_ms.max():g} ms >= trial_duration = {trial_ms:g} ms. Lengthen "
@@ -122,21 +132,27 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
         raise ParameterError(f"Pulse durations must be whole numbers of time steps ({step_ms:g} ms).")
     namespace.update({"bisect_steps": steps, "bisect_pulse_start": int(round(start_ms / step_ms)),
                       "bisect_baseline": base * unit})
-    network = Network()
-    groups, monitors = {}, {}
+    names = list(variants)
     n_durations = durations_ms.size
-    for variant, frozen in variants.items():
-        kept = []
-        for name, equation in equations.items():
-            if name == model.input_variable:
-                continue
-            if name in frozen:
-                if equation.type != DIFFERENTIAL_EQUATION:
-                    raise ParameterError(f"Only gates with a differential equation can be frozen; {name!r} is not one.")
-                kept.append(SingleEquation(PARAMETER, name, equation.dim, flags=["constant"]))
-                continue
-            kept.append(equation)
-        added = Equations(f"""
+    per_variant = 2 * n_durations
+    frozen_anywhere = sorted(set().union(*[set(frozen) for frozen in variants.values()]))
+    for name in frozen_anywhere:
+        if name not in equations.diff_eq_names:
+            raise ParameterError(f"Only variables with a differential equation can be frozen; {name!r} is not one.")
+    # one group for every variant: a frozen gate's derivative is multiplied by 0 in its neurones
+    kept = []
+    for name, equation in equations.items():
+        if name == model.input_variable:
+            continue
+        if name in frozen_anywhere:
+            equation = SingleEquation(equation.type, name, equation.dim, equation.var_type,
+                                      Expression(f"bisect_free_{name} * ({equation.expr})"), equation.flags)
+        kept.append(equation)
+    state_names = [name for name in initial_state if name in equations.diff_eq_names]
+    reset_lines = "\n".join(f"bisect_reset_{name} : {_unit_text(equations[name].dim)} (constant)"
+                             for name in state_names)
+    free_lines = "\n".join(f"bisect_free_{name} : 1 (constant)" for name in frozen_anywhere)
+    added = Equations(f"""
 {model.input_variable} = bisect_baseline + bisect_amp * int(timestep(t, dt) - trial_step >= bisect_pulse_start) * int(timestep(t, dt) - trial_step < bisect_pulse_start + pulse_steps) : {dim_text}
 bisect_low : {dim_text}
 bisect_high : {dim_text}
@@ -146,61 +162,76 @@ bisect_count : 1
 bisect_copy : 1 (constant)
 pulse_steps : integer (constant)
 trial_step : integer
+bisect_v_last : volt
+bisect_v_prev : volt
+{reset_lines}
+{free_lines}
 """)
-        group = NeuronGroup(2 * n_durations, Equations(kept) + added, threshold=model.threshold,
-                            reset="bisect_fired = 1",
-                            refractory=model.refractory if model.refractory is not None else False,
-                            method=method or model.method or "rk4", dt=step_ms * ms, namespace=namespace,
-                            name=f"bisect_{variant}")
-        group.pulse_steps = np.repeat(pulse_steps, 2)
-        group.bisect_copy = np.tile([0.0, 1.0], n_durations)
-        group.bisect_low = 0 * unit
-        group.bisect_high = np.repeat(bounds, 2) * unit
-        for name, value in frozen.items():
-            setattr(group, name, float(value))
-        resets = []
-        for name, value in initial_state.items():
-            if name in frozen or name not in equations.diff_eq_names:
-                continue
-            key = f"bisect_rest_{name}"
-            namespace[key] = value
-            resets.append(f"{name} = {key}")
-            setattr(group, name, value)
-        code = "\n".join([
-            "bisect_done = int(bisect_count > 0.5)",
-            "bisect_high = bisect_high + bisect_done * bisect_fired * (bisect_amp - bisect_high)",
-            "bisect_low = bisect_low + bisect_done * (1 - bisect_fired) * (bisect_amp - bisect_low)",
-            "bisect_final = int(bisect_count > bisect_steps - 0.5)",
-            "bisect_amp = (1 - bisect_final) * 0.5 * (bisect_low + bisect_high) + bisect_final * "
-            "(bisect_low * (1 - bisect_copy) + bisect_high * bisect_copy)",
-            "bisect_count = bisect_count + 1",
-            "bisect_fired = 0",
-            "trial_step = timestep(t, dt)",
-            *resets,
-        ])
-        operation = group.run_regularly(code, dt=trial_ms * ms, when="start", name=f"bisect_op_{variant}")
-        monitor = StateMonitor(group, voltage, record=True,
-                               dt=(record_dt if record_dt is not None else step_ms * ms),
-                               name=f"bisect_trace_{variant}")
-        monitor.active = False
-        network.add(group, operation, monitor)
-        groups[variant], monitors[variant] = group, monitor
+    group = NeuronGroup(per_variant * len(names), Equations(kept) + added, threshold=model.threshold,
+                        reset="bisect_fired = 1",
+                        refractory=model.refractory if model.refractory is not None else False,
+                        method=method or model.method or "rk4", dt=step_ms * ms, namespace=namespace,
+                        name="bisect_neurones")
+    group.pulse_steps = np.tile(np.repeat(pulse_steps, 2), len(names))
+    group.bisect_copy = np.tile([0.0, 1.0], n_durations * len(names))
+    group.bisect_low = 0 * unit
+    group.bisect_high = np.tile(np.repeat(bounds, 2), len(names)) * unit
+    for name in frozen_anywhere:
+        setattr(group, f"bisect_free_{name}",
+                np.repeat([0.0 if name in variants[variant] else 1.0 for variant in names], per_variant))
+    for name in state_names:
+        value = initial_state[name]
+        magnitude = np.asarray(to_magnitude(value, _unit_text(equations[name].dim)), dtype=float)
+        values = np.repeat([float(variants[variant].get(name, magnitude)) for variant in names], per_variant)
+        reset_unit = parse_unit(_unit_text(equations[name].dim)) if _unit_text(equations[name].dim) != "1" else 1.0
+        setattr(group, f"bisect_reset_{name}", values * reset_unit)
+        setattr(group, name, values * reset_unit)
+    margin = 1e-3 if rising_margin is None else float(to_magnitude(rising_margin, "volt", name="rising_margin"))
+    rising = []
+    if rising_counts:
+        namespace["bisect_rising_margin"] = margin * parse_unit("volt")
+        rising = [f"bisect_fired = bisect_fired + (1 - bisect_fired) * int({voltage} > bisect_reset_{voltage} + "
+                  f"bisect_rising_margin) * int({voltage} > bisect_v_prev)"]
+    code = "\n".join([
+        *rising,
+        "bisect_done = int(bisect_count > 0.5)",
+        "bisect_high = bisect_high + bisect_done * bisect_fired * (bisect_amp - bisect_high)",
+        "bisect_low = bisect_low + bisect_done * (1 - bisect_fired) * (bisect_amp - bisect_low)",
+        "bisect_final = int(bisect_count > bisect_steps - 0.5)",
+        "bisect_amp = (1 - bisect_final) * 0.5 * (bisect_low + bisect_high) + bisect_final * "
+        "(bisect_low * (1 - bisect_copy) + bisect_high * bisect_copy)",
+        "bisect_count = bisect_count + 1",
+        "bisect_fired = 0",
+        "trial_step = timestep(t, dt)",
+        *[f"{name} = bisect_reset_{name}" for name in state_names],
+    ])
+    operation = group.run_regularly(code, dt=trial_ms * ms, when="start", name="bisect_trial_start")
+    monitor = StateMonitor(group, voltage, record=True,
+                           dt=(record_dt if record_dt is not None else step_ms * ms), name="bisect_trace")
+    monitor.active = False
+    network = Network(group, operation, monitor)
+    if rising_counts:
+        network.add(group.run_regularly(f"bisect_v_prev = bisect_v_last\nbisect_v_last = {voltage}",
+                                        when="end", name="bisect_track"))
     from neurophase.micro.devices import Brian2Device
 
     with Brian2Device(target, "runtime"):
         network.run(steps * trial_ms * ms, namespace={})
-        for monitor in monitors.values():
-            monitor.active = True
+        monitor.active = True
         network.run(trial_ms * ms, namespace={})
 
-    names = list(variants)
-    low = np.array([np.asarray(groups[n].bisect_low[:] / unit)[0::2] for n in names])
-    high = np.array([np.asarray(groups[n].bisect_high[:] / unit)[0::2] for n in names])
-    fired = np.array([np.asarray(groups[n].bisect_fired[:]) for n in names])
-    valid = (fired[:, 0::2] < 0.5) & (fired[:, 1::2] > 0.5)
-    time_ms = np.asarray(monitors[names[0]].t / ms) - steps * trial_ms
-    traces = np.array([np.asarray(getattr(monitors[n], voltage) / parse_unit("mV")).reshape(n_durations, 2, -1)
-                       for n in names])
+    shape = (len(names), n_durations, 2)
+    low = np.asarray(group.bisect_low[:] / unit).reshape(shape)[..., 0]
+    high = np.asarray(group.bisect_high[:] / unit).reshape(shape)[..., 0]
+    fired = np.asarray(group.bisect_fired[:]).reshape(shape)
+    if rising_counts:  # the outcome of the final trial by the same rule as during the bisection
+        end_v = np.asarray(getattr(group, voltage)[:] / parse_unit("volt")).reshape(shape)
+        previous = np.asarray(group.bisect_v_prev[:] / parse_unit("volt")).reshape(shape)
+        rest_v = np.asarray(getattr(group, f"bisect_reset_{voltage}")[:] / parse_unit("volt")).reshape(shape)
+        fired = np.maximum(fired, (end_v > rest_v + margin) & (end_v > previous))
+    valid = (fired[..., 0] < 0.5) & (fired[..., 1] > 0.5)
+    time_ms = np.asarray(monitor.t / ms) - steps * trial_ms
+    traces = np.asarray(getattr(monitor, voltage) / parse_unit("mV")).reshape(shape + (-1,))
     coords = {
         "variant": xr.DataArray(names, dims=("variant",)),
         "duration": quantity_coordinate("duration", durations_ms, "ms", long_name="pulse duration"),
@@ -216,17 +247,20 @@ trial_step : integer
                                        long_name="threshold amplitude above baseline"),
         "bracket_valid": quantity_variable(valid.astype(float), "1", ("variant", "duration"),
                                            long_name="1: low did not fire and high did in the final trial"),
+        "final_fired": quantity_variable(fired.astype(float), "1",
+                                         ("variant", "duration", "copy"),
+                                         long_name="outcome of the final trial (copy 0 at low, 1 at high)"),
         "voltage": quantity_variable(traces, "mV", ("variant", "duration", "copy", "time"),
                                      long_name="membrane potential in the final trial (copy 0: low, 1: high)"),
     }, coords=coords, attrs=provenance(
         **model.provenance(), protocol="in-network bisection of pulse thresholds",
         bisection_steps=steps, trial_duration_ms=trial_ms, pulse_start_ms=start_ms,
+        rising_counts=int(bool(rising_counts)),
         baseline=f"{base:g} {unit_text}", dt_ms=step_ms, integration_method=method or model.method or "rk4",
         frozen="; ".join(f"{n}: " + (", ".join(f"{g} = {v:.7g}" for g, v in f.items()) or "none")
                          for n, f in variants.items()),
         initial_state=", ".join(f"{k} = {v}" for k, v in initial_state.items()),
     ))
-    del second
     return dataset
 
 
