@@ -305,29 +305,3 @@ def _fold_voltage(membrane):
         if np.isclose(float(to_magnitude(fold.input, membrane.input_unit)), membrane.fold_up[0]):
             return fold.voltage
     return np.nan * volt
-
-
-def table_rows(datasets):
-    """The N2 table from ``derived_<model>`` datasets: list of dicts (plain numbers, units in keys)."""
-    rows = []
-    for key, dataset in datasets.items():
-        if not key.startswith("derived_"):
-            continue
-        folds = dataset["fold_input"].values
-        upper = dataset["fold_upper"].values > 0.5
-        rows.append({
-            "model": dataset.attrs.get("model_name", key[8:]),
-            "gate": f"{dataset.attrs.get('order_parameter')} ({dataset.attrs.get('order_parameter_kind')})",
-            "T_eff (mV)": float(dataset["temperature"]),
-            "V_half (mV)": float(dataset["v_half"]),
-            "J_eff at rest (mV)": float(dataset["coupling_rest"]),
-            "h at holding (mV)": float(dataset["field_rest"]),
-            "max loop gain": float(dataset["loop_gain_max_rest"]),
-            "holding": f"{float(dataset['rest_input']):g} {dataset['rest_input'].attrs['units']}",
-            "rest (mV)": float(dataset["rest_voltage"]),
-            "saddle (mV)": float(dataset["saddle_voltage_rest"]),
-            "folds": "; ".join(f"{value:.4g} {dataset['fold_input'].attrs['units']} at {voltage:.4g} mV"
-                               f" ({'rest ends' if is_upper else 'excited ends'})"
-                               for value, voltage, is_upper in zip(folds, dataset["fold_voltage"].values, upper)),
-        })
-    return rows

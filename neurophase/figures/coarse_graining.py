@@ -10,6 +10,8 @@ table_figures
 threshold_figures
     N1 (``coarse_graining_threshold``): branches with the measured thresholds overlaid,
     strength-duration curves, and predicted against measured thresholds.
+table_rows
+    The N2 table (plain numbers, units in the keys) from ``derived_<model>`` datasets.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["membrane_figures", "table_figures", "threshold_figures", "draw_branches", "draw_potential"]
+__all__ = ["membrane_figures", "table_figures", "threshold_figures", "draw_branches", "draw_potential",
+           "table_rows"]
 
 
 def draw_branches(axis, dataset, title=None):
@@ -109,6 +112,32 @@ def membrane_figures(dataset):
     return [branches, landscape]
 
 
+def table_rows(datasets):
+    """The N2 table from ``derived_<model>`` datasets: list of dicts (plain numbers, units in keys)."""
+    rows = []
+    for key, dataset in datasets.items():
+        if not key.startswith("derived_"):
+            continue
+        folds = dataset["fold_input"].values
+        upper = dataset["fold_upper"].values > 0.5
+        rows.append({
+            "model": dataset.attrs.get("model_name", key[8:]),
+            "gate": f"{dataset.attrs.get('order_parameter')} ({dataset.attrs.get('order_parameter_kind')})",
+            "T_eff (mV)": float(dataset["temperature"]),
+            "V_half (mV)": float(dataset["v_half"]),
+            "J_eff at rest (mV)": float(dataset["coupling_rest"]),
+            "h at holding (mV)": float(dataset["field_rest"]),
+            "max loop gain": float(dataset["loop_gain_max_rest"]),
+            "holding": f"{float(dataset['rest_input']):g} {dataset['rest_input'].attrs['units']}",
+            "rest (mV)": float(dataset["rest_voltage"]),
+            "saddle (mV)": float(dataset["saddle_voltage_rest"]),
+            "folds": "; ".join(f"{value:.4g} {dataset['fold_input'].attrs['units']} at {voltage:.4g} mV"
+                               f" ({'rest ends' if is_upper else 'excited ends'})"
+                               for value, voltage, is_upper in zip(folds, dataset["fold_voltage"].values, upper)),
+        })
+    return rows
+
+
 def _derived(datasets):
     return {key[8:]: value for key, value in datasets.items() if key.startswith("derived_")}
 
@@ -140,8 +169,6 @@ def table_figures(datasets, verdicts):
     figures.append(("potentials", figure,
                     "N2: potential landscape U(m; I) of the reduced one-dimensional dynamics for inputs from the "
                     "holding input up to the fold: the barrier between rest (o) and saddle (s) closes at the fold."))
-    from neurophase.check.coarse_graining import table_rows
-
     rows_data = table_rows(datasets)
     keys = ["model", "gate", "T_eff (mV)", "J_eff at rest (mV)", "h at holding (mV)", "max loop gain",
             "rest (mV)", "saddle (mV)"]
@@ -218,30 +245,39 @@ def threshold_figures(datasets, verdicts):
                     "N1: pulse threshold against duration (bars: final bisection bracket) for the full model and its "
                     "frozen fast subsystem, with the derived kick-to-saddle line and the derived fold current."))
 
-    figure, axes = plt.subplots(1, 3, figsize=(12.5, 4))
-    kinds = (("N1-voltage-", "depolarisation to threshold (mV)"), ("N1-pulse-", "brief-pulse threshold / prediction"),
-             ("N1-rheobase-", "rheobase / fold current"))
-    for axis, (prefix, label) in zip(axes, kinds):
+    figure, axes = plt.subplots(1, 3, figsize=(13.5, 4.2))
+    rows_v = [v for v in verdicts if v.id.startswith("N1-voltage-")]
+    axis = axes[0]
+    for verdict in rows_v:
+        colour = "tab:green" if verdict.holds else "tab:red"
+        error = [[max(verdict.measured - verdict.ci_low, 0) if np.isfinite(verdict.ci_low) else 0],
+                 [max(verdict.ci_high - verdict.measured, 0) if np.isfinite(verdict.ci_high) else 0]]
+        axis.errorbar([verdict.expected], [verdict.measured], yerr=error, fmt="o", color=colour, capsize=2)
+        axis.annotate(verdict.id[len("N1-voltage-"):], (verdict.expected, verdict.measured), fontsize=6,
+                      xytext=(3, 3), textcoords="offset points")
+    finite = [x for v in rows_v for x in (v.expected, v.measured) if np.isfinite(x)]
+    if finite:
+        line = np.linspace(0.0, 1.05 * max(finite), 10)
+        axis.fill_between(line, 0.8 * line, 1.2 * line, color="0.85", label="20 % tolerance")
+        axis.plot(line, line, "k-", lw=0.8, label="measured = derived")
+    axis.set_xlabel("derived: V_saddle - V_rest (mV)")
+    axis.set_ylabel("measured: escape voltage - V_rest (mV)")
+    axis.legend(fontsize=7)
+    for axis, (prefix, label) in zip(axes[1:], (("N1-pulse-", "brief-pulse threshold: measured / derived"),
+                                                ("N1-rheobase-", "rheobase: measured / derived fold current"))):
         rows_v = [v for v in verdicts if v.id.startswith(prefix)]
-        for verdict in rows_v:
-            scale = 1.0 if prefix == "N1-voltage-" else (abs(verdict.expected) or 1.0)
-            expected = verdict.expected / scale
-            measured = verdict.measured / scale
-            error = [[max(measured - verdict.ci_low / scale, 0)], [max(verdict.ci_high / scale - measured, 0)]]
+        for row, verdict in enumerate(rows_v):
+            scale = abs(verdict.expected) if verdict.expected else np.nan
+            ratio = verdict.measured / scale
             colour = "tab:green" if verdict.holds else "tab:red"
-            axis.errorbar([expected], [measured], yerr=error, fmt="o", color=colour, capsize=2)
-            axis.annotate(verdict.id[len(prefix):].replace("_", " "), (expected, measured), fontsize=6,
-                          xytext=(3, 3), textcoords="offset points")
-        finite = [value for verdict in rows_v for value in
-                  ((verdict.expected, verdict.measured) if prefix == "N1-voltage-" else
-                   (1.0, verdict.measured / (abs(verdict.expected) or 1.0))) if np.isfinite(value)]
-        if finite:
-            low, high = min(finite + [0.0]), max(finite)
-            line = np.linspace(low, high * 1.05, 10)
-            axis.plot(line, line, "k-", lw=0.8, label="measured = derived")
-            axis.fill_between(line, 0.8 * line, 1.2 * line, color="0.85", label="20 % tolerance")
-        axis.set_xlabel("derived " + ("(mV)" if prefix == "N1-voltage-" else "(= 1)"))
-        axis.set_ylabel("measured " + label)
+            error = [[max(ratio - verdict.ci_low / scale, 0)], [max(verdict.ci_high / scale - ratio, 0)]]
+            axis.errorbar([ratio], [row], xerr=error, fmt="o", color=colour, capsize=2)
+        axis.axvspan(0.8, 1.2, color="0.85", label="20 % tolerance")
+        axis.axvline(1.0, color="k", lw=0.8, label="measured = derived")
+        axis.set_yticks(range(len(rows_v)))
+        axis.set_yticklabels([v.id[len(prefix):] for v in rows_v], fontsize=7)
+        axis.set_xscale("log")
+        axis.set_xlabel(label)
         axis.legend(fontsize=7)
     figure.tight_layout()
     figures.append(("predicted_vs_measured", figure,

@@ -423,7 +423,6 @@ class CoarseGrainedMembrane:
         from brian2 import mV
 
         unit = self.input_unit
-        scale = 1.0 / self._input_scale
         row = {
             "model": self.model_name,
             "order_parameter": f"{self.order_parameter} ({self.order_parameter_kind})",
@@ -451,7 +450,6 @@ class CoarseGrainedMembrane:
                 row["fold_up_voltage_mV"] = float(fold.voltage / mV)
             if self.fold_down is not None and np.isclose(magnitude, self.fold_down[0]):
                 row["fold_down_voltage_mV"] = float(fold.voltage / mV)
-        del scale
         return row
 
     def _magnitude(self, quantity):
@@ -468,9 +466,10 @@ class CoarseGrainedMembrane:
         variables with units. Write it with :func:`neurophase.io.save_dataset`.
         """
         import xarray as xr
-        from brian2 import mV
+        from brian2 import mV, ms
 
         from neurophase.schema import provenance, quantity_coordinate, quantity_variable
+        from neurophase.units import to_magnitude
 
         unit = self.input_unit
         inputs = self._magnitude(self.inputs)
@@ -511,7 +510,7 @@ class CoarseGrainedMembrane:
                                               long_name="V*(m = 0, I) - V_half"),
             "barrier": quantity_variable(np.asarray(self.barrier) * per_ms, "1/ms", ("input",),
                                          long_name="barrier U(saddle) - U(rest) of the reduced dynamics"),
-            "relaxation_time": quantity_variable(mv(self.relaxation_time) , "ms", ("input",),
+            "relaxation_time": quantity_variable(np.asarray(self.relaxation_time / ms), "ms", ("input",),
                                                  long_name="relaxation time on the rest branch (reduced dynamics)"),
             "voltage_star": quantity_variable(mv(self.voltage_star), "mV", ("input", "m"),
                                               long_name="V*(m, I): current balance with the slow gates frozen"),
@@ -540,9 +539,9 @@ class CoarseGrainedMembrane:
             "rest_voltage": quantity_variable(float(self.rest_voltage / mV), "mV", (), long_name="resting potential"),
             "rest_input": quantity_variable(float(self._magnitude(self.rest_input)), unit, (),
                                             long_name="holding input of the rest state"),
-            "capacitance": quantity_variable(float(self._magnitude(self.capacitance * mV / parse_second())),
-                                             unit, (), long_name="capacitance x 1 mV / 1 s (charge per mV per s)")
-            if self.capacitance is not None else quantity_variable(np.nan, unit, ()),
+            "capacitance": quantity_variable(
+                np.nan if self.capacitance is None else float(to_magnitude(self.capacitance, f"{unit}*ms/mV")),
+                f"{unit}*ms/mV", (), long_name="membrane capacitance 1 / (d(dv/dt)/dI)"),
             "coupling_rest": quantity_variable(float(self.coupling_rest / mV), "mV", (),
                                                long_name="J_eff at the rest state"),
             "field_rest": quantity_variable(float(self.field_rest / mV), "mV", (),
@@ -566,12 +565,6 @@ class CoarseGrainedMembrane:
             exactness=_EXACT_NOTE, notes=" | ".join(self.notes) or "none",
         )
         return xr.Dataset(variables, coords=coords, attrs=attrs)
-
-
-def parse_second():
-    from brian2 import second
-
-    return second
 
 
 # ------------------------------------------------------------------------------ the function
@@ -633,9 +626,7 @@ def coarse_grain(model, inputs=None, order_parameter=None, slow_gates="rest", re
             f"Model {model.name!r} does not say which variable carries the injected drive; add "
             "[equations] input = \"I_input\" and input_unit to its model file.")
     input_unit = model.input_unit
-    scale = float(np.asarray(parse_unit(input_unit)))
-    if scale == 0 or isinstance(parse_unit(input_unit), float):
-        scale = float(parse_unit(input_unit))
+    scale = float(np.asarray(parse_unit(input_unit)))  # the input unit in SI
     symbolic = SymbolicModel(model)
     v = symbolic.v
 

@@ -8,7 +8,8 @@ from neurophase.io import load_dataset
 
 
 def test_n2_table_is_derived_for_every_library_model():
-    from neurophase.check.coarse_graining import LIBRARY_CONDUCTANCE_MODELS, measure_coarse_graining_table, table_rows
+    from neurophase.check.coarse_graining import LIBRARY_CONDUCTANCE_MODELS, measure_coarse_graining_table
+    from neurophase.figures.coarse_graining import table_rows
 
     verdicts, datasets = measure_coarse_graining_table(holding={"traub_miles": "-0.05 nA"})
     assert [v.id for v in verdicts] == [f"N2-{name}" for name in LIBRARY_CONDUCTANCE_MODELS]
