@@ -16,6 +16,10 @@ def test_n2_table_is_derived_for_every_library_model():
     assert all(v.holds == (v.measured == 1.0) for v in verdicts)
     rows = table_rows(datasets)
     assert len(rows) == 6 and all(np.isfinite(row["T_eff (mV)"]) for row in rows)
+    from neurophase.plot import figures_for
+
+    stems = [stem for stem, figure, caption in figures_for("coarse_graining_table", datasets, verdicts)]
+    assert stems == ["branches", "potentials", "table", "verdicts"]
 
 
 @pytest.mark.brian2
@@ -33,6 +37,10 @@ def test_n1_rows_on_a_short_run_of_wang_buzsaki():
     # kick to the saddle, C (V_saddle - V_rest)/d, up to the ionic charge during the pulse (< 5 %)
     frozen = float(pulses["threshold"].sel(variant="frozen").values[0])
     assert frozen == pytest.approx(float(pulses["predicted_kick_threshold"].values[0]), rel=0.05)
+    from neurophase.plot import figures_for
+
+    stems = [stem for stem, figure, caption in figures_for("coarse_graining_threshold", datasets, verdicts)]
+    assert stems == ["branches_thresholds", "strength_duration", "predicted_vs_measured", "verdicts"]
 
 
 def test_coarse_grain_command_writes_data_report_and_figures(tmp_path, capsys):
