@@ -207,19 +207,13 @@ class SymbolicModel:
 
     # ----------------------------------------------------------------------- conversion
     def _to_sympy(self, expression):
-        replacements = {}
-        for function in expression.atoms(sympy.Function):
-            name = type(function).__name__
-            if name == "exprel":
-                replacements[function] = Exprel(function.args[0])
-            elif name == "clip":
-                replacements[function] = function.args[0]
-                note = ("clip() bounds are removed (they only matter for noisy gates; a deterministic "
-                        "gate stays within [0, 1])")
-                if note not in self.notes:
-                    self.notes.append(note)
-        if replacements:
-            # innermost first: xreplace handles nested calls in one pass
+        names = {type(node).__name__ for node in expression.atoms(sympy.Function)}
+        if "clip" in names:
+            note = ("clip() bounds are removed (they only matter for noisy gates; a deterministic "
+                    "gate stays within [0, 1])")
+            if note not in self.notes:
+                self.notes.append(note)
+        if names & {"exprel", "clip"}:
             expression = expression.replace(
                 lambda node: isinstance(node, sympy.Function) and type(node).__name__ in ("exprel", "clip"),
                 lambda node: Exprel(node.args[0]) if type(node).__name__ == "exprel" else node.args[0])

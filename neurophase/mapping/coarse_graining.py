@@ -607,7 +607,7 @@ def coarse_grain(model, inputs=None, order_parameter=None, slow_gates="rest", re
         gate, names an order-parameter gate it does not have, has no stable rest at
         ``rest_input``, or the input grid is empty, non-finite or in the wrong unit.
     """
-    from brian2 import mV, ms, second, volt
+    from brian2 import second, volt
 
     from neurophase.units import parse_unit, to_magnitude
 

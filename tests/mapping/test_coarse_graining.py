@@ -262,9 +262,10 @@ def test_derived_activation_is_the_curie_weiss_hysteresis_loop(toy):
     assert np.allclose(2 * unit.respond(sweep) - 1, expected, atol=1e-9)
     levels = np.array([-0.5, -0.2, 0.1, 0.3, 0.5])
     value = unit.value(levels * uA / cm**2)
-    assert np.allclose(2 * value - 1, BistableUnit(4.0, 10.0, branch="lower").value(10.0 * levels)
-                       * (levels <= 0.3619) + (levels > 0.3619) * BistableUnit(4.0, 10.0, branch="upper").value(10.0 * levels),
-                       atol=1e-9)
+    fold = float(coercive_field(4.0, 10.0)) / 10.0  # uA/cm2
+    lower = BistableUnit(4.0, 10.0, branch="lower").value(10.0 * levels)
+    upper = BistableUnit(4.0, 10.0, branch="upper").value(10.0 * levels)
+    assert np.allclose(2 * value - 1, np.where(levels <= fold, lower, upper), atol=1e-9)
     step = 1e-6
     numeric = (unit.value(levels + step) - unit.value(levels - step)) / (2 * step)
     assert np.allclose(unit.derivative(levels), numeric, rtol=1e-5)
