@@ -13,6 +13,8 @@ Subcommands
     Firing-rate curve of a model (see :mod:`neurophase.micro.commands`).
 ``recordings FILE... --out DIR``
     Firing statistics of current-clamp recordings checked against the derived activations.
+``coarse-grain MODEL --out DIR``
+    The mean-field membrane derived from a conductance-based model file (THEORY.md 6a).
 
 Errors the user can fix are printed as one ``error:`` line and exit with status 2.
 """
@@ -32,6 +34,7 @@ __all__ = ["main", "build_parser"]
 _PLUGINS = {
     "fi": ("neurophase.micro.commands", "add_fi_parser", "run_fi"),
     "recordings": ("neurophase.check.recordings", "add_recordings_parser", "run_recordings"),
+    "coarse-grain": ("neurophase.check.coarse_graining_command", "add_coarse_grain_parser", "run_coarse_grain"),
 }
 
 

@@ -76,6 +76,8 @@ MEASUREMENTS = {
     "neurone_activation_fit": "neurophase.check.neurone:measure_activation_fit",
     "recordings": "neurophase.check.recordings:measure_recordings",
     "sweep": "neurophase.check.sweep:measure_sweep",
+    "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
+    "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
 }
 
 _ALLOWED = {

@@ -26,6 +26,8 @@ PLOTTERS = {
     "neurone_noise_temperature": "neurophase.figures.neurone:plot_temperature",
     "neurone_activation_fit": "neurophase.figures.neurone:plot_activation",
     "learning": "neurophase.figures.learning:plot_learning",
+    "coarse_graining_table": "neurophase.figures.coarse_graining:table_figures",
+    "coarse_graining_threshold": "neurophase.figures.coarse_graining:threshold_figures",
 }
 
 

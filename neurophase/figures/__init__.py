@@ -14,4 +14,6 @@ learning
     C6.
 recordings
     C5: f-I curves and example traces of recordings.
+coarse_graining
+    The derived mean-field membrane (branches, folds, potential landscape) and N1/N2.
 """

@@ -14,4 +14,12 @@ Modules
     sums), Fano factor, firing probability: one set of rules for simulations and recordings.
 :mod:`~neurophase.mapping.fi_curve`
     Rheobase with its bracket, onset type and jump, onset exponent, hysteresis range.
+:mod:`~neurophase.mapping.coarse_graining`
+    A conductance-based model file -> its derived mean-field membrane (THEORY.md 6a):
+    order-parameter gate, T_eff, h(I), J_eff(I, M), self-consistent branches and folds, reduced
+    dynamics and barrier (:func:`coarse_grain`).
 """
+
+from neurophase.mapping.coarse_graining import CoarseGrainedMembrane, coarse_grain
+
+__all__ = ["coarse_grain", "CoarseGrainedMembrane"]

@@ -10,6 +10,10 @@ passes silently)::
     citation = "..."              # required: where the equations and values come from
     description = "..."           # optional
     class = "2"                   # optional: excitability class ("1", "2", "3")
+    order_parameter = "m"         # optional: the gate whose open fraction is the order parameter
+                                  # of the coarse-graining (neurophase.mapping.coarse_grain);
+                                  # default: the fastest activating gate of a depolarising
+                                  # conductance. Declare it where that choice is ambiguous.
 
     [simulation]                  # optional
     dt = "0.01 ms"                # recommended time step
@@ -47,7 +51,7 @@ from neurophase.units import parse_quantity
 __all__ = ["Model", "load_model", "load_model_text"]
 
 _ALLOWED = {
-    "model": {"name", "kind", "title", "citation", "description", "class", "temperature"},
+    "model": {"name", "kind", "title", "citation", "description", "class", "temperature", "order_parameter"},
     "simulation": {"dt", "max_dt", "method"},
     "equations": {"model", "threshold", "reset", "refractory", "input", "input_unit", "update"},
     "parameters": None,  # any name
@@ -113,6 +117,7 @@ class Model:
     excitability_class: str | None
     source: str
     text: str
+    order_parameter: str | None = None
 
     @property
     def content_hash(self):
@@ -253,6 +258,7 @@ def load_model_text(text, source="<string>"):
         excitability_class=str(meta["class"]) if "class" in meta else None,
         source=source,
         text=text,
+        order_parameter=str(meta["order_parameter"]) if meta.get("order_parameter") else None,
     )
     _check_identifiers(model, where)
     return model
@@ -287,6 +293,10 @@ def _check_identifiers(model, where):
             f"{'is' if len(missing) == 1 else 'are'} neither a state variable nor a parameter. "
             "Add a value with its unit to [parameters] (e.g. gL = \"0.3 mS/cm**2\")."
         )
+    if model.order_parameter and model.order_parameter not in equations.names:
+        raise ModelFileError(
+            f"{where}: [model] order_parameter = {model.order_parameter!r} is not a variable of the "
+            f"equations; name one of its gates ({', '.join(sorted(equations.names))}).")
     if model.input_variable and model.input_variable not in equations.names | set(model.parameters):
         raise ModelFileError(
             f"{where}: [equations] input = {model.input_variable!r} is not a variable of the equations."

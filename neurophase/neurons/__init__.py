@@ -7,6 +7,10 @@ Modules
     rectified power, coupled tanh, bistable unit, mean-field open probability), each with an
     analytic derivative, its origin in the mean-field membrane and a citation; the registry
     ``ACTIVATIONS`` and ``get_activation``.
+:mod:`~neurophase.neurons.derived`
+    ``DerivedActivation`` (registered as ``"derived_membrane"``): the rate neurone derived from a
+    coarse-grained conductance-based membrane; ``self_consistent_roots``, the one solver of the
+    self-consistency ``m = m_inf(V*(m, I))``.
 """
 
 from neurophase.neurons.activations import (
@@ -25,12 +29,14 @@ from neurophase.neurons.activations import (
     Tanh,
     get_activation,
 )
+from neurophase.neurons.derived import DerivedActivation, self_consistent_roots
 
 __all__ = [
     "ACTIVATIONS",
     "Activation",
     "BistableUnit",
     "CoupledTanh",
+    "DerivedActivation",
     "Heaviside",
     "Logistic",
     "MeanFieldActivation",
@@ -41,4 +47,5 @@ __all__ = [
     "Softplus",
     "Tanh",
     "get_activation",
+    "self_consistent_roots",
 ]

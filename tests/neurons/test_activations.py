@@ -132,7 +132,7 @@ def test_bistable_unit_follows_the_branch_history():
 
 def test_registry_and_errors():
     assert set(ACTIVATIONS) == {"logistic", "tanh", "heaviside", "sign", "softplus", "silu", "relu",
-                                "rectified_power", "coupled_tanh", "bistable", "mean_field"}
+                                "rectified_power", "coupled_tanh", "bistable", "mean_field", "derived_membrane"}
     unit = get_activation("Swish", temperature=0.5)
     assert isinstance(unit, SiLU) and unit.temperature == 0.5
     assert repr(get_activation("mean_field", temperature=1.0, coupling=0.5)) == (

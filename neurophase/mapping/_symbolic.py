@@ -1,0 +1,288 @@
+"""A model file's equations as sympy expressions in SI numbers (used by coarse_graining).
+
+Brian2 parses the equations (:class:`brian2.Equations`, ``brian2.parsing.sympytools.str_to_sympy``);
+subexpressions are substituted, parameters and unit names replaced by their SI values, and the
+result lambdified for numpy. Nothing here is specific to one model: the gating variables, their
+steady states and time constants are read off the model's own equations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy
+
+from neurophase.errors import ParameterError
+
+__all__ = ["SymbolicModel", "numpy_function", "exprel", "exprel_prime", "exprel_second"]
+
+
+# ------------------------------------------------------------------- exprel and its derivatives
+def _series(x, order):
+    """``sum_k c_k x**k`` of ``exprel`` (order 0), ``exprel'`` (1) or ``exprel''`` (2), |x| small."""
+    from math import factorial
+
+    total = np.zeros_like(x)
+    for k in range(14, -1, -1):
+        if order == 0:
+            c = 1.0 / factorial(k + 1)
+        elif order == 1:
+            c = (k + 1) / factorial(k + 2)
+        else:
+            c = (k + 2) * (k + 1) / factorial(k + 3)
+        total = total * x + c
+    return total
+
+
+def exprel(x):
+    """``(exp(x) - 1) / x``, 1 at 0 (Brian2's ``exprel``)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 0.5
+    with np.errstate(all="ignore"):
+        large = np.expm1(x) / x
+    return np.where(small, _series(np.where(small, x, 0.0), 0), large)
+
+
+def exprel_prime(x):
+    """``d exprel / dx = (x exp(x) - expm1(x)) / x**2`` (1/2 at 0)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 0.5
+    with np.errstate(all="ignore"):
+        large = (x * np.exp(x) - np.expm1(x)) / x**2
+    return np.where(small, _series(np.where(small, x, 0.0), 1), large)
+
+
+def exprel_second(x):
+    """``d2 exprel / dx2 = (x**2 exp(x) - 2 x exp(x) + 2 expm1(x)) / x**3`` (1/3 at 0)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 0.5
+    with np.errstate(all="ignore"):
+        large = (x**2 * np.exp(x) - 2 * x * np.exp(x) + 2 * np.expm1(x)) / x**3
+    return np.where(small, _series(np.where(small, x, 0.0), 2), large)
+
+
+class ExprelSecond(sympy.Function):
+    """Second derivative of ``exprel`` (a sympy function that lambdifies to :func:`exprel_second`)."""
+
+    nargs = 1
+
+
+class ExprelPrime(sympy.Function):
+    """First derivative of ``exprel``."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return ExprelSecond(self.args[0])
+
+
+class Exprel(sympy.Function):
+    """Brian2's ``exprel`` with a derivative sympy can use."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return ExprelPrime(self.args[0])
+
+
+_NUMPY_MODULES = [{"Exprel": exprel, "ExprelPrime": exprel_prime, "ExprelSecond": exprel_second}, "numpy"]
+
+
+def numpy_function(arguments, expression):
+    """``sympy.lambdify`` for numpy with the exprel family; a constant broadcasts to the inputs."""
+    raw = sympy.lambdify(arguments, expression, modules=_NUMPY_MODULES)
+    if getattr(expression, "free_symbols", None):
+        def function(*values):
+            with np.errstate(all="ignore"):
+                return raw(*values)
+
+        return function
+
+    def constant(*values):
+        shape = np.broadcast(*[np.asarray(value) for value in values]).shape if values else ()
+        return np.full(shape, float(expression))
+
+    return constant
+
+
+# ------------------------------------------------------------------------------- the model
+@dataclasses.dataclass
+class Gate:
+    """A gating variable read off the equations.
+
+    ``kind`` is ``"dynamic"`` (``dx/dt = (x_inf - x)/tau`` or alpha/beta form, linear in x) or
+    ``"instantaneous"`` (a dimensionless subexpression of the voltage alone used by the voltage
+    equation, e.g. Morris-Lecar's ``m_inf``). ``steady`` and ``tau`` are sympy expressions of
+    the voltage symbol (``tau`` = 0 for instantaneous gates), in SI.
+    """
+
+    name: str
+    kind: str
+    steady: object
+    tau: object
+
+
+class SymbolicModel:
+    """The deterministic equations of a conductance-based model as SI sympy expressions.
+
+    Attributes
+    ----------
+    voltage : str
+        The membrane potential (the first differential equation in volts).
+    v, current : sympy.Symbol
+        The voltage symbol and the injected-drive symbol (the model's input variable), in SI.
+    gates : dict
+        name -> :class:`Gate`, dynamic and instantaneous.
+    others : list of str
+        State variables that are neither the voltage nor a gate (e.g. an adaptation current).
+    notes : list of str
+        What was changed to get a deterministic, differentiable system (stochastic terms
+        dropped, ``clip`` bounds removed).
+    """
+
+    def __init__(self, model):
+        from brian2 import Equations
+        from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_UNITS
+        from brian2.equations.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
+        from brian2.parsing.sympytools import str_to_sympy
+        from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
+
+        self.name = model.name
+        self.notes = []
+        equations = Equations(model.equations)
+        self.equations = equations
+        input_name = model.input_variable
+        self.input_name = input_name
+        voltages = [name for name in equations.diff_eq_names
+                    if equations[name].dim is _volt_dimension()]
+        if not voltages:
+            raise ParameterError(
+                f"Model {model.name!r} has no differential equation in volts, so it has no membrane "
+                "potential to coarse-grain; use a conductance-based model file (e.g. "
+                "hodgkin_huxley_1952)."
+            )
+        self.voltage = voltages[0]
+        self.v = sympy.Symbol(self.voltage, real=True)
+        self.current = sympy.Symbol(input_name or "I_input", real=True)
+
+        values = {}
+        for name, value in model.parameters.items():
+            if name == input_name:
+                continue
+            if isinstance(value, Quantity):
+                values[name] = float(np.asarray(value))
+            else:
+                values[name] = float(value)
+        constants = {"pi": sympy.pi, "e": sympy.E, "inf": sympy.oo}
+        self._numbers = {}
+        for symbol_name in set().union(*[set(equations[name].identifiers) for name in equations.names]):
+            if symbol_name in equations.names or symbol_name == input_name:
+                continue
+            if symbol_name in values:
+                self._numbers[symbol_name] = sympy.Float(values[symbol_name])
+            elif symbol_name in constants:
+                self._numbers[symbol_name] = constants[symbol_name]
+            elif symbol_name in DEFAULT_UNITS:
+                self._numbers[symbol_name] = sympy.Float(float(np.asarray(DEFAULT_UNITS[symbol_name])))
+            elif symbol_name in DEFAULT_CONSTANTS:
+                self._numbers[symbol_name] = sympy.Float(float(DEFAULT_CONSTANTS[symbol_name].value))
+        self.subexpressions = {}
+        self.derivatives = {}
+        self.dimensions = {}
+        for name, equation in equations.items():
+            self.dimensions[name] = equation.dim
+            if equation.type == DIFFERENTIAL_EQUATION:
+                deterministic, stochastic = equation.expr.split_stochastic()
+                if stochastic:
+                    self.notes.append(
+                        f"the noise terms of d{name}/dt ({', '.join(sorted(stochastic))}) are dropped: "
+                        "the deterministic (infinite channel number) limit is coarse-grained")
+                self.derivatives[name] = self._to_sympy(str_to_sympy(str(deterministic)))
+            elif equation.type == SUBEXPRESSION:
+                self.subexpressions[name] = self._to_sympy(str_to_sympy(str(equation.expr)))
+        self._subexpression_symbols = {sympy.Symbol(name, real=True): name for name in self.subexpressions}
+        self._dimensionless = DIMENSIONLESS
+        self._find_gates()
+
+    # ----------------------------------------------------------------------- conversion
+    def _to_sympy(self, expression):
+        names = {type(node).__name__ for node in expression.atoms(sympy.Function)}
+        if "clip" in names:
+            note = ("clip() bounds are removed (they only matter for noisy gates; a deterministic "
+                    "gate stays within [0, 1])")
+            if note not in self.notes:
+                self.notes.append(note)
+        if names & {"exprel", "clip"}:
+            expression = expression.replace(
+                lambda node: isinstance(node, sympy.Function) and type(node).__name__ in ("exprel", "clip"),
+                lambda node: Exprel(node.args[0]) if type(node).__name__ == "exprel" else node.args[0])
+        symbols = {symbol: sympy.Symbol(symbol.name, real=True) for symbol in expression.free_symbols}
+        expression = expression.xreplace(symbols)
+        numbers = {symbol: self._numbers[symbol.name] for symbol in expression.free_symbols
+                   if symbol.name in self._numbers}
+        return expression.xreplace(numbers)
+
+    def expand(self, expression, keep=()):
+        """Substitute subexpressions (except the names in ``keep``) until none is left."""
+        keep = set(keep)
+        table = {symbol: self.subexpressions[name] for symbol, name in self._subexpression_symbols.items()
+                 if name not in keep}
+        for _ in range(64):
+            present = expression.free_symbols & set(table)
+            if not present:
+                return expression
+            expression = expression.xreplace({symbol: table[symbol] for symbol in present})
+        raise ParameterError(f"Model {self.name!r}: the subexpressions refer to each other in a circle.")
+
+    def symbol(self, name):
+        return sympy.Symbol(name, real=True)
+
+    # ----------------------------------------------------------------------------- gates
+    def _find_gates(self):
+        self.gates = {}
+        self.others = []
+        v = self.v
+        for name, derivative in self.derivatives.items():
+            if name == self.voltage:
+                continue
+            if self.dimensions[name] is not self._dimensionless:
+                self.others.append(name)
+                continue
+            x = self.symbol(name)
+            expression = self.expand(derivative)
+            linear = sympy.diff(expression, x, 2)
+            if linear != 0 and sympy.simplify(linear) != 0:
+                self.others.append(name)
+                continue
+            rate = -sympy.diff(expression, x)
+            source = expression.subs(x, 0)
+            symbols = rate.free_symbols | source.free_symbols
+            if not symbols <= {v} or v not in symbols:
+                self.others.append(name)
+                continue
+            self.gates[name] = Gate(name, "dynamic", source / rate, 1 / rate)
+        # instantaneous gates: dimensionless subexpressions of v alone reached from dv/dt
+        reached, frontier = set(), set(self.equations[self.voltage].identifiers)
+        while frontier:
+            name = frontier.pop()
+            if name in reached or name not in self.subexpressions:
+                continue
+            reached.add(name)
+            frontier |= set(self.equations[name].identifiers)
+        for name in sorted(reached):
+            if self.dimensions[name] is not self._dimensionless:
+                continue
+            expression = self.expand(self.subexpressions[name])
+            if expression.free_symbols == {v}:
+                self.gates[name] = Gate(name, "instantaneous", expression, sympy.Integer(0))
+
+    def voltage_rate(self, keep=()):
+        """``dv/dt`` (V/s) with every subexpression substituted except ``keep``."""
+        return self.expand(self.derivatives[self.voltage], keep=keep)
+
+
+def _volt_dimension():
+    from brian2 import volt
+
+    return volt.dim
