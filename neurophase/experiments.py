@@ -332,7 +332,7 @@ def run_experiment(path_or_name, out, scheduler=None, progress=None):
     """
     from neurophase.check.verdicts import write_verdicts_csv
     from neurophase.io import save_dataset, staged_output
-    from neurophase.plot import figures_for
+    from neurophase.plot import figures_for, summary_figure
     from neurophase.progress import progress_bar
     from neurophase.report import write_report
     from neurophase.schema import content_hash
@@ -379,8 +379,15 @@ def run_experiment(path_or_name, out, scheduler=None, progress=None):
             sections.append({"measurement": measurement, "verdicts": verdicts, "datasets": files,
                              "figures": figures, "seconds": seconds})
         write_verdicts_csv(all_verdicts, stage / "verdicts.csv")
+        summary = summary_figure(all_verdicts)
+        if summary is not None:
+            import matplotlib.pyplot as plt
+
+            summary.savefig(stage / "summary_verdicts.png", dpi=110, bbox_inches="tight")
+            plt.close(summary)
         seconds = time.perf_counter() - started
         write_report(stage / "report.md", experiment, sections, all_verdicts,
-                     scheduler=chosen or "serial", seconds=seconds)
+                     scheduler=chosen or "serial", seconds=seconds,
+                     summary=("summary_verdicts.png" if summary is not None else None))
         written = sorted(path.name for path in stage.iterdir())
     return {"verdicts": all_verdicts, "files": [out / name for name in written], "seconds": seconds}

@@ -14,11 +14,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["figures_for", "verdict_figure", "PLOTTERS", "register_plotter"]
+__all__ = ["figures_for", "verdict_figure", "summary_figure", "PLOTTERS", "register_plotter"]
 
 #: measurement name -> function(datasets, verdicts) -> list of (stem, figure, caption), or the
 #: function's import path ``"package.module:function"`` (imported only when the figure is drawn)
 PLOTTERS = {
+    "independent_channels": "neurophase.figures.membrane:plot_independent_channels",
+    "critical_behaviour": "neurophase.figures.membrane:plot_critical_behaviour",
+    "hysteresis": "neurophase.figures.membrane:plot_hysteresis",
+    "quench": "neurophase.figures.membrane:plot_quench",
+    "lattice": "neurophase.figures.membrane:plot_lattice",
     "gating": "neurophase.figures.gating:plot_gating",
     "zero_temperature": "neurophase.figures.gating:plot_zero_temperature",
     "neurone_class1_onset": "neurophase.figures.neurone:plot_onset",
@@ -47,27 +52,73 @@ def _label(variable):
     return f"{name}" if unit in ("1", "") else f"{name} ({unit})"
 
 
+def _standardised(verdict):
+    """(centre, low, high, unit label) of a verdict on a common axis where |x| <= 1 means 'within'.
+
+    With a tolerance: ``(value - expected) / tolerance`` (the band [-1, 1] is the stated tolerance);
+    without: ``(value - expected) / half-width of the interval``. Never a division by the expected
+    value, which may be 0.
+    """
+    expected, measured = verdict.expected, verdict.measured
+    if verdict.tolerance:
+        scale, label = abs(verdict.tolerance), "tolerance"
+    else:
+        half = 0.5 * (verdict.ci_high - verdict.ci_low)
+        scale, label = (half if np.isfinite(half) and half > 0 else 1.0), "interval half-width"
+    values = [(value - expected) / scale for value in (measured, verdict.ci_low, verdict.ci_high)]
+    return values[0], min(values[1:]), max(values[1:]), label
+
+
+def _forest(axis, verdicts, colour=None):
+    for row, verdict in enumerate(verdicts):
+        centre, low, high, _ = _standardised(verdict)
+        shade = colour or ("tab:green" if verdict.holds else "tab:red")
+        if np.isfinite(centre):
+            axis.errorbar(np.clip(centre, -8, 8), row,
+                          xerr=[[max(centre - low, 0) if np.isfinite(low) else 0],
+                                [max(high - centre, 0) if np.isfinite(high) else 0]],
+                          fmt="o", color=shade, capsize=3)
+        else:
+            axis.text(0, row, "no value", color=shade, fontsize=7, va="center", ha="center")
+    axis.axvspan(-1, 1, color="0.85", zorder=0)
+    axis.axvline(0, color="k", lw=0.8)
+    axis.set_yticks(range(len(verdicts)))
+    axis.set_yticklabels([verdict.id for verdict in verdicts], fontsize=7)
+    axis.set_ylim(len(verdicts) - 0.5, -0.5)
+    axis.set_xlim(-8.5, 8.5)
+
+
 def verdict_figure(verdicts):
-    """Measured/expected with the CI scaled by the expected value, one row per verdict."""
+    """Every verdict as (measured - expected) in units of its tolerance (grey band: within it).
+
+    Verdicts without a tolerance are drawn in units of their interval's half-width. Labels are
+    the full verdict ids; ``report.md`` maps each id to its quantity. Values beyond +-8 are drawn
+    at the edge.
+    """
     if not verdicts:
         return None
-    figure, axis = plt.subplots(figsize=(6.4, 0.45 * len(verdicts) + 1.2))
-    for row, verdict in enumerate(verdicts):
-        scale = abs(verdict.expected) if verdict.expected else 1.0
-        measured = verdict.measured / scale
-        low, high = verdict.ci_low / scale, verdict.ci_high / scale
-        colour = "tab:green" if verdict.holds else "tab:red"
-        axis.errorbar(measured, row, xerr=[[max(measured - low, 0)], [max(high - measured, 0)]],
-                      fmt="o", color=colour, capsize=3)
-        if verdict.tolerance is not None and verdict.expected:
-            tolerance = verdict.tolerance / scale
-            axis.plot([1 - tolerance, 1 + tolerance], [row, row], color="0.7", lw=6, alpha=0.5,
-                      solid_capstyle="butt", zorder=0)
-    axis.axvline(1.0, color="k", lw=0.8)
-    axis.set_yticks(range(len(verdicts)))
-    axis.set_yticklabels([f"{v.id}: {v.quantity}"[:48] for v in verdicts], fontsize=8)
-    axis.invert_yaxis()
-    axis.set_xlabel("measured / expected (1 = closed form; grey band: stated tolerance)")
+    figure, axis = plt.subplots(figsize=(6.4, 0.32 * len(verdicts) + 1.3))
+    _forest(axis, verdicts)
+    axis.set_xlabel("(measured - expected) / tolerance (or interval half-width); grey: |x| <= 1")
+    figure.tight_layout()
+    return figure
+
+
+def summary_figure(verdicts):
+    """One experiment's verdicts as a forest plot, holding and failing rows in separate panels."""
+    if not verdicts:
+        return None
+    holding = [verdict for verdict in verdicts if verdict.holds]
+    failing = [verdict for verdict in verdicts if not verdict.holds]
+    panels = [(rows, title) for rows, title in ((holding, f"hold ({len(holding)})"),
+                                                (failing, f"do not hold ({len(failing)})")) if rows]
+    heights = [max(len(rows), 1) for rows, _ in panels]
+    figure, axes = plt.subplots(len(panels), 1, figsize=(6.8, 0.3 * sum(heights) + 1.6 * len(panels)),
+                                gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for axis, (rows, title) in zip(axes[:, 0], panels):
+        _forest(axis, rows)
+        axis.set_title(title, fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("(measured - expected) / tolerance (or interval half-width); grey: |x| <= 1")
     figure.tight_layout()
     return figure
 
@@ -125,6 +176,6 @@ def figures_for(measurement, datasets, verdicts):
     figure = verdict_figure(verdicts)
     if figure is not None:
         figures.append(("verdicts", figure,
-                        "Each checked prediction: measured value with its confidence interval, divided "
-                        "by the closed-form value (vertical line at 1). Green: holds; red: does not."))
+                        "Each checked prediction as measured minus expected, in units of its stated tolerance "
+                        "(grey band: within it), with its interval. Green: holds; red: does not."))
     return figures

@@ -39,7 +39,7 @@ def _settings_text(settings):
     return ", ".join(f"`{key} = {value}`" for key, value in settings.items())
 
 
-def write_report(path, experiment, sections, verdicts, scheduler="serial", seconds=None):
+def write_report(path, experiment, sections, verdicts, scheduler="serial", seconds=None, summary=None):
     """Write ``report.md``: summary verdict table, then one section per measurement."""
     from neurophase import __version__
 
@@ -62,6 +62,11 @@ def write_report(path, experiment, sections, verdicts, scheduler="serial", secon
         verdict_table(verdicts),
         "",
     ]
+    if summary:
+        lines += [f"![All verdicts, holding and failing apart]({summary})", "",
+                  "*Summary.* Every verdict as measured minus expected in units of its stated tolerance (grey band: "
+                  "within it) or of its interval's half-width where it has no tolerance; holding rows above, failing "
+                  "rows below; ids as in the table.", ""]
     for section in sections:
         measurement = section["measurement"]
         lines += [

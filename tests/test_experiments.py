@@ -47,7 +47,7 @@ def test_run_writes_every_output(tmp_path, fake_registry):
     assert main(["run", str(path), "--out", str(out), "--quiet"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["fake_curve.nc", "fake_curve_order_parameter_mean.png", "fake_verdicts.png",
-                     "report.md", "verdicts.csv"]
+                     "report.md", "summary_verdicts.png", "verdicts.csv"]
     rows = read_verdicts_csv(out / "verdicts.csv")
     # central difference of tanh at 0 with step 0.5: tanh(0.5)/0.5 = 0.9242
     assert rows[0]["measured"] == pytest.approx(np.tanh(0.5) / 0.5, rel=1e-6)

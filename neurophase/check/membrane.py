@@ -353,7 +353,15 @@ def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=
     summary["susceptibility"] = xr.DataArray(
         susceptibility_from_fluctuations(stats["variance"], stats["param_T"], N), attrs={"units": "1",
         "long_name": "chi = N Var(M)/T"})
+    relaxation = np.full((T.size, stats.sizes["trial"]), np.nan)
+    relaxation[above] = np.array([[_e_folding_lag(row) for row in per_temperature]
+                                  for per_temperature in correlation.values]) * time_step
+    summary["relaxation_time"] = xr.DataArray(
+        relaxation, dims=("param_T", "trial"),
+        attrs={"units": "ms", "long_name": "1/e lag of the autocorrelation of M (T > T_c), per trial"})
+    summary.attrs.update(tau0_ms=tau0_ms, N=N, critical_temperature=critical)
     isotherm_summary = _summary_dataset(stats_isotherm, isotherm.attrs)
+    isotherm_summary.attrs["critical_temperature"] = critical
     for name, variable in fit.data_vars.items():
         isotherm_summary[f"meanfield_fit_{name}"] = variable.isel(param_T=0, drop=True)
     return verdicts, {

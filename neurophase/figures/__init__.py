@@ -6,6 +6,8 @@ prediction draws it over the measured data.
 
 Modules
 -------
+membrane
+    P1, P3-P7, P9-P12 and the 2-D lattice.
 gating
     P2 and P8.
 neurone
