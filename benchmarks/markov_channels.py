@@ -195,12 +195,15 @@ def main():
     markov, fox = grids
     print(f"grid: {args.numbers} N_Na x {args.amplitudes} amplitudes x {args.trials} trials, pulse "
           f"{PULSE_MS} ms, {DURATION_MS} ms runs, dt {DT_MS} ms ({markov['neurone_steps']:.3g} neurone-steps)")
-    print(f"{'model':<28}{'compile (s)':>12}{'run (s)':>10}{'CPU (s)':>10}{'steps/s':>11}{'RSS (MB)':>10}")
+    print(f"{'model':<28}{'compile (s)':>12}{'run (s)':>10}{'CPU (s)':>10}{'steps/s':>11}"
+          f"{'steps/CPU-s':>13}{'RSS (MB)':>10}")
     for result in grids:
         print(f"{result['engine']:<28}{result['compile_seconds']:>12.1f}{result['run_seconds']:>10.1f}"
               f"{result['cpu_seconds']:>10.1f}{result['neurone_steps_per_second']:>11.3g}"
-              f"{result['peak_memory_mb']:>10.0f}")
-    print(f"Markov / Fox run time: {markov['run_seconds'] / fox['run_seconds']:.2f}x")
+              f"{result['neurone_steps'] / result['cpu_seconds']:>13.3g}{result['peak_memory_mb']:>10.0f}")
+    print(f"Markov / Fox: run (wall) time {markov['run_seconds'] / fox['run_seconds']:.2f}x, CPU time "
+          f"{markov['cpu_seconds'] / fox['cpu_seconds']:.2f}x (wall time includes waiting for the CPU "
+          "on a shared machine; CPU time is this process's own)")
     print(f"{'N_Na':>8}  {'Markov I50':>10} {'width':>6} {'p(0)':>5} {'p(58)':>5}   "
           f"{'Fox I50':>8} {'width':>6} {'p(0)':>5} {'p(58)':>5}   (uA/cm2)")
     for index, number in enumerate(markov["numbers"]):

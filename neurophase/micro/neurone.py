@@ -1,8 +1,11 @@
 """Firing statistics of a neurone model over a whole input grid, from ONE Brian2 network.
 
-Every grid point (input level x noise level x seed) is one neurone of a single
-:class:`brian2.NeuronGroup` whose drive is a per-neurone variable, so a sweep of a thousand
-currents is one build, one compile and one run (no Python loop around Brian2).
+Every grid point (input level x noise level x swept model parameters x seed) is one neurone
+of a single :class:`brian2.NeuronGroup` whose drive is a per-neurone variable, so a sweep of a
+thousand currents is one build, one compile and one run (no Python loop around Brian2). Model
+parameters given as arrays become per-neurone constants and ``param_<name>`` dimensions
+(:mod:`neurophase.micro.grid`); models with Markov channels (a ``[channels]`` table) carry
+channel-state counts updated every step (:mod:`neurophase.micro.channels`).
 
 Functions
 ---------
