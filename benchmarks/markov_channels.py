@@ -134,7 +134,7 @@ def run_throughput(model_name, number, neurones, duration_ms):
 
 
 def run_clamp():
-    from brian2 import mV, ms
+    from brian2 import ms, mV
 
     from neurophase.micro.channels import voltage_clamp
     from neurophase.testing import hodgkin_huxley_1952_rate_tuple

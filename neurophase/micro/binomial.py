@@ -5,10 +5,11 @@ function is created and replaces the binomial by a normal law when ``n p`` is la
 channel-state simulations of :mod:`neurophase.micro.channels` need a binomial whose ``n`` (the
 number of channels in a kinetic state) and ``p`` (a transition probability over one time step,
 which depends on the voltage) change at every step and for every neurone, drawn from the exact
-law at every ``n p``. :data:`binomial_exact` is that function: ``binomial_exact(n, p)`` in any
-Brian2 expression or statement, with implementations for the numpy and Cython targets of the
-runtime device and for C++ (the ``cpp_standalone`` device), all drawing their uniform numbers
-from Brian2's own random generator (so ``brian2.seed`` makes runs reproducible).
+law at every ``n p``. ``binomial_exact(n, p)`` (:func:`binomial_function`, or the namespace
+entry of :func:`binomial_namespace`) is that function, usable in any Brian2 expression or
+statement, with implementations for the numpy and Cython targets of the runtime device and for
+C++ (the ``cpp_standalone`` device), all drawing their uniform numbers from Brian2's own random
+generator (so ``brian2.seed`` makes runs reproducible).
 
 Algorithm
 ---------
@@ -31,7 +32,7 @@ Both branches are exact algorithms (no normal or Poisson approximation). ``n <= 
 
 Functions and objects
 ---------------------
-binomial_exact
+binomial_function
     The Brian2 :class:`~brian2.core.functions.Function` ``binomial_exact(n, p)``.
 binomial_namespace
     ``{"binomial_exact": binomial_exact}``, to add to a Brian2 namespace.
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["binomial_exact", "binomial_namespace", "INVERSION_LIMIT", "BERNOULLI_LIMIT"]
+__all__ = ["binomial_function", "binomial_namespace", "INVERSION_LIMIT", "BERNOULLI_LIMIT"]
 
 #: Below this mean ``n min(p, 1 - p)`` the sampler inverts the distribution; above, BTRS.
 INVERSION_LIMIT = 10.0
@@ -256,6 +257,11 @@ class _LazyFunction:
 _LAZY = _LazyFunction()
 
 
+def binomial_function():
+    """The Brian2 :class:`~brian2.core.functions.Function` ``binomial_exact(n, p)`` (created once)."""
+    return _LAZY.get()
+
+
 def binomial_namespace():
     """``{"binomial_exact": <Brian2 Function>}`` for a Brian2 namespace.
 
@@ -272,9 +278,3 @@ def binomial_namespace():
     >>> prefs.codegen.target = "auto"
     """
     return {"binomial_exact": _LAZY.get()}
-
-
-def __getattr__(name):
-    if name == "binomial_exact":
-        return _LAZY.get()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,7 +33,8 @@ The gates of a channel are independent, so a channel with ``k`` of its ``a`` x-g
 (``c`` closings, ``B`` the binomial probability); gates of different kinds move independently,
 so updating the counts kind by kind is exact. Channels are independent given ``v``, so the
 ``n_s`` channels of a state ``s`` are spread over the destinations by a multinomial draw,
-sampled as conditional binomials with :data:`neurophase.micro.binomial.binomial_exact`
+sampled as conditional binomials with ``binomial_exact``
+(:func:`neurophase.micro.binomial.binomial_function`)
 (exact at every ``n p``). Given ``v`` over ``[t, t + dt]`` the new counts therefore have exactly
 the law of the continuous-time chain, several transitions within a step included; there is no
 restriction on ``dt`` from the kinetics. The approximation is the splitting of the coupled
@@ -628,7 +629,6 @@ def voltage_clamp(model, voltages, duration, seeds=1, holding=None, record=None,
     from brian2 import Equations, Network, NeuronGroup, StateMonitor, ms, second
     from brian2 import seed as brian2_seed
     from brian2 import volt as brian2_volt
-    from brian2.equations.equations import DIFFERENTIAL_EQUATION
 
     from neurophase.micro.devices import Brian2Device
     from neurophase.micro.grid import parameter_grid

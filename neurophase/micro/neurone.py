@@ -443,7 +443,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     -------
     xarray.Dataset
         Dims ``input``, ``trial`` (and ``param_sigma`` for a noise array, ``param_<name>``
-        for every swept parameter, ``direction`` = up/down for staircase and ramp); variables ``spike_count``, ``steady_spike_count``,
+        for every swept parameter, ``direction`` = up/down for staircase and ramp); variables
+        ``spike_count``, ``steady_spike_count``,
         ``rate``, ``cv_isi``, ``first_spike_latency``, ``p_fire``, ``fano_factor`` (and
         ``voltage``); provenance in ``attrs``.
 

@@ -21,7 +21,7 @@ their closed forms with a 99.9 % Student-t interval over 20 independent batches 
 
 import numpy as np
 import pytest
-from brian2 import mV, ms
+from brian2 import ms, mV
 from scipy import stats
 
 from neurophase.micro.channels import voltage_clamp

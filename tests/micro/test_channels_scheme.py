@@ -138,7 +138,7 @@ def test_channel_table_needs_a_spiking_membrane():
 
 
 def test_channel_numbers_below_one_are_refused_before_simulating():
-    from brian2 import ms, uA, cm
+    from brian2 import cm, ms, uA
 
     from neurophase.micro.channels import channel_noise_firing
     from neurophase.micro.neurone import firing_curve

@@ -10,7 +10,7 @@ window (tolerance: 1 spike per window, i.e. 1.25 Hz in the 0.8 s steady window).
 import numpy as np
 import pytest
 import xarray as xr
-from brian2 import Mohm, mV, ms, pA, second
+from brian2 import Mohm, ms, mV, pA, second
 
 from neurophase.errors import ModelFileError, ParameterError, UnitMismatchError
 from neurophase.micro.grid import parameter_grid
