@@ -12,6 +12,13 @@ Modules
     Step, staircase, ramp and pulse protocols: drive expression and analysis windows.
 :mod:`~neurophase.micro.synaptic`
     Poisson conductance input (excitatory and inhibitory shot-noise conductances).
+:mod:`~neurophase.micro.channels`
+    Exact Markov channel-state counts from a model file's ``[channels]`` table;
+    ``channel_noise_firing`` over (channel number x input x trial), ``voltage_clamp``.
+:mod:`~neurophase.micro.binomial`
+    An exact binomial sampler with per-call n and p as a Brian2 function (Cython, C++, numpy).
+:mod:`~neurophase.micro.grid`
+    Model parameters as grid dimensions (``param_<name>``) of one network.
 :mod:`~neurophase.micro.modelfile`
     The TOML model-file format of ``models/`` and its checks; ``load_model``.
 :mod:`~neurophase.micro.devices`

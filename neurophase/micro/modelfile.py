@@ -32,6 +32,14 @@ passes silently)::
     [parameters]                  # values with units, as strings: Cm = "1 uF/cm**2"
     [initial]                     # initial state: v = "-65 mV"
 
+    [channels.Na]                 # optional: exact Markov channel-state counts (spiking models)
+    gates = { m = 3, h = 1 }      # independent two-state gates, rates alpha_m, beta_m, ...
+    number = "N_Na"               # channel count, an expression of [parameters]
+
+The ``[channels]`` tables (format and algorithm in :mod:`neurophase.micro.channels`) add, per
+channel type ``C``, integer counts of channels in every kinetic state, updated every step by
+exact multinomial draws; the equations use ``C_open`` (the open fraction) in the conductance.
+
 Use :func:`load_model` with a library model name (see :func:`neurophase.resources.list_models`)
 or a path to a file of one's own; both return a :class:`Model`.
 """
@@ -44,6 +52,7 @@ import tomllib
 from pathlib import Path
 
 from neurophase.errors import ModelFileError, NeurophaseError
+from neurophase.micro.channels import channel_names, check_channel_rates, parse_channel_table
 from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
 from neurophase.units import parse_quantity
@@ -56,6 +65,7 @@ _ALLOWED = {
     "equations": {"model", "threshold", "reset", "refractory", "input", "input_unit", "update"},
     "parameters": None,  # any name
     "initial": None,
+    "channels": None,  # one table per channel type, checked by neurophase.micro.channels
 }
 _REQUIRED_MODEL_KEYS = ("name", "kind", "title", "citation")
 _KINDS = ("spiking", "ising_membrane")
@@ -87,6 +97,9 @@ class Model:
         Per-step update code (Ising membranes).
     parameters, initial : dict
         Name -> Brian2 Quantity (or float for dimensionless values).
+    channels : dict
+        Markov channel types of ``[channels]``: name ->
+        :class:`~neurophase.micro.channels.ChannelType` (empty for most models).
     dt, max_dt : Quantity or None
         Recommended and largest accurate time step.
     method : str or None
@@ -118,6 +131,7 @@ class Model:
     source: str
     text: str
     order_parameter: str | None = None
+    channels: dict = dataclasses.field(default_factory=dict)
 
     @property
     def content_hash(self):
@@ -234,6 +248,9 @@ def load_model_text(text, source="<string>"):
                 timing[key] = parse_quantity(simulation[key], expected="ms", name=key)
             except NeurophaseError as error:
                 raise ModelFileError(f"{where}: [simulation] {key}: {error}") from error
+    channels = parse_channel_table(data.get("channels"), where)
+    if channels and meta["kind"] != "spiking":
+        raise ModelFileError(f"{where}: [channels] needs kind = \"spiking\" (a membrane with a voltage).")
     refractory = equations.get("refractory")
     if isinstance(refractory, str) and _looks_like_duration(refractory):
         refractory = parse_quantity(refractory, expected="ms", name="refractory")
@@ -259,6 +276,7 @@ def load_model_text(text, source="<string>"):
         source=source,
         text=text,
         order_parameter=str(meta["order_parameter"]) if meta.get("order_parameter") else None,
+        channels=channels,
     )
     _check_identifiers(model, where)
     return model
@@ -280,7 +298,7 @@ def _check_identifiers(model, where):
     except Exception as error:  # Brian2 raises several types for syntax errors
         raise ModelFileError(f"{where}: the Brian2 equations do not parse: {error}") from error
     defined = (set(equations.names) | set(model.parameters) | _BRIAN_BUILTINS | set(_UNIT_NAMESPACE)
-               | set(equations.stochastic_variables))
+               | set(equations.stochastic_variables) | channel_names(model.channels))
     used = set(equations.identifiers)
     for code in (model.threshold, model.reset, model.update,
                  model.refractory if isinstance(model.refractory, str) else None):
@@ -297,6 +315,8 @@ def _check_identifiers(model, where):
         raise ModelFileError(
             f"{where}: [model] order_parameter = {model.order_parameter!r} is not a variable of the "
             f"equations; name one of its gates ({', '.join(sorted(equations.names))}).")
+    if model.channels:
+        check_channel_rates(model.channels, equations, model.parameters, where)
     if model.input_variable and model.input_variable not in equations.names | set(model.parameters):
         raise ModelFileError(
             f"{where}: [equations] input = {model.input_variable!r} is not a variable of the equations."

@@ -1,8 +1,11 @@
 """Firing statistics of a neurone model over a whole input grid, from ONE Brian2 network.
 
-Every grid point (input level x noise level x seed) is one neurone of a single
-:class:`brian2.NeuronGroup` whose drive is a per-neurone variable, so a sweep of a thousand
-currents is one build, one compile and one run (no Python loop around Brian2).
+Every grid point (input level x noise level x swept model parameters x seed) is one neurone
+of a single :class:`brian2.NeuronGroup` whose drive is a per-neurone variable, so a sweep of a
+thousand currents is one build, one compile and one run (no Python loop around Brian2). Model
+parameters given as arrays become per-neurone constants and ``param_<name>`` dimensions
+(:mod:`neurophase.micro.grid`); models with Markov channels (a ``[channels]`` table) carry
+channel-state counts updated every step (:mod:`neurophase.micro.channels`).
 
 Functions
 ---------
@@ -71,7 +74,9 @@ from neurophase.mapping.firing import (
     statistics_from_sums,
     steady_state_window,
 )
+from neurophase.micro.channels import markov_scheme
 from neurophase.micro.devices import Brian2Device
+from neurophase.micro.grid import parameter_grid
 from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
 from neurophase.micro.synaptic import EVENT_CODE, poisson_conductance
@@ -413,7 +418,13 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Sampling step of voltage traces (default ``dt``).
     parameters : dict, optional
         Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
-        for the stochastic Hodgkin-Huxley model.
+        for the stochastic Hodgkin-Huxley model. A one-dimensional array (a Quantity array,
+        numbers for a dimensionless parameter, or a list of strings with units) SWEEPS the
+        parameter: it becomes a per-neurone constant and an output dimension
+        ``param_<name>`` of the same network (several arrays span their outer product; see
+        :mod:`neurophase.micro.grid`), e.g. ``{"N_Na": [100, 1000, 10000]}`` for the Markov
+        channel model ``hodgkin_huxley_markov`` (whose channel counts are then per neurone,
+        given as the coordinates ``channels_Na``, ``channels_K``).
     poisson : PoissonConductance or dict, optional
         Poisson conductance input added to the drive (see :mod:`neurophase.micro.synaptic`):
         excitatory and inhibitory synaptic conductances driven by Poisson events, e.g.
@@ -431,8 +442,9 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     Returns
     -------
     xarray.Dataset
-        Dims ``input``, ``trial`` (and ``param_sigma`` for a noise array, ``direction`` =
-        up/down for staircase and ramp); variables ``spike_count``, ``steady_spike_count``,
+        Dims ``input``, ``trial`` (and ``param_sigma`` for a noise array, ``param_<name>``
+        for every swept parameter, ``direction`` = up/down for staircase and ramp); variables
+        ``spike_count``, ``steady_spike_count``,
         ``rate``, ``cv_isi``, ``first_spike_latency``, ``p_fire``, ``fano_factor`` (and
         ``voltage``); provenance in ``attrs``.
 
@@ -516,15 +528,25 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         # for linear equations with a drive that is constant within each time step
         integration = "exponential_euler"
 
+    swept = parameter_grid(model, parameters)
     n_sigma, n_levels = sigmas.size, levels.size
     per_replica = n_levels if plan.levels_per_neuron else 1
-    n_neurons = n_sigma * per_replica * seeds
-    # neurone index = ((sigma * per_replica) + level) * seeds + trial
-    grid = np.indices((n_sigma, per_replica, seeds)).reshape(3, -1)
-    sigma_of_neuron, level_of_neuron, trial_of_neuron = grid
+    # an "outer" index runs over (parameter combination, noise level)
+    n_outer = swept.size * n_sigma
+    n_neurons = n_outer * per_replica * seeds
+    # neurone index = (((combination * n_sigma + sigma) * per_replica) + level) * seeds + trial
+    grid = np.indices((n_outer, per_replica, seeds)).reshape(3, -1)
+    outer_of_neuron, level_of_neuron, trial_of_neuron = grid
+    sigma_of_neuron, combination_of_neuron = outer_of_neuron % n_sigma, outer_of_neuron // n_sigma
 
-    namespace = model.namespace(**(parameters or {}))
+    namespace = model.namespace(**swept.overrides)
     namespace.pop(model.input_variable, None)
+    for name in swept.names:
+        namespace.pop(name)
+    channels = markov_scheme(model)
+    if channels is not None:
+        channel_counts = channels.check_numbers(model.namespace(**swept.overrides), swept)
+        namespace.update(channels.namespace())
     namespace.update(plan.namespace)
     if noise_kind == "ou":
         namespace["grid_noise_tau"] = parse_unit("ms") * float(
@@ -536,6 +558,13 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             model.input_unit, _voltage_variable(model, None))
         namespace.update(synaptic.namespace(model.input_unit))
     equations = _build_equations(model, plan, noise_kind, synaptic_lines, synaptic_current)
+    if swept.names or channels is not None:
+        from brian2 import Equations
+
+        extra = swept.equation_lines(_unit_text)
+        if channels is not None:
+            extra.append(channels.equations())
+        equations = equations + Equations("\n".join(extra))
     reset = model.reset
     if record_mode == "sums":
         from brian2 import Equations
@@ -559,6 +588,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         )
         for name, value in model.initial.items():
             setattr(group, name, value)
+        swept.assign(group, combination_of_neuron)
         if plan.levels_per_neuron and not rate_swept:
             group.grid_input_level = levels[level_of_neuron] * input_unit
         else:
@@ -573,6 +603,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         if noise_kind == "ou":
             group.grid_noise = "grid_noise_sigma * randn()"
         objects = [group]
+        if channels is not None:
+            objects.extend(channels.attach(group, plan.duration))
         if record_mode == "times":
             spikes = SpikeMonitor(group, record=True, name="grid_spikes")
             objects.append(spikes)
@@ -591,10 +623,10 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         if record_indices:
             voltage_name = _voltage_variable(model, voltage_variable, equations)
             if plan.levels_per_neuron:
-                recorded = [((s * per_replica) + index) * seeds for s in range(n_sigma)
+                recorded = [((outer * per_replica) + index) * seeds for outer in range(n_outer)
                             for index in record_indices]
             else:
-                recorded = [s * seeds for s in range(n_sigma)]
+                recorded = [outer * seeds for outer in range(n_outer)]
             monitor = StateMonitor(group, voltage_name, record=recorded, name="grid_voltage",
                                    dt=(record_dt if record_dt is not None else time_step_s * second))
             objects.append(monitor)
@@ -626,15 +658,23 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
 
     dataset = _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_unit,
                         noise_is_array, seeds,
-                        record_mode, spike_record_data, n_neurons, finite, window_transient)
+                        record_mode, spike_record_data, n_neurons, finite, window_transient, swept)
     if voltage is not None:
         dataset = _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, sigmas,
-                                  noise_is_array, voltage_name)
+                                  noise_is_array, voltage_name, swept)
+    if channels is not None:
+        for channel in channels.types:
+            counts = channel_counts[channel.name].reshape(swept.shape)
+            dataset.coords[f"channels_{channel.name}"] = (
+                swept.dims, counts, {"units": "1", "long_name": f"number of {channel.name} channels"})
     dataset.attrs.update(provenance(
         model_name=model.name, model_hash=model.content_hash, model_citation=model.citation,
         model_source=model.source, protocol=protocol,
-        parameter_overrides=(", ".join(f"{key}={value!s}" for key, value in parameters.items())
-                             if parameters else None), seed=seed, n_seeds=seeds,
+        parameter_overrides=(", ".join(f"{key}={value!s}" for key, value in swept.overrides.items())
+                             if swept.overrides else None),
+        parameter_grid=swept.describe(),
+        channel_kinetics=channels.describe() if channels is not None else None,
+        seed=seed, n_seeds=seeds,
         brian2_device=device, brian2_target=target if device == "runtime" else "cpp",
         dt=f"{time_step_s * 1e3:g} ms", integration_method=integration,
         duration=f"{float(to_magnitude(duration, 'ms')):g} ms",
@@ -654,7 +694,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     ))
     if not finite.all():
         failed = _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_unit,
-                                noise_unit, plan)
+                                noise_unit, plan, swept)
         raise SimulationError(
             f"The simulation of {model.name!r} diverged (NaN or infinite state) at "
             f"{len(failed)} of {n_neurons} grid points: {', '.join(failed[:10])}"
@@ -739,28 +779,29 @@ def _window_statistics(plan, record_mode, record_data, n_neurons, window_transie
 
 
 def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_unit, noise_is_array, seeds,
-              record_mode, record_data, n_neurons, finite, window_transient):
+              record_mode, record_data, n_neurons, finite, window_transient, swept):
     """Spike trains or running sums -> schema Dataset (vectorised over neurones and windows)."""
     n_windows = plan.window_edges.size - 1
     statistics = _window_statistics(plan, record_mode, record_data, n_neurons, window_transient)
     n_sigma, n_levels = sigmas.size, levels.size
+    outer_shape, outer_dims = swept.shape + (n_sigma,), swept.dims + ("param_sigma",)
     broken = np.repeat(~finite, n_windows)
     variables = {}
     for name in ("spike_count", "steady_spike_count", "rate", "first_spike_latency", "cv_isi"):
         values = statistics[name].values.astype(float)
         values[broken] = np.nan
         if plan.levels_per_neuron:
-            # neurone = (sigma, level, trial), one window each
-            array = values.reshape(n_sigma, n_levels, seeds)
-            dims = ("param_sigma", "input", "trial")
+            # neurone = (parameters..., sigma, level, trial), one window each
+            array = values.reshape(outer_shape + (n_levels, seeds))
+            dims = outer_dims + ("input", "trial")
         else:
-            # neurone = (sigma, trial), windows = (direction, position along the branch)
-            array = values.reshape(n_sigma, seeds, 2, n_levels)
+            # neurone = (parameters..., sigma, trial), windows = (direction, position along the branch)
+            array = values.reshape((-1, seeds, 2, n_levels))
             ordered = np.empty_like(array)
             ordered[:, :, 0, :] = array[:, :, 0, :]
             ordered[:, :, 1, :] = array[:, :, 1, ::-1]
-            array = ordered.transpose(2, 0, 3, 1)
-            dims = ("direction", "param_sigma", "input", "trial")
+            array = ordered.transpose(2, 0, 3, 1).reshape((2,) + outer_shape + (n_levels, seeds))
+            dims = ("direction",) + outer_dims + ("input", "trial")
         variables[name] = xr.DataArray(array, dims=dims, attrs=dict(statistics[name].attrs))
     coords = {
         "input": quantity_coordinate("input", levels, level_unit, long_name=level_name),
@@ -771,6 +812,7 @@ def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_un
                                                     long_name=f"{noise_kind} current-noise amplitude")
     if not plan.levels_per_neuron:
         coords["direction"] = ("direction", ["up", "down"])
+    coords.update(swept.coordinates())
     dataset = xr.Dataset(variables, coords=coords)
     if not noise_is_array:
         dataset = dataset.isel(param_sigma=0, drop=noise_kind is None)
@@ -782,7 +824,7 @@ def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_un
 
 
 def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, sigmas, noise_is_array,
-                    voltage_name):
+                    voltage_name, swept):
     from brian2 import volt
 
     times, values, dimension = voltage
@@ -796,16 +838,16 @@ def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, 
             if parse_unit(candidate).dim is dimension:
                 unit, scale = candidate, 1.0 / float(np.asarray(parse_unit(candidate)))
                 break
-    n_sigma = sigmas.size
+    outer_shape, outer_dims = swept.shape + (sigmas.size,), swept.dims + ("param_sigma",)
     if plan.levels_per_neuron:
-        array = values.reshape(n_sigma, len(record_indices), -1)
-        dims = ("param_sigma", "recorded_input", "time")
+        array = values.reshape(outer_shape + (len(record_indices), -1))
+        dims = outer_dims + ("recorded_input", "time")
         coords = {"recorded_input": quantity_coordinate(
             "recorded_input", levels[record_indices], level_unit,
             long_name="input level of the recorded trace")}
     else:
-        array = values.reshape(n_sigma, -1)
-        dims = ("param_sigma", "time")
+        array = values.reshape(outer_shape + (-1,))
+        dims = outer_dims + ("time",)
         coords = {}
     coords["time"] = quantity_coordinate("time", times * 1e3, "ms")
     trace = xr.DataArray(array * scale, dims=dims, coords=coords,
@@ -816,10 +858,12 @@ def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, 
     return dataset
 
 
-def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_unit, noise_unit, plan):
+def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_unit, noise_unit, plan,
+                   swept):
     labels = []
     for neuron in np.flatnonzero(~finite):
-        sigma_index, rest = divmod(int(neuron), per_replica * seeds)
+        outer_index, rest = divmod(int(neuron), per_replica * seeds)
+        combination, sigma_index = divmod(outer_index, sigmas.size)
         level_index, trial = divmod(rest, seeds)
         if plan.levels_per_neuron:
             label = f"input={levels[level_index]:g} {level_unit}"
@@ -827,5 +871,7 @@ def _failed_labels(dataset, finite, levels, sigmas, seeds, per_replica, level_un
             label = f"{plan.name} run"
         if noise_unit is not None:
             label += f", sigma={sigmas[sigma_index]:g} {noise_unit}"
+        if swept.names:
+            label += f", {swept.label(combination)}"
         labels.append(f"{label}, trial {trial}")
     return labels
