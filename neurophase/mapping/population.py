@@ -187,11 +187,11 @@ class MeasuredTransfer:
         self.input_unit = dataset["input"].attrs["units"]
         sigma_unit = dataset["param_sigma"].attrs["units"]
         expected = _white_unit(self.input_unit)
-        if not (parse_unit(sigma_unit) / parse_unit(expected)).dim.is_dimensionless \
-                if hasattr(parse_unit(sigma_unit) / parse_unit(expected), "dim") else False:
+        try:
+            factor = float(to_magnitude(parse_unit(sigma_unit), expected))
+        except UnitMismatchError as error:
             raise UnitMismatchError(f"The transfer-function noise must be white noise in {expected}; "
-                                    f"got {sigma_unit}.")
-        factor = float(np.asarray(parse_unit(sigma_unit) / parse_unit(expected)))
+                                    f"got {sigma_unit}. {error}") from None
         self.means = np.asarray(dataset["input"].values, float)
         self.stds = np.asarray(dataset["param_sigma"].values, float) * factor
         rate = dataset["rate"].transpose("input", "param_sigma", "trial").values
