@@ -60,6 +60,12 @@ __all__ = ["measure_population", "population_prediction", "stationary_sweep", "r
 
 
 # ------------------------------------------------------------------------------ analysis helpers
+def _coarse(series, factor):
+    """Means over ``factor`` consecutive bins (the last incomplete block dropped)."""
+    usable = series.size - series.size % factor
+    return series[:usable].reshape(-1, factor).mean(axis=1)
+
+
 def batch_means(rate, stationary, batches):
     """Means of ``batches`` consecutive blocks of the stationary bins, per population."""
     values = np.asarray(rate, float)[:, stationary]
@@ -354,8 +360,12 @@ def stationary_sweep(loaded, theory, w_grid, mu_grid, kick, common, stationary_d
                                        long_name="lower fold (end of the high branch)"),
          "fold_high": quantity_variable(fold_high, input_unit, ("dense_coupling",),
                                         long_name="upper fold (end of the low branch)"),
-         "branch_rate": branches["fixed_point_rate"].rename(drive="dense_drive"),
-         "branch_stable": branches["fixed_point_stable"].rename(drive="dense_drive"),
+         "branch_rate": quantity_variable(branches["fixed_point_rate"].values, "Hz",
+                                          ("coupling", "dense_drive", "branch"),
+                                          long_name="derived fixed points, lowest first"),
+         "branch_stable": quantity_variable(branches["fixed_point_stable"].values.astype(float), "1",
+                                            ("coupling", "dense_drive", "branch"),
+                                            long_name="1 where F' < 1"),
          "cusp_coupling": quantity_variable(w_c, w_unit, (), long_name="w_c (derived)"),
          "cusp_drive": quantity_variable(cusp.drive, input_unit, (), long_name="mu_c (derived)"),
          "cusp_rate": quantity_variable(cusp.rate, "Hz", (), long_name="r_c (derived)")},
@@ -377,6 +387,7 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
                        fold_fraction=1.5, fold_offsets=None, critical_seeds=3,
                        critical_duration="4 s", widom_fractions=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1, 1.25),
                        widom_seeds=4, widom_duration="8 s", variance_bin="100 ms", bin_width="5 ms",
+                       correlation_bin="20 ms",
                        q1_tolerance=0.1, q1_min_rate="1 Hz", switch_fraction=0.2, switch_floor=None,
                        width_threshold=None, seed=0, target="cython", device="runtime",
                        progress=None):
@@ -659,7 +670,9 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
     steady_w = times_w - 0.5 * bin_s >= transient_s - 1e-12
     factor = int(round(variance_bin_s / bin_s))
     variance = binned_variance(widom["rate"].values, steady_w, factor) * size
-    taus = np.array([correlation_time(series[steady_w], bin_s) for series in widom["rate"].values])
+    correlation_factor = max(int(round(_seconds(correlation_bin, "correlation_bin") / bin_s)), 1)
+    taus = np.array([correlation_time(_coarse(series[steady_w], correlation_factor), bin_s * correlation_factor)
+                     for series in widom["rate"].values])
     var_est = np.full((fractions.size, 3), np.nan)
     tau_est = np.full((fractions.size, 3), np.nan)
     var_pred = np.full(fractions.size, np.nan)
@@ -709,7 +722,7 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
         distance = np.log(w_c - widom_w[usable])
         slope = regression_slope_interval(distance, tau_est[usable, 0], standard_errors=np.maximum(se, 1e-3))
         slope_mf = regression_slope_interval(distance, np.log(tau_pred[usable]))[0]
-    note_tau = (f"Correlation time of the population rate ({bin_s * 1e3:g} ms bins, lags >= 1 bin, "
+    note_tau = (f"Correlation time of the population rate ({bin_s * correlation_factor * 1e3:g} ms bins, lags >= 1 bin, "
                 f"exponential fit down to e^-2) along the Widom line below w_c "
                 f"({', '.join(f'{f:g}' for f in fractions[below])} x w_c), {widom_seeds} seeds; slope of "
                 "log tau on log(w_c - w) with its 95% Student-t interval (weighted by the seed spread). "

@@ -10,6 +10,7 @@ the cusp and at a fold; ``N_pop Var(r)`` and the correlation time along the Wido
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -150,7 +151,7 @@ def _exponents(datasets):
     figure, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.8))
     cusp = kind == "cusp"
     r_c = float(critical.attrs.get("cusp_offset_rate", np.nan))
-    r_c_mf = float(critical.attrs.get("cusp_mean_field_offset_rate", np.nan))
+    r_c_mf = float(critical.attrs.get("cusp_rate", np.nan))          # derived r_c
     dense = critical["dense_offset"].values
     dense_rate = critical["dense_cusp_rate"].values
     for side, marker in ((1, "o"), (-1, "s")):
@@ -234,6 +235,8 @@ def _fluctuations(datasets):
                label="derived tau / (1 - F')")
     right.set_xscale("log")
     right.set_yscale("log")
+    right.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    right.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     right.set_xlabel("(w_c - w) / w_c")
     right.set_ylabel("relaxation time (ms)")
     right.set_title(f"slope {widom.attrs.get('slowing_exponent', np.nan):.3g} (derived -1 asymptotically)",

@@ -50,6 +50,7 @@ PopulationTheory
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -214,7 +215,9 @@ class MeasuredTransfer:
         cv = dataset["cv_isi"].transpose("input", "param_sigma", "trial").values if "cv_isi" in dataset else None
         self._cv = None
         if cv is not None:
-            cv_mean = np.nanmean(cv, axis=-1)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cv_mean = np.nanmean(cv, axis=-1)
             self._cv = np.where(np.isfinite(cv_mean), cv_mean, 1.0)
         self.description = (f"measured on the uncoupled model {dataset.attrs.get('model_name', '?')} "
                             f"({self.means.size} drives x {self.stds.size} white-noise amplitudes x "

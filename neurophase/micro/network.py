@@ -130,14 +130,16 @@ def input_capacitance(model, parameters=None):
     return membrane_capacitance(resolve_model(model), parameters)
 
 
-def fixed_indegree(size, indegree, populations, seed=0, autapses=False, chunk=512):
+def fixed_indegree(size, indegree, populations, seed=0, autapses=False, chunk=512,
+                   source_start=0, source_size=None, stride=None):
     """Sources and targets (global neurone indices) of fixed in-degree connectivity.
 
-    Every neurone of every population receives ``indegree`` synapses from distinct neurones of
-    its own population (population ``p`` holds neurones ``p*size ... (p+1)*size - 1``), drawn
-    uniformly without replacement by the ``indegree`` smallest of i.i.d. uniform keys (an
-    exchangeable draw, so every subset is equally likely); the neurone itself is excluded
-    unless ``autapses``.
+    Population ``p`` occupies neurones ``p*stride ... p*stride + size - 1`` (``stride`` defaults
+    to ``size``). Every one of its ``size`` neurones receives ``indegree`` synapses from distinct
+    neurones of the source block ``p*stride + source_start ... + source_size - 1`` of the same
+    population (default: the population itself), drawn uniformly without replacement as the
+    ``indegree`` smallest of i.i.d. uniform keys (an exchangeable draw: every subset is equally
+    likely); a neurone is never its own source unless ``autapses``.
 
     Returns
     -------
@@ -145,33 +147,41 @@ def fixed_indegree(size, indegree, populations, seed=0, autapses=False, chunk=51
         Synapse ``s`` goes from ``sources[s]`` to ``targets[s]``; targets in increasing order.
     """
     size, indegree, populations = int(size), int(indegree), int(populations)
-    available = size if autapses else size - 1
+    source_size = size if source_size is None else int(source_size)
+    stride = size if stride is None else int(stride)
+    source_start = int(source_start)
+    overlap = source_start < size and source_start + source_size > 0
+    available = source_size if (autapses or not overlap) else source_size - 1
     if indegree > available:
         raise ParameterError(
-            f"indegree K = {indegree} exceeds the {available} other neurones of a population of "
-            f"size {size}; use K <= {available} or a larger population.")
+            f"indegree K = {indegree} exceeds the {available} possible sources (a block of "
+            f"{source_size} neurones{'' if autapses or not overlap else ', the neurone itself excluded'}); "
+            f"use K <= {available} or a larger population.")
     if indegree < 0:
         raise ParameterError(f"indegree must be >= 0; got {indegree}.")
     rng = np.random.default_rng(seed)
     sources = np.empty(size * populations * indegree, dtype=np.int64)
+    targets = np.empty(size * populations * indegree, dtype=np.int64)
     if indegree == 0:
-        return sources, sources.copy()
+        return sources, targets
     position = 0
     for population in range(populations):
-        offset = population * size
+        offset = population * stride
         for start in range(0, size, chunk):
             rows = np.arange(start, min(start + chunk, size))
-            keys = rng.random((rows.size, size))
+            keys = rng.random((rows.size, source_size))
             if not autapses:
-                keys[np.arange(rows.size), rows] = 2.0
-            if indegree < size:
+                own = rows - source_start
+                inside = (own >= 0) & (own < source_size)
+                keys[np.flatnonzero(inside), own[inside]] = 2.0
+            if indegree < source_size:
                 chosen = np.argpartition(keys, indegree - 1, axis=1)[:, :indegree]
             else:
-                chosen = np.broadcast_to(np.arange(size), (rows.size, size))
+                chosen = np.broadcast_to(np.arange(source_size), (rows.size, source_size))
             count = chosen.size
-            sources[position:position + count] = (chosen + offset).ravel()
+            sources[position:position + count] = (chosen + offset + source_start).ravel()
+            targets[position:position + count] = np.repeat(rows + offset, indegree)
             position += count
-    targets = np.repeat(np.arange(size * populations, dtype=np.int64), indegree)
     return sources, targets
 
 
@@ -190,6 +200,7 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
                          initial=("low",), kick=None, kick_duration="100 ms", ramp=None,
                          ramp_hold="0.5 s", dt=None, method=None, target="cython",
                          device="runtime", seed=0, parameters=None, autapses=False,
+                         inhibitory_size=0, inhibitory_indegree=0, inhibition=0.0,
                          progress=None, standalone_directory=None):
     """Simulate recurrently coupled populations, one per grid point, in ONE Brian2 network.
 
@@ -230,6 +241,12 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
         As in :func:`neurophase.micro.neurone.firing_curve`.
     autapses : bool
         Allow a neurone to be its own input.
+    inhibitory_size, inhibitory_indegree, inhibition : int, int, float
+        An inhibitory part of every population (Brunel 2000): ``inhibitory_size`` more neurones
+        of the same model; every neurone (excitatory or inhibitory) then also receives
+        ``inhibitory_indegree`` synapses from the inhibitory part, of weight ``-inhibition x w``;
+        its ``indegree`` excitatory synapses come from the ``size`` excitatory neurones. Rates
+        are per neurone of the whole population.
 
     Returns
     -------
@@ -265,6 +282,14 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
             f"A {synapse} synapse takes couplings in {w_unit} (the model's input is in "
             f"{model.input_unit}); {error}") from None
     size, indegree, seeds = int(size), int(indegree), int(seeds)
+    inhibitory_size, inhibitory_indegree = int(inhibitory_size), int(inhibitory_indegree)
+    inhibition = float(inhibition)
+    if inhibitory_size < 0 or inhibitory_indegree < 0 or inhibition < 0:
+        raise ParameterError("inhibitory_size, inhibitory_indegree and inhibition must be >= 0.")
+    if inhibitory_indegree > max(inhibitory_size - 1, 0):
+        raise ParameterError(
+            f"inhibitory_indegree {inhibitory_indegree} exceeds the {max(inhibitory_size - 1, 0)} "
+            "possible inhibitory sources; lower it or raise inhibitory_size.")
     if size < 2:
         raise ParameterError(f"size (neurones per population) must be at least 2; got {size}.")
     if indegree > (size if autapses else size - 1) or indegree < 0:
@@ -360,8 +385,9 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
     grid = np.indices((point_w.size, len(initial), seeds)).reshape(3, -1)
     point_of, initial_of, seed_of = grid
     n_populations = point_of.size
-    n_neurons = n_populations * size
-    population_of_neuron = np.repeat(np.arange(n_populations), size)
+    stride = size + inhibitory_size
+    n_neurons = n_populations * stride
+    population_of_neuron = np.repeat(np.arange(n_populations), stride)
 
     voltage = membrane_variable(model)
     equations = Equations(model.equations)
@@ -432,6 +458,7 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
         "pop_ramp_half": max(0.5 * (timing["duration"] - timing["ramp_hold"]), 1e-9) * second,
         "pop_external_rate": external_rate * parse_unit("Hz"),
         "pop_external_weight": external_weight * parse_unit(w_unit),
+        "pop_inhibition": inhibition,
     })
     if tau_s is not None:
         namespace["pop_tau_s"] = tau_s * second
@@ -439,7 +466,13 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
         namespace["pop_E_syn"] = reversal_v * parse_unit("volt")
 
     build_started = wallclock.perf_counter()
-    sources, targets = fixed_indegree(size, indegree, n_populations, seed=seed, autapses=autapses)
+    sources, targets = fixed_indegree(stride, indegree, n_populations, seed=seed, autapses=autapses,
+                                      source_start=0, source_size=size)
+    inhibitory_sources = inhibitory_targets = None
+    if inhibitory_size and inhibitory_indegree:
+        inhibitory_sources, inhibitory_targets = fixed_indegree(
+            stride, inhibitory_indegree, n_populations, seed=seed + 104729, autapses=autapses,
+            source_start=size, source_size=inhibitory_size)
     connectivity_seconds = wallclock.perf_counter() - build_started
     started = wallclock.perf_counter()
     unit_in = parse_unit(input_unit)
@@ -469,6 +502,13 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
             recurrent.connect(i=sources, j=targets)
             objects.append(recurrent)
         del sources, targets
+        if inhibitory_sources is not None:
+            inhibitory_code = on_pre.replace("+= pop_weight_post", "-= pop_inhibition * pop_weight_post")
+            inhibitory = Synapses(group, group, on_pre=inhibitory_code, delay=timing["delay"] * second,
+                                  namespace=namespace, name="pop_recurrent_inhibitory")
+            inhibitory.connect(i=inhibitory_sources, j=inhibitory_targets)
+            objects.append(inhibitory)
+            del inhibitory_sources, inhibitory_targets
         if external_rate > 0:
             objects.append(group.run_regularly(external_code, when="start", order=-1,
                                                name="pop_poisson_input"))
@@ -503,13 +543,13 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
     widths = np.diff(edges)
     keep = widths > 0.5 * bin_s  # a last partial bin shorter than half a bin is dropped
     spikes, widths, starts = spikes[:, keep], widths[keep], edges[:-1][keep]
-    rate = spikes / (size * widths)
+    rate = spikes / (stride * widths)
     centres = starts + 0.5 * widths
     drive_at = _drive_trace(centres, point_mu, point_low, point_high, point_of, initial_of, initial,
                             kick_value, timing, ramp is not None)
     stationary = starts >= timing["transient"] - 1e-12
     mean_rate = (spikes[:, stationary].sum(axis=1)
-                 / (size * max(widths[stationary].sum(), 1e-300)))
+                 / (stride * max(widths[stationary].sum(), 1e-300)))
     rate[~finite] = np.nan
     mean_rate[~finite] = np.nan
     population = np.arange(n_populations)
@@ -557,7 +597,9 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
                      + ("" if autapses else ", no autapses"),
         recording="per-population spike counters sampled every bin (no spike times kept)",
         wall_time_seconds=round(elapsed, 3), connectivity_seconds=round(connectivity_seconds, 3),
-        n_neurons=n_neurons, n_synapses=n_neurons * indegree,
+        n_neurons=n_neurons, n_synapses=n_neurons * (indegree + inhibitory_indegree),
+        inhibitory=(f"{inhibitory_size} inhibitory neurones per population, in-degree "
+                    f"{inhibitory_indegree}, weight -{inhibition:g} w") if inhibitory_size else None,
     ))
     if not finite.all():
         raise SimulationError(
