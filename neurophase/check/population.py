@@ -696,9 +696,10 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
             f"N_pop Var(r) in {variance_bin_s * 1e3:g} ms bins at w = {fraction:.2f} w_c on the Widom line, Hz^2",
             var_pred[index], var_est[index, 0], var_est[index, 1], var_est[index, 2], tolerance=0.3,
             relative=True, rule="tolerance",
-            note=(f"DERIVED linear-noise prediction r CV^2/Delta x Delta int sinc^2/|1-G|^2 "
-                  f"(rate-model tau = {theory.time_constant * 1e3:g} ms, delay "
-                  f"{theory.delay * 1e3:g} ms; CV^2 of the uncoupled neurone at the fixed point's input). "
+            note=(f"DERIVED linear-noise prediction r CV^2/Delta x Delta int sinc^2/|1-G|^2, "
+                  f"G = F' exp(-i omega D) (fast-response limit, delay {theory.delay * 1e3:g} ms; "
+                  "-> r CV^2 / (Delta (1 - F')^2) for long bins; CV^2 of the uncoupled neurone at the "
+                  "fixed point's input). "
                   f"Measured: variance over bins after the transient x N, Student-t over {widom_seeds} seeds. "
                   "Rule: |measured - expected| <= 30% of expected (the interval from few seeds is "
                   "reported, not used): about three standard errors of a variance from that many "

@@ -240,7 +240,7 @@ class MeasuredTransfer:
         interpolate = RegularGridInterpolator((self.means, self.stds), self._cv)
         point = (float(np.clip(mean, self.means[0], self.means[-1])),
                  float(np.clip(std, self.stds[0], self.stds[-1])))
-        return float(interpolate(point)[0]) ** 2
+        return float(np.ravel(interpolate(point))[0]) ** 2
 
 
 class PopulationTheory:
@@ -389,18 +389,25 @@ class PopulationTheory:
         return self.time_constant / (1 - slope) if slope < 1 else math.inf
 
     def population_variance(self, coupling_value, drive_value, rate, bin_width):
-        """``N Var(A_Delta)`` (Hz^2 s... i.e. Hz^2 times neurones) at a stable fixed point.
+        """``N Var(A_Delta)`` (Hz^2) at a stable fixed point, for bins of ``bin_width`` seconds.
 
-        ``r CV^2 / Delta x binned_variance_factor`` (:mod:`neurophase.meanfield.population`),
-        ``CV^2`` from the transfer function at the fixed point's input.
+        ``r CV^2 / Delta x binned_variance_factor`` (:mod:`neurophase.meanfield.population`), with
+        ``CV^2`` from the transfer function at the fixed point's input and the feedback
+        ``G = F' exp(-i omega D) / (1 + i omega tau_s)``: the fast-response limit, without the
+        rate model's first-order filter (the white-noise LIF follows its input within a few ms:
+        Brunel, Chance, Fourcaud & Abbott 2001, Phys. Rev. Lett. 86:2186). For bins much longer
+        than the relaxation time this is the fluctuation-dissipation form
+        ``r CV^2 / (Delta (1 - F')^2)``, which depends on no time constant; the source term
+        ``r CV^2`` is the long-window limit of the count variance (a Fano factor of ``CV^2``,
+        Cox 1962), so bins should hold several spikes.
         """
         slope = float(self.rate_map.slope(rate, coupling_value, drive_value))
         if slope >= 1:
             return math.inf
         mean, std, filtered = self.rate_map.moments(rate, coupling_value, drive_value)
         cv2 = self.transfer.cv_squared(float(mean) + self.external_drive, float(std), float(filtered))
-        factor = binned_variance_factor(slope, bin_width, self.time_constant, self.delay,
-                                        self.synaptic_tau)
+        # fast-response limit: no first-order filter, only the delay and the synaptic filter
+        factor = binned_variance_factor(slope, bin_width, 0.0, self.delay, self.synaptic_tau)
         return rate * cv2 / bin_width * factor
 
     # ---------------------------------------------------------------------- Datasets
