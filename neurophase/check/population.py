@@ -576,7 +576,8 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
     x_net = _power_fit(offsets, rate_c[:n_crit], err_c[:n_crit], "odd")
     mf_error = np.full(n_crit, 1e-3)
     x_mf = _power_fit(offsets, mf_rates[:n_crit], mf_error, "odd")
-    window = f"|mu - mu_c| from {np.min(np.abs(offsets[offsets != 0])):.3g} to {np.max(np.abs(offsets)):.3g} {input_unit}"
+    nonzero = np.abs(offsets[offsets != 0])
+    window = f"|mu - mu_c| from {nonzero.min():.3g} to {nonzero.max():.3g} {input_unit}"
     note_cusp = (f"At the DERIVED w_c = {w_c:.4g} {w_unit}, mu_c = {mu_c:.4g} {input_unit}: weighted fit of "
                  f"r = r_c + A sign(d)|d|^x ({window}; r_c, A, x free, mu_c fixed), 95% Student-t "
                  f"interval from the fit covariance; {critical_seeds} seeds x {batches} batch means per "
@@ -723,7 +724,8 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
         distance = np.log(w_c - widom_w[usable])
         slope = regression_slope_interval(distance, tau_est[usable, 0], standard_errors=np.maximum(se, 1e-3))
         slope_mf = regression_slope_interval(distance, np.log(tau_pred[usable]))[0]
-    note_tau = (f"Correlation time of the population rate ({bin_s * correlation_factor * 1e3:g} ms bins, lags >= 1 bin, "
+    note_tau = (f"Correlation time of the population rate ({bin_s * correlation_factor * 1e3:g} ms bins, "
+                "lags >= 1 bin, "
                 f"exponential fit down to e^-2) along the Widom line below w_c "
                 f"({', '.join(f'{f:g}' for f in fractions[below])} x w_c), {widom_seeds} seeds; slope of "
                 "log tau on log(w_c - w) with its 95% Student-t interval (weighted by the seed spread). "

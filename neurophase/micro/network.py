@@ -265,7 +265,7 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
     SimulationError
         A population diverged.
     """
-    from brian2 import (Equations, Network, NeuronGroup, StateMonitor, Synapses, second)
+    from brian2 import Equations, Network, NeuronGroup, StateMonitor, Synapses, second
     from brian2 import seed as brian2_seed
 
     model = resolve_model(model)

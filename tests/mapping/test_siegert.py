@@ -13,8 +13,13 @@ import pytest
 from scipy import integrate, special
 
 from neurophase.errors import ParameterError
-from neurophase.mapping.siegert import (FOURCAUD_BRUNEL_ALPHA, fourcaud_brunel_shift, siegert_cv_squared_si,
-                                        siegert_rate, siegert_rate_si)
+from neurophase.mapping.siegert import (
+    FOURCAUD_BRUNEL_ALPHA,
+    fourcaud_brunel_shift,
+    siegert_cv_squared_si,
+    siegert_rate,
+    siegert_rate_si,
+)
 
 TAU, THETA, RESET, REFRACTORY = 0.020, 0.020, 0.010, 0.002   # Brunel (2000) neurone
 # (mu, sigma) in volts: sub-threshold, near threshold, supra-threshold, strongly driven, weak noise
@@ -64,7 +69,7 @@ def test_weak_noise_arrhenius_limit():
 
 
 def test_units_and_errors():
-    from brian2 import Hz, mV, ms
+    from brian2 import Hz, ms, mV
 
     rate = siegert_rate(15 * mV, 5 * mV, 20 * ms, 20 * mV, 10 * mV, 2 * ms)
     assert float(rate / Hz) == pytest.approx(quadrature_rate(0.015, 0.005), rel=1e-9)

@@ -7,7 +7,7 @@ against quadrature and NNMT in ``tests/mapping/test_siegert.py``) made self-cons
 
 import numpy as np
 import pytest
-from brian2 import mV, ms, nS, pA, second, uA, cm
+from brian2 import cm, ms, mV, nS, pA, second, uA
 
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.mapping.population import LIFTransfer, MeasuredTransfer, PopulationTheory
