@@ -46,7 +46,6 @@ from neurophase.meanfield.dynamics import (
     quench_threshold,
     simulate_quench,
 )
-from neurophase.meanfield.population import Cusp, FixedPoint, RateMap, binned_variance_factor
 from neurophase.meanfield.exponents import (
     ISING_2D_EXPONENTS,
     ISING_3D_EXPONENTS,
@@ -57,6 +56,7 @@ from neurophase.meanfield.exponents import (
     local_exponent,
     onsager_magnetisation,
 )
+from neurophase.meanfield.population import Cusp, FixedPoint, RateMap, binned_variance_factor
 
 __all__ = [
     "BRANCHES",
