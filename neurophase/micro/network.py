@@ -414,7 +414,8 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
                       "pop_ramp_half - 1), 0, 1)")
     else:
         drive_code = "pop_level"
-    drive_code += " + pop_kick * int(t < pop_kick_end)"
+    if "high" in initial:
+        drive_code += " + pop_kick * int(t < pop_kick_end)"
     w_dim = parse_unit(w_unit).dim
     if synapse == "delta":
         lines.append(f"pop_weight : {_unit_text(w_dim)} (constant)")
@@ -533,7 +534,7 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
         sample_times = np.asarray(samples.t_[:], dtype=float)
         final_count = np.asarray(counter.pop_count_[:], dtype=float)
         state = np.asarray(getattr(group, voltage + "_")[:], dtype=float)
-        finite = np.isfinite(state).reshape(n_populations, size).all(axis=1)
+        finite = np.isfinite(state).reshape(n_populations, stride).all(axis=1)
     elapsed = wallclock.perf_counter() - started
 
     bin_s = timing["bin_width"]

@@ -142,3 +142,14 @@ def test_measured_transfer_matches_the_lif_closed_form():
                 continue
             tolerance = 3 * measured.measured_error[i, j] + 0.02 * expected
             assert float(measured(mu, sigma)) == pytest.approx(expected, abs=tolerance)
+
+
+def test_fixed_indegree_from_an_inhibitory_block():
+    """Brunel (2000) layout: every neurone of a population of 8 E + 4 I receives 3 inputs from its
+    population's I block (neurones 8-11), never from itself."""
+    sources, targets = fixed_indegree(12, 3, 2, seed=1, source_start=8, source_size=4)
+    assert np.all(np.bincount(targets, minlength=24) == 3)
+    local = sources % 12
+    assert np.all((local >= 8) & (local < 12))
+    assert np.all(sources // 12 == targets // 12)
+    assert not np.any(sources == targets)
