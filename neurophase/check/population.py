@@ -353,14 +353,14 @@ def stationary_sweep(loaded, theory, w_grid, mu_grid, kick, common, stationary_d
     stationary_summary.attrs.update(stationary.attrs)
 
     # ---- dense theory for the figures
-    dense_w = np.unique(np.concatenate([np.linspace(0.5, 2.0, 31) * w_c, w_grid]))
+    dense_w = np.unique(np.concatenate([np.linspace(0.5, 2.0, 16) * w_c, w_grid]))
     fold_low = np.full(dense_w.size, np.nan)
     fold_high = np.full(dense_w.size, np.nan)
     for index, w in enumerate(dense_w):
         span = theory.rate_map.bistable_range(w)
         if span is not None:
             fold_low[index], fold_high[index] = span
-    dense_mu = np.linspace(mu_grid.min(), mu_grid.max(), 121)
+    dense_mu = np.linspace(mu_grid.min(), mu_grid.max(), 61)
     branches = theory.phase_diagram(w_grid * w_q, dense_mu * mu_q)
     theory_ds = xr.Dataset(
         {"fold_low": quantity_variable(fold_low, input_unit, ("dense_coupling",),

@@ -64,6 +64,7 @@ def test_command_refuses_bad_input_and_writes_nothing(arguments, message, tmp_pa
 
 
 @pytest.mark.brian2
+@pytest.mark.slow
 def test_command_writes_rates_predictions_figures_and_verdicts(tmp_path, capsys):
     out = tmp_path / "lif"
     status = main(["population", "leaky_integrate_and_fire", "--coupling", "0.05", "0.1", "0.05", "mV",

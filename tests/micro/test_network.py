@@ -95,6 +95,7 @@ def test_small_network_rate_matches_siegert():
 
 
 @pytest.mark.brian2
+@pytest.mark.slow
 def test_current_and_conductance_synapses_run_and_excite():
     """Current synapses raise the rate by the mean recurrent input K w tau_s r; conductance ones run."""
     data = simulate_populations(LIF, np.array([0.0, 20.0]) * pA, np.array([150.0]) * pA, size=200,
