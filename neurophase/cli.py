@@ -15,6 +15,9 @@ Subcommands
     Firing statistics of current-clamp recordings checked against the derived activations.
 ``coarse-grain MODEL --out DIR``
     The mean-field membrane derived from a conductance-based model file (THEORY.md 6a).
+``population MODEL --coupling ... --drive ... --noise ... --out DIR``
+    A recurrent population's rate over a (w, drive) grid, simulated and predicted (see
+    :mod:`neurophase.check.population_command`).
 
 Errors the user can fix are printed as one ``error:`` line and exit with status 2.
 """
@@ -35,6 +38,7 @@ _PLUGINS = {
     "fi": ("neurophase.micro.commands", "add_fi_parser", "run_fi"),
     "recordings": ("neurophase.check.recordings", "add_recordings_parser", "run_recordings"),
     "coarse-grain": ("neurophase.check.coarse_graining_command", "add_coarse_grain_parser", "run_coarse_grain"),
+    "population": ("neurophase.check.population_command", "add_population_parser", "run_population"),
 }
 
 

@@ -78,6 +78,7 @@ MEASUREMENTS = {
     "sweep": "neurophase.check.sweep:measure_sweep",
     "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
     "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
+    "population": "neurophase.check.population:measure_population",
 }
 
 _ALLOWED = {

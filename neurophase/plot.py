@@ -33,6 +33,7 @@ PLOTTERS = {
     "learning": "neurophase.figures.learning:plot_learning",
     "coarse_graining_table": "neurophase.figures.coarse_graining:table_figures",
     "coarse_graining_threshold": "neurophase.figures.coarse_graining:threshold_figures",
+    "population": "neurophase.figures.population:figures",
 }
 
 

@@ -18,4 +18,6 @@ recordings
     C5: f-I curves and example traces of recordings.
 coarse_graining
     The derived mean-field membrane (branches, folds, potential landscape) and N1/N2.
+population
+    Q1-Q5: phase diagram, rate against drive, ramps, exponents, fluctuations of populations.
 """

@@ -18,6 +18,12 @@ Modules
     A conductance-based model file -> its derived mean-field membrane (THEORY.md 6a):
     order-parameter gate, T_eff, h(I), J_eff(I, M), self-consistent branches and folds, reduced
     dynamics and barrier (:func:`coarse_grain`).
+:mod:`~neurophase.mapping.siegert`
+    The Siegert rate of the white-noise LIF (stable erfcx/Dawson form), Fourcaud-Brunel shift,
+    ISI CV.
+:mod:`~neurophase.mapping.population`
+    A population of a model file coarse-grained to its mean field (Siegert or the uncoupled
+    model's measured transfer function): cusp, folds, phase diagram, relaxation, variance.
 """
 
 from neurophase.mapping.coarse_graining import CoarseGrainedMembrane, coarse_grain

@@ -10,6 +10,9 @@ Modules
     The mean-field Glauber ODE, hysteresis loops and the quench protocol (ReLU from a quench).
 :mod:`~neurophase.meanfield.exponents`
     Exponent tables (mean field, 2-D and 3-D Ising), Onsager's square lattice, power-law fits.
+:mod:`~neurophase.meanfield.population`
+    Population mean field on a given transfer function ``r = phi(mu(r), sigma(r))``: fixed
+    points, folds, cusp, Widom line, linear-noise variance (THEORY.md section 6c).
 
 Everything public is re-exported here, e.g. ``from neurophase.meanfield import magnetisation``.
 All functions use reduced units (T, h, J are energies in one common unit) and broadcast over
@@ -53,6 +56,7 @@ from neurophase.meanfield.exponents import (
     local_exponent,
     onsager_magnetisation,
 )
+from neurophase.meanfield.population import Cusp, FixedPoint, RateMap, binned_variance_factor
 
 __all__ = [
     "BRANCHES",
@@ -86,4 +90,8 @@ __all__ = [
     "ising_2d_critical_temperature",
     "local_exponent",
     "onsager_magnetisation",
+    "Cusp",
+    "FixedPoint",
+    "RateMap",
+    "binned_variance_factor",
 ]

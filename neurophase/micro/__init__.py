@@ -10,6 +10,10 @@ Modules
     and seed); ``firing_curve``.
 :mod:`~neurophase.micro.protocols`
     Step, staircase, ramp and pulse protocols: drive expression and analysis windows.
+:mod:`~neurophase.micro.network`
+    Recurrently coupled populations (fixed in-degree, delta/current/conductance synapses, white
+    noise or Poisson drive, ramps), one population per grid point of ONE network;
+    ``simulate_populations``, ``measure_transfer``.
 :mod:`~neurophase.micro.synaptic`
     Poisson conductance input (excitatory and inhibitory shot-noise conductances).
 :mod:`~neurophase.micro.channels`
