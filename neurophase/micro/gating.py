@@ -86,7 +86,7 @@ def gating_functions(model: str | Model, voltage_mV: ArrayLike,
     model : str or Model
         Library name, path or loaded model.
     voltage_mV : array_like, mV
-        Membrane potentials as plain numbers in mV.
+        Membrane potentials as plain numbers in mV, 1-D (one neurone each).
     gates : sequence of str or None, optional
         Gate names (default: every ``x`` with subexpressions ``alpha_x`` and ``beta_x``).
 
@@ -94,8 +94,7 @@ def gating_functions(model: str | Model, voltage_mV: ArrayLike,
     -------
     dict of str to dict of str to numpy.ndarray
         gate -> ``{"alpha": ..., "beta": ..., "inf": ...}``: the rates in 1/ms and
-        ``x_inf = alpha / (alpha + beta)`` (dimensionless), each the shape of ``voltage_mV``
-        (flattened).
+        ``x_inf = alpha / (alpha + beta)`` (dimensionless), each the length of ``voltage_mV``.
     """
     import brian2
 
