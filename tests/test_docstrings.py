@@ -73,6 +73,13 @@ PENDING = {
     "neurophase.mapping.firing",
     "neurophase.check.recordings",
     "neurophase.check.coarse_graining_command",
+    # added by issue 11 (populations) while the rule came in
+    "neurophase.check.population",
+    "neurophase.check.population_command",
+    "neurophase.mapping.population",
+    "neurophase.mapping.siegert",
+    "neurophase.meanfield.population",
+    "neurophase.micro.network",
 }
 
 
