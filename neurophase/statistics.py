@@ -29,34 +29,56 @@ per-seed statistics measured here; BCa needs more samples (about 20 or more) to 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import xarray as xr
+    from numpy.typing import ArrayLike
 
 __all__ = ["mean_interval", "bootstrap_interval", "regression_slope_interval", "sampled_mean_standard_error",
            "trial_interval", "Interval"]
 
 
 class Interval(tuple):
-    """``(estimate, low, high)`` with names; unpacks like a tuple."""
+    """``(estimate, low, high)`` with names; unpacks like a tuple.
+
+    Parameters
+    ----------
+    estimate : float or numpy.ndarray
+        The point estimate, in the unit of the samples.
+    low, high : float or numpy.ndarray
+        The ends of the interval (same unit and shape; NaN where there is no interval).
+
+    Examples
+    --------
+    >>> interval = Interval(2.0, 1.5, 2.5)
+    >>> interval.low, interval == (2.0, 1.5, 2.5)
+    (1.5, True)
+    """
 
     __slots__ = ()
 
-    def __new__(cls, estimate, low, high):
+    def __new__(cls, estimate: float | np.ndarray, low: float | np.ndarray, high: float | np.ndarray) -> Interval:
         return super().__new__(cls, (estimate, low, high))
 
     @property
-    def estimate(self):
+    def estimate(self) -> float | np.ndarray:
         """The point estimate (from all samples)."""
         return self[0]
 
     @property
-    def low(self):
+    def low(self) -> float | np.ndarray:
         """Lower end of the interval."""
         return self[1]
 
     @property
-    def high(self):
+    def high(self) -> float | np.ndarray:
         """Upper end of the interval."""
         return self[2]
 
@@ -80,7 +102,8 @@ def _samples(values, axis, dim):
     return np.moveaxis(array, axis, -1)
 
 
-def mean_interval(values, confidence=0.95, axis=-1, dim=None):
+def mean_interval(values: ArrayLike | xr.DataArray, confidence: float = 0.95, axis: int = -1,
+                  dim: str | None = None) -> Interval:
     """Mean over ``axis`` (or the DataArray dimension ``dim``) and its Student-t interval.
 
     ``mean +- t_{(1+c)/2, n-1} s / sqrt(n)`` (Student 1908; e.g. Wasserman 2004, *All of
@@ -89,19 +112,20 @@ def mean_interval(values, confidence=0.95, axis=-1, dim=None):
 
     Parameters
     ----------
-    values : array_like or xarray.DataArray
+    values : array_like or xarray.DataArray, any unit
         Independent samples (e.g. one value per seed).
-    confidence : float
-        Central probability of the interval.
-    axis : int
-        Sample axis of an array.
-    dim : str, optional
+    confidence : float, optional
+        Central probability of the interval, in (0, 1); default 0.95.
+    axis : int, optional
+        Sample axis of an array; default the last.
+    dim : str or None, optional
         Sample dimension of a DataArray (overrides ``axis``).
 
     Returns
     -------
     Interval
-        ``(estimate, low, high)``, arrays of the remaining shape (floats for 1-D input).
+        ``(estimate, low, high)`` in the unit of ``values``, arrays of the remaining shape
+        (floats for 1-D input).
 
     Examples
     --------
@@ -124,8 +148,9 @@ def mean_interval(values, confidence=0.95, axis=-1, dim=None):
     return Interval(_scalar(mean), _scalar(mean - half), _scalar(mean + half))
 
 
-def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2000, method="BCa",
-                       seed=0, axis=-1, dim=None, paired=False):
+def bootstrap_interval(values: ArrayLike | xr.DataArray, statistic: Callable[..., ArrayLike] = np.mean,
+                       confidence: float = 0.95, n_resamples: int = 2000, method: str = "BCa", seed: int = 0,
+                       axis: int = -1, dim: str | None = None, paired: bool = False) -> Interval:
     """A statistic of independent samples and its bootstrap interval.
 
     Resamples the samples along ``axis`` with replacement (``scipy.stats.bootstrap``) and
@@ -134,19 +159,23 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
 
     Parameters
     ----------
-    values : array_like or xarray.DataArray
+    values : array_like or xarray.DataArray, any unit
         Samples along ``axis`` (or ``dim``).
-    statistic : callable
-        ``statistic(array, axis=-1) -> array`` (vectorised, like ``numpy.mean``).
-    confidence : float
-        Central probability.
-    n_resamples : int
-        Bootstrap resamples.
-    method : {"BCa", "percentile", "basic"}
+    statistic : callable, optional
+        ``statistic(array, axis=-1) -> array`` (vectorised, like ``numpy.mean``, the default).
+    confidence : float, optional
+        Central probability, in (0, 1); default 0.95.
+    n_resamples : int, optional
+        Bootstrap resamples (``>= 1``); default 2000.
+    method : {"BCa", "percentile", "basic"}, optional
         Interval construction.
-    seed : int
-        Seeds the resampling.
-    paired : bool
+    seed : int, optional
+        Seeds the resampling (row ``i`` of a batch uses ``seed + i``); default 0.
+    axis : int, optional
+        Sample axis of an array; default the last.
+    dim : str or None, optional
+        Sample dimension of a DataArray (overrides ``axis``).
+    paired : bool, optional
         ``values`` is a 2-D array ``(variables, samples)`` whose columns are resampled together
         (e.g. the held-out errors of several candidates at the same points) and
         ``statistic(matrix, axis=-1)`` reduces it to one number per resample. Columns with a
@@ -155,7 +184,8 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
     Returns
     -------
     Interval
-        ``(estimate, low, high)``; NaN interval where fewer than two samples are finite or all
+        ``(estimate, low, high)`` in the unit of the statistic, arrays of the remaining shape
+        (floats for 1-D input); NaN interval where fewer than two samples are finite or all
         samples are equal (a degenerate bootstrap distribution).
 
     Examples
@@ -194,7 +224,8 @@ def bootstrap_interval(values, statistic=np.mean, confidence=0.95, n_resamples=2
     return Interval(*(_scalar(part.reshape(shape)) for part in (estimate, low, high)))
 
 
-def trial_interval(values, statistic, confidence=0.95, dim="trial"):
+def trial_interval(values: xr.DataArray, statistic: Callable[[xr.DataArray], ArrayLike], confidence: float = 0.95,
+                   dim: str = "trial") -> Interval:
     """``statistic(mean over trials)`` and its jackknife Student-t interval over the trials.
 
     The trials (independent seeds) are left out one at a time; the delete-one estimates
@@ -207,19 +238,20 @@ def trial_interval(values, statistic, confidence=0.95, dim="trial"):
 
     Parameters
     ----------
-    values : xarray.DataArray
+    values : xarray.DataArray, any unit
         Per-trial values with the dimension ``dim``.
     statistic : callable
         DataArray (without ``dim``) -> float or array.
-    confidence : float
-        Central probability.
-    dim : str
-        The trial dimension.
+    confidence : float, optional
+        Central probability, in (0, 1); default 0.95.
+    dim : str, optional
+        The trial dimension; default "trial".
 
     Returns
     -------
     Interval
-        ``(estimate, low, high)``; a NaN interval with fewer than two trials.
+        ``(estimate, low, high)`` in the unit of the statistic; a NaN interval with fewer than
+        two trials.
 
     Examples
     --------
@@ -270,7 +302,8 @@ def _paired_bootstrap(matrix, statistic, confidence, n_resamples, method, seed):
     return Interval(estimate, float(low), float(high))
 
 
-def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):
+def regression_slope_interval(x: ArrayLike, y: ArrayLike, standard_errors: ArrayLike | None = None,
+                              confidence: float = 0.95) -> Interval:
     """Slope of a straight-line fit of ``y`` on ``x`` with its Student-t interval.
 
     Ordinary least squares, or weighted least squares with weights ``1/se**2`` when
@@ -278,10 +311,22 @@ def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):
     ``sqrt(residual variance / S_xx)`` with ``n - 2`` degrees of freedom (e.g. Draper & Smith
     1998, *Applied Regression Analysis*, ch. 1 and 9). Points with non-finite values are left out.
 
+    Parameters
+    ----------
+    x : array_like, any unit
+        Abscissae, 1-D.
+    y : array_like, any unit
+        Ordinates at ``x`` (at least 3 usable points).
+    standard_errors : array_like or None, optional
+        Standard errors of ``y`` (unit of ``y``); points with a non-positive or non-finite one
+        are left out. Default: unweighted.
+    confidence : float, optional
+        Central probability, in (0, 1); default 0.95.
+
     Returns
     -------
     Interval
-        ``(slope, low, high)``.
+        ``(slope, low, high)`` as floats, in the unit of ``y`` per unit of ``x``.
 
     Examples
     --------
@@ -309,7 +354,8 @@ def regression_slope_interval(x, y, standard_errors=None, confidence=0.95):
     return Interval(float(slope), float(slope - half), float(slope + half))
 
 
-def sampled_mean_standard_error(variance, correlation, samples, trials=1):
+def sampled_mean_standard_error(variance: ArrayLike, correlation: ArrayLike, samples: ArrayLike,
+                                trials: int = 1) -> np.ndarray | float:
     """Standard error of the mean of ``trials`` independent stationary AR(1) series.
 
     Each series has ``samples`` values with variance ``variance`` and lag-one correlation
@@ -317,6 +363,24 @@ def sampled_mean_standard_error(variance, correlation, samples, trials=1):
     (e.g. M. B. Priestley 1981, Spectral Analysis and Time Series, Eq. 5.3.5), divided by the
     number of trials. Broadcasts over arrays.
 
+    Parameters
+    ----------
+    variance : float or array_like, (unit of the series)**2
+        Stationary variance of one series (negative values count as 0).
+    correlation : float or array_like, dimensionless
+        Lag-one correlation ``rho``.
+    samples : int or array_like
+        Values per series ``n`` (at least 1 is used).
+    trials : int, optional
+        Independent series averaged; default 1.
+
+    Returns
+    -------
+    numpy.ndarray or float, unit of the series
+        The standard error, the broadcast shape (a float for scalar input).
+
+    Examples
+    --------
     >>> round(float(sampled_mean_standard_error(1.0, 0.0, 100)), 6)
     0.1
     """

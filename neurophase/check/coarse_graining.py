@@ -42,10 +42,17 @@ part: the model is deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from neurophase.check.verdicts import make_verdict
+from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["LIBRARY_CONDUCTANCE_MODELS", "measure_coarse_graining_table", "measure_spike_threshold",
            "PULSE_TRIALS", "STEP_DURATIONS"]
@@ -95,21 +102,26 @@ def _grid(values, unit, name):
     return (start + step * np.arange(count)) * parse_unit(unit)
 
 
-def measure_coarse_graining_table(models=LIBRARY_CONDUCTANCE_MODELS, holding=None, inputs=None):
+def measure_coarse_graining_table(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
+                                  holding: Mapping[str, Quantity | str] | None = None,
+                                  inputs: Mapping[str, Sequence[Quantity | str]] | None = None
+                                  ) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """N2: the derived mean-field parameters of every library conductance model.
 
     Parameters
     ----------
-    models : sequence of str
-        Library model names.
-    holding : dict, optional
-        Model -> holding input of the rest state (a model that fires at zero input needs one).
-    inputs : dict, optional
-        Model -> ``[start, stop, step]`` input grid with units (default: around the fold).
+    models : sequence of str, optional
+        Library model names; default :data:`LIBRARY_CONDUCTANCE_MODELS`.
+    holding : mapping of str to Quantity or str, or None, optional
+        Model -> holding input of the rest state, in the model's input dimension (a model that
+        fires at zero input needs one); default 0.
+    inputs : mapping of str to sequence of Quantity or str, or None, optional
+        Model -> ``[start, stop, step]`` input grid with units, in the model's input dimension
+        (default: around the fold).
 
     Returns
     -------
-    (verdicts, datasets)
+    (list of Verdict, dict of Dataset)
         One N2 row per model: is the fast subsystem in the ordered phase (a loop gain above 1,
         hence two folds and a bistable region) at the holding input? Expected 1 (THEORY N2:
         excitable models sit in the ordered phase); measured 1 or 0; derived, nothing simulated.
@@ -138,9 +150,13 @@ def measure_coarse_graining_table(models=LIBRARY_CONDUCTANCE_MODELS, holding=Non
     return verdicts, datasets
 
 
-def measure_spike_threshold(models=LIBRARY_CONDUCTANCE_MODELS, holding=None, pulse_durations=None,
-                            pulse_trials=None, step_durations=None, bisection_steps=22, step_bisection_steps=12,
-                            target="cython"):
+def measure_spike_threshold(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
+                            holding: Mapping[str, Quantity | str] | None = None,
+                            pulse_durations: Sequence[Quantity | str] | None = None,
+                            pulse_trials: Mapping[str, Quantity | str] | None = None,
+                            step_durations: Mapping[str, Quantity | str] | None = None, bisection_steps: int = 22,
+                            step_bisection_steps: int = 12,
+                            target: str = "cython") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """N1: derived saddle, brief-pulse charge and fold against the full model's thresholds.
 
     Two Brian2 networks per model (:func:`neurophase.micro.thresholds.threshold_bisection`): the
@@ -151,21 +167,24 @@ def measure_spike_threshold(models=LIBRARY_CONDUCTANCE_MODELS, holding=None, pul
 
     Parameters
     ----------
-    models : sequence of str
-        Library model names.
-    holding : dict, optional
-        Model -> holding input (baseline of every trial and rest of the derivation).
-    pulse_durations : list of Quantity
+    models : sequence of str, optional
+        Library model names; default :data:`LIBRARY_CONDUCTANCE_MODELS`.
+    holding : mapping of str to Quantity or str, or None, optional
+        Model -> holding input (baseline of every trial and rest of the derivation), in the
+        model's input dimension; default 0.
+    pulse_durations : sequence of Quantity (time) or str, or None, optional
         Pulse durations; the first is the brief pulse of the verdicts (default 0.1, 0.2, 0.5, 1 ms).
-    pulse_trials, step_durations : dict, optional
+    pulse_trials, step_durations : mapping of str to Quantity (time) or str, or None, optional
         Model -> trial length of the pulse search, and -> long-step duration (defaults
         :data:`PULSE_TRIALS`, :data:`STEP_DURATIONS`).
-    bisection_steps, step_bisection_steps : int
-        Halvings of the initial brackets.
+    bisection_steps, step_bisection_steps : int, optional
+        Halvings of the initial brackets; defaults 22 and 12.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
 
     Returns
     -------
-    (verdicts, datasets)
+    (list of Verdict, dict of Dataset)
         Per model the rows ``N1-voltage-``, ``N1-pulse-``, ``N1-rheobase-`` and the datasets
         ``thresholds_<model>`` (pulse search), ``rheobase_<model>`` (step search) and
         ``derived_<model>``.

@@ -22,12 +22,18 @@ which shape describes the data, not that the mean-field parameters are right.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import norm
 
 from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import NeurophaseError, ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from neurophase.neurons.fit import ActivationFit
 
 __all__ = ["heldout_difference", "derived_versus_best_verdict", "onset_exponent_verdict", "heldout_excess"]
 
@@ -43,7 +49,7 @@ def _require_fitted(fit, *candidates):
             )
 
 
-def heldout_difference(fit, candidate, reference):
+def heldout_difference(fit: ActivationFit, candidate: str, reference: str) -> tuple[float, float]:
     """Mean over points of (held-out squared error of ``candidate`` minus that of ``reference``).
 
     Every point was held out once, in the same fold for every candidate, so the differences
@@ -51,10 +57,26 @@ def heldout_difference(fit, candidate, reference):
     standard error is sd(d)/sqrt(n) (the paired comparison of predictive accuracy of
     Diebold & Mariano 1995, with independent points).
 
+    Parameters
+    ----------
+    fit : ActivationFit
+        A fitted estimator with both candidates.
+    candidate, reference : str
+        Candidate names; the difference is ``candidate - reference``.
+
     Returns
     -------
-    (float, float)
-        Mean difference and its standard error, in ``fit.heldout_errors_.attrs["units"]``.
+    mean : float
+        Mean paired difference, in ``fit.heldout_errors_.attrs["units"]`` (response unit squared).
+    standard_error : float
+        ``sd(d)/sqrt(n)``, same unit.
+
+    Raises
+    ------
+    NeurophaseError
+        If ``fit`` is not fitted.
+    ParameterError
+        If a candidate was not fitted, or fewer than two held-out errors are finite.
     """
     _require_fitted(fit, candidate, reference)
     errors = fit.heldout_errors_
@@ -65,7 +87,8 @@ def heldout_difference(fit, candidate, reference):
     return float(difference.mean()), float(difference.std(ddof=1) / math.sqrt(difference.size))
 
 
-def derived_versus_best_verdict(fit, id="C4", confidence=None, note=""):
+def derived_versus_best_verdict(fit: ActivationFit, id: str = "C4", confidence: float | None = None,
+                                note: str = "") -> Verdict:
     """C4: is the derived activation significantly worse, on held-out data, than the best rival?
 
     The measured value is the paired difference of held-out MSE (:func:`heldout_difference`)
@@ -78,8 +101,18 @@ def derived_versus_best_verdict(fit, id="C4", confidence=None, note=""):
     ----------
     fit : ActivationFit
         Fitted with ``"derived"`` and at least one other candidate.
-    confidence : float, optional
-        Level of the interval; default ``fit.confidence``.
+    id : str, optional
+        Verdict id; default "C4".
+    confidence : float or None, optional
+        Level of the normal interval ``mean +- z se``; default ``fit.confidence``.
+    note : str, optional
+        The verdict's note; default the number of points, folds and the best candidate.
+
+    Returns
+    -------
+    Verdict
+        Expected 0, measured the mean difference (response unit squared), with the normal
+        interval; ``holds`` when its lower end is <= 0.
     """
     _require_fitted(fit, "derived")
     rivals = [name for name in fit.params_ if name != "derived"]
@@ -101,12 +134,32 @@ def derived_versus_best_verdict(fit, id="C4", confidence=None, note=""):
     )
 
 
-def onset_exponent_verdict(fit, expected=0.5, id="C1", tolerance=None, note=""):
+def onset_exponent_verdict(fit: ActivationFit, expected: float = 0.5, id: str = "C1", tolerance: float | None = None,
+                           note: str = "") -> Verdict:
     """C1: the power-law onset exponent p of r = a max(0, x - theta)^p against ``expected``.
 
     Mean-field order-parameter exponent beta = 1/2 (THEORY.md section 4); for a class-1
     (saddle-node on invariant circle) neurone f ~ (I - I_c)^(1/2) (Ermentrout & Kopell 1986;
     Ermentrout 1996). The interval is the bootstrap percentile interval of the fit.
+
+    Parameters
+    ----------
+    fit : ActivationFit
+        Fitted with the ``"power_law"`` candidate.
+    expected : float, optional, dimensionless
+        The predicted exponent; default 1/2.
+    id : str, optional
+        Verdict id; default "C1".
+    tolerance : float or None, optional
+        Absolute tolerance on the exponent (see :func:`~neurophase.check.verdicts.make_verdict`,
+        default rule); None: expected inside the interval.
+    note : str, optional
+        The verdict's note; default the number of points, replicates and the best candidate.
+
+    Returns
+    -------
+    Verdict
+        Expected ``expected``, measured the fitted exponent, with its bootstrap interval.
 
     Examples
     --------
@@ -129,7 +182,8 @@ def onset_exponent_verdict(fit, expected=0.5, id="C1", tolerance=None, note=""):
     )
 
 
-def heldout_excess(heldout_errors, candidate="derived", n_resamples=2000, confidence=0.95, random_state=0):
+def heldout_excess(heldout_errors: xr.DataArray, candidate: str = "derived", n_resamples: int = 2000,
+                   confidence: float = 0.95, random_state: int = 0) -> tuple[float, float, float]:
     """Held-out RMSE of ``candidate`` minus the smallest held-out RMSE of all candidates.
 
     The points were held out in the same folds for every candidate, so they are resampled
@@ -141,19 +195,20 @@ def heldout_excess(heldout_errors, candidate="derived", n_resamples=2000, confid
     ----------
     heldout_errors : xarray.DataArray
         Squared held-out errors, dims ``(candidate, point)`` (``ActivationFit.heldout_errors_``).
-    candidate : str
-        The candidate whose excess is measured.
-    n_resamples : int
-        Bootstrap resamples of the points.
-    confidence : float
-        Central probability of the interval.
-    random_state : int
-        Seeds the resampling.
+    candidate : str, optional
+        The candidate whose excess is measured; default "derived".
+    n_resamples : int, optional
+        Bootstrap resamples of the points; default 2000.
+    confidence : float, optional
+        Central probability of the interval; default 0.95.
+    random_state : int, optional
+        Seeds the resampling; default 0.
 
     Returns
     -------
     excess, low, high : float
-        Point estimate and percentile interval, in the units of the response.
+        Point estimate and percentile interval, in the units of the response (all NaN when
+        ``candidate`` is not among the candidates).
 
     Examples
     --------

@@ -46,11 +46,14 @@ Sources
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 from scipy import constants
 
-from neurophase.check.verdicts import make_verdict
+from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import ParameterError
 from neurophase.mapping.boltzmann import boltzmann, boltzmann_midpoint, fit_boltzmann
 from neurophase.mapping.order_parameter import stationary_statistics
@@ -61,15 +64,23 @@ from neurophase.micro.modelfile import load_model
 from neurophase.micro.references import hodgkin_huxley_1952_rates
 from neurophase.statistics import sampled_mean_standard_error, trial_interval
 
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.micro.modelfile import Model
+
 __all__ = ["measure_gating", "measure_zero_temperature"]
 
 #: Models whose rate functions are those of Hodgkin & Huxley (1952) (checked against the paper).
 HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 
 
-def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.0, 20.0), voltage_step=1.0,
-                   residual_tolerance=0.02, temperature=None, simulation_step=10.0, N=1000, trials=4,
-                   duration=None, tau0=None, seed=0, target="cython", device="runtime"):
+def measure_gating(model: str | Model = "hodgkin_huxley_1952", gates: Sequence[str] | None = None,
+                   voltage_range: tuple[float, float] = (-100.0, 20.0), voltage_step: float = 1.0,
+                   residual_tolerance: float = 0.02, temperature: Quantity | str | float | None = None,
+                   simulation_step: float = 10.0, N: int = 1000, trials: int = 4, duration: Quantity | None = None,
+                   tau0: Quantity | None = None, seed: int = 0, target: str = "cython",
+                   device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """P2: Boltzmann fits of a model file's steady-state gating functions, and the two-state
     channel membrane that reproduces the logistic exactly.
 
@@ -88,6 +99,40 @@ def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.
        ``P2-<gate>-channel``: max |p_open - Boltzmann| within 4 closed-form standard errors
        (binomial variance ``p(1-p)/N`` and the exact AR(1) correlation
        ``exp(-record interval/tau0)`` of the heat-bath chain at ``J = 0``).
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A conductance-based model file with ``alpha_x`` / ``beta_x`` subexpressions (library
+        name, path or loaded); default "hodgkin_huxley_1952".
+    gates : sequence of str or None, optional
+        Gates to check; default every gate with ``alpha_x`` and ``beta_x``.
+    voltage_range : tuple of float, optional, mV
+        ``(low, high)`` of the voltage grid; default (-100, 20).
+    voltage_step : float, optional, mV
+        Step of the voltage grid of the fits; default 1.
+    residual_tolerance : float, optional, dimensionless
+        Tolerance of ``P2-<gate>`` on the largest absolute residual (an open probability);
+        default 0.02.
+    temperature : Quantity (temperature), str, float or None, optional
+        Temperature of the gating charge (see :func:`neurophase.micro.gating.model_temperature_kelvin`);
+        default the model file's.
+    simulation_step : float, optional, mV
+        Step of the voltage grid simulated by the membrane; default 10.
+    N : int, optional
+        Channels per ensemble; default 1000.
+    trials : int, optional
+        Independent ensembles per grid point; default 4.
+    duration : Quantity (time) or None, optional
+        Simulated time per run; default ``40 tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time of the membrane; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 runs; default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
 
     Returns
     -------
@@ -251,11 +296,13 @@ def _linear_response_error(M, T, J, N, q, record_every, samples, trials):
     return sampled_mean_standard_error(variance, correlation, samples, trials)
 
 
-def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05),
-                             fields=(-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
-                                     0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),
-                             minimum_field=0.2, coupling=1.0, coercive_margin=0.1, duration=None, tau0=None,
-                             seed=0, target="cython", device="runtime"):
+def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequence[float] = (0.5, 0.2, 0.1, 0.05),
+                             fields: Sequence[float] = (-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
+                                                        0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),
+                             minimum_field: float = 0.2, coupling: float = 1.0, coercive_margin: float = 0.1,
+                             duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
+                             target: str = "cython",
+                             device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """P8: as ``T -> 0`` the membrane's response ``M(h)`` becomes the sign (perceptron) unit.
 
     Three Brian2 runs of the same grid (temperatures x fields x trials): ``J = 0`` from
@@ -280,6 +327,40 @@ def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05)
       (J = 0 and both starts at J) against 0, tolerance the larger closed-form bound plus 4
       standard errors: the response is the McCulloch-Pitts sign unit
       (:class:`neurophase.neurons.activations.Sign`).
+
+    Parameters
+    ----------
+    N : int, optional
+        Channels per ensemble; default 500.
+    trials : int, optional
+        Independent ensembles per grid point; default 4.
+    temperatures : sequence of float, optional, reduced units (T / J)
+        Positive temperatures (sorted decreasing here).
+    fields : sequence of float, optional, reduced units (h / J)
+        The field grid, without 0.
+    minimum_field : float, optional, reduced units
+        Smallest ``|h|`` of the J = 0 verdicts; default 0.2.
+    coupling : float, optional, reduced units
+        ``J > 0`` of the coupled runs; default 1.
+    coercive_margin : float, optional, reduced units
+        Distance from ``+-h_c(T)`` of the fields used outside and inside the loop; default 0.1.
+    duration : Quantity (time) or None, optional
+        Simulated time per run; default ``40 tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time of the membrane; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 runs; default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        The verdicts above; ``zero_temperature_response`` (param_T, input, trial: the three
+        runs' stationary ``<M>`` with the closed forms) and the three runs' traces
+        ``zero_temperature_traces_J0`` / ``_down`` / ``_up``.
     """
     from brian2 import ms
 

@@ -40,11 +40,12 @@ interval lies inside the margin (the stricter, two-one-sided reading).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 
-from neurophase.check.verdicts import make_verdict
+from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import ParameterError
 from neurophase.neurons.activations import Logistic, MeanFieldActivation, ReLU, Softplus, Tanh
 from neurophase.neurons.learning import (
@@ -212,48 +213,66 @@ def _comparison_verdicts(dataset, derived, standards, label, tolerance):
     return verdicts
 
 
-def measure_learning(seed=0, seeds=8, temperature=1.0, coupling=0.5, low_temperature="auto",
-                     limit_temperatures=(2.0, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001),
-                     n_train=100, n_test=1000, margin=0.1, single_epochs=300, single_learning_rate=0.5,
-                     net_epochs=1000, net_learning_rate=1.0, hidden=8, tolerance=0.03,
-                     max_epochs=1000, rate_factors=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0), validation_fraction=0.2,
-                     refit=True):
+def measure_learning(seed: int = 0, seeds: int = 8, temperature: float = 1.0, coupling: float = 0.5,
+                     low_temperature: float | str = "auto",
+                     limit_temperatures: Sequence[float] = (2.0, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002,
+                                                            0.001),
+                     n_train: int = 100, n_test: int = 1000, margin: float = 0.1, single_epochs: int = 300,
+                     single_learning_rate: float = 0.5, net_epochs: int = 1000, net_learning_rate: float = 1.0,
+                     hidden: int = 8, tolerance: float = 0.03, max_epochs: int = 1000,
+                     rate_factors: Sequence[float] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0), validation_fraction: float = 0.2,
+                     refit: bool = True) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C6: the T -> 0 limit, the perceptron convergence bound, and the activation comparison.
 
     Parameters
     ----------
-    seed : int
+    seed : int, optional
         Base seed: trial ``k`` uses seed ``seed + k``.
-    seeds : int
-        Number of seeded tasks (trials) per comparison and per perceptron check.
-    temperature, coupling : float
+    seeds : int, optional
+        Number of seeded tasks (trials) per comparison and per perceptron check (``>= 2``).
+    temperature, coupling : float, optional, reduced units
         The derived unit compared with the standard ones: ``MeanFieldActivation(T, J)`` (the
-        default T = 1, J = 0.5 is above T_c = 0.5, a coupled sigmoid with slope 1 at h = 0).
-    low_temperature : float or "auto"
+        default T = 1, J = 0.5 is above T_c = 0.5, a coupled sigmoid with slope 1 at h = 0);
+        ``coupling`` is also the J of the coupled T -> 0 limit and low-T runs.
+    low_temperature : float or "auto", optional, reduced units
         Temperature of the low-T derived unit trained on the separable sets. ``"auto"`` (default)
         sets it per seed, before training it, to the smallest nonzero ``|h|`` on Rosenblatt's path
         divided by :data:`AUTO_TEMPERATURE_FACTOR` (20): the temperature at which the tempered
         update equals Rosenblatt's to float precision at every presentation, a rule fixed by the
         limit itself rather than chosen after a run.
-    limit_temperatures : sequence of float
+    limit_temperatures : sequence of float, optional, reduced units
         Temperature grid of the T -> 0 limit.
-    single_learning_rate, net_learning_rate : float
+    n_train, n_test : int, optional
+        Training and test samples per seeded task (the networks get ``2 n_train``).
+    margin : float, optional, reduced units
+        Teacher margin of the separable sets.
+    single_epochs, net_epochs : int, optional
+        Training epochs of the single unit and of the network.
+    single_learning_rate, net_learning_rate : float, optional
         Reference learning rates of the single unit and of the network; the comparison tries
         ``rate_factors`` times them.
-    rate_factors : sequence of float
+    hidden : int, optional
+        Hidden units of the network.
+    tolerance : float, optional, accuracy (fraction)
+        Equivalence margin on held-out accuracy differences.
+    max_epochs : int, optional
+        Largest number of passes of the perceptron runs.
+    rate_factors : sequence of float, optional
         Learning-rate grid (multiples of the reference rate) searched per activation and seed on a
         validation split of the training set; a single factor gives one shared rate (no selection).
-    validation_fraction : float
+    validation_fraction : float, optional
         Part of each training set held out to choose the rate.
-    refit : bool
+    refit : bool, optional
         True: the learner is refitted on the whole training set with the chosen rate before it is
         tested; False: the model trained on the fit part (the one validated) is tested.
-    tolerance : float
-        Equivalence margin on held-out accuracy differences.
 
     Returns
     -------
     (list of Verdict, dict of Dataset)
+        Verdicts ``C6-limit-J0``, ``C6-limit-J``, ``C6-delta-rule``, ``C6-novikoff``,
+        ``C6-zero-errors``, ``C6-low-T-trajectory``, the comparison rows and
+        ``C6-special-case``; datasets ``limit``, ``perceptron``, ``single_separable``,
+        ``net_two_moons`` and ``net_xor``.
     """
     started = time.perf_counter()
     seeds = int(seeds)

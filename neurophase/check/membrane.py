@@ -31,11 +31,14 @@ simulation. The wall time of each Brian2 run is in its Dataset's attrs (``wall_s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 from scipy import optimize
 
-from neurophase.check.verdicts import make_verdict
+from neurophase.check.verdicts import Verdict, make_verdict
 from neurophase.errors import ParameterError
 from neurophase.mapping.meanfield_fit import (
     critical_temperature_from_inverse_susceptibility,
@@ -49,6 +52,9 @@ from neurophase.meanfield import finite_size_curie_weiss
 from neurophase.meanfield.dynamics import simulate_quench
 from neurophase.micro import ising
 from neurophase.statistics import trial_interval
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = [
     "measure_independent_channels",
@@ -98,9 +104,11 @@ def _summary_dataset(statistics, attrs):
 # --------------------------------------------------------------------------------------
 # P1, P11 (J = 0)
 # --------------------------------------------------------------------------------------
-def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
-                                 fields=tuple(np.linspace(-2.0, 2.0, 11)), duration=None,
-                                 tau0=None, seed=0, target="cython", device="runtime"):
+def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: Sequence[float] = (0.5, 1.0, 2.0),
+                                 fields: Sequence[float] = tuple(np.linspace(-2.0, 2.0, 11)),
+                                 duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
+                                 target: str = "cython",
+                                 device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """P1 (independent channels give the logistic ``p_open = 1/(1 + exp(-2 h/T))``) and P11.
 
     With ``J = 0`` each channel's open probability is the two-state Boltzmann law, so a fitted
@@ -109,9 +117,33 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
     for any ``N`` and ``dt``: no finite-size bias, so the tolerance on ``k T`` is the 2 % of
     the issue-2 acceptance and the interval is the jackknife over trials.
 
+    Parameters
+    ----------
+    N : int, optional
+        Channels per ensemble; default 1000.
+    trials : int, optional
+        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    temperatures : sequence of float, optional, reduced units
+        Temperature grid (``J = 0``, so T is in the unit of the field).
+    fields : sequence of float, optional, reduced units
+        Field grid; default 11 values from -2 to 2.
+    duration : Quantity (time) or None, optional
+        Simulated time; default ``60 tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
     Returns
     -------
     (list of Verdict, dict of Dataset)
+        ``P1-T<T>`` (logistic gain x T = 2, 2 % relative tolerance) per temperature and ``P11-J0``
+        (``Var(M) N / (1 - M**2) = 1``, expected inside the interval); datasets
+        ``independent_traces`` and ``independent_statistics``.
     """
     ms, tau0, duration = _begin(tau0, duration, 60)
     data = ising.simulate_membrane(list(temperatures), list(fields), trials=trials, N=N, J=0.0,
@@ -166,12 +198,14 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
 # --------------------------------------------------------------------------------------
 # P3, P4, P5, P6, P11, P12 (all-to-all)
 # --------------------------------------------------------------------------------------
-def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=0, target="cython",
-                               device="runtime",
-                               temperatures_below=(0.8, 0.85, 0.9, 0.95),
-                               temperatures_near=(0.97, 1.0, 1.03),
-                               temperatures_above=(1.15, 1.25, 1.4, 1.6, 1.8, 2.0),
-                               critical_fields=(0.01, 0.02, 0.04, 0.08, 0.16)):
+def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantity | None = None,
+                               tau0: Quantity | None = None, seed: int = 0, target: str = "cython",
+                               device: str = "runtime",
+                               temperatures_below: Sequence[float] = (0.8, 0.85, 0.9, 0.95),
+                               temperatures_near: Sequence[float] = (0.97, 1.0, 1.03),
+                               temperatures_above: Sequence[float] = (1.15, 1.25, 1.4, 1.6, 1.8, 2.0),
+                               critical_fields: Sequence[float] = (0.01, 0.02, 0.04, 0.08, 0.16)
+                               ) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """Critical behaviour of the all-to-all membrane (``J = 1``, ``T_c = J``).
 
     Two runs of the same compiled network: ``h = 0`` on a temperature grid, and the critical
@@ -190,6 +224,34 @@ def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=
 
     Finite-N tolerances are stated in each verdict's note, with the value the exact finite-N
     Curie-Weiss distribution (:func:`finite_size_curie_weiss`) gives on the same window.
+
+    Parameters
+    ----------
+    N : int, optional
+        Channels per ensemble; default 2000.
+    trials : int, optional
+        Independent ensembles per grid point (the jackknife intervals are over them); default 6.
+    duration : Quantity (time) or None, optional
+        Simulated time of each run; default ``300 tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+    temperatures_below, temperatures_near, temperatures_above : sequence of float, optional, T / J
+        The zero-field temperature grid: below ``T_c`` (beta, M0), around it (the peak of
+        ``N Var(|M|)``) and above it (gamma, ``T_c`` from ``1/chi``, P11, P12).
+    critical_fields : sequence of float, optional, h / J
+        Field grid of the critical isotherm (delta).
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        The P3-P6, P11 and P12 rows described above; datasets ``critical_traces``,
+        ``critical_statistics``, ``isotherm_traces`` and ``isotherm_statistics``.
     """
     from neurophase.meanfield import (
         MEAN_FIELD_EXPONENTS,
@@ -417,8 +479,9 @@ def _switching_fields(data, level):
     return up, down
 
 
-def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
-                       periods=None, tau0=None, seed=0, target="cython", device="runtime"):
+def measure_hysteresis(N: int = 4000, trials: int = 4, temperature: float = 0.5, field_maximum: float = 0.6,
+                       periods: Sequence[Quantity] | None = None, tau0: Quantity | None = None, seed: int = 0,
+                       target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """P7: the coercive field at ``T = T_c/2`` from triangle field sweeps.
 
     The membrane starts on the lower branch at ``h = -field_maximum`` and the field sweeps up
@@ -429,6 +492,33 @@ def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
     Phys. Rev. Lett. 65:1873), so the sweeps run at three rates and the switching field is
     extrapolated linearly in ``v**(2/3)`` to ``v = 0``. Finite N switches early by thermal
     activation over the vanishing barrier, by a few percent at these N.
+
+    Parameters
+    ----------
+    N : int, optional
+        Channels per ensemble; default 4000.
+    trials : int, optional
+        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    temperature : float, optional, T / T_c
+        In (0, T_c); default 0.5.
+    field_maximum : float, optional, h / J
+        Amplitude of the triangle sweep (above ``h_c(T)``); default 0.6.
+    periods : sequence of Quantity (time) or None, optional
+        Sweep periods, one run each; default 200, 400 and 800 ``tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        One verdict ``P7`` (10 % relative tolerance on ``h_c``); datasets
+        ``hysteresis_traces_<k>`` per period and ``hysteresis_switching``.
     """
     from neurophase.meanfield import coercive_field, critical_temperature, magnetisation
 
@@ -510,10 +600,12 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
     return fit_relu(stimuli, np.asarray(ordered, dtype=float))
 
 
-def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
-                   stimuli=(1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9), tau0_values=None,
-                   ordered_threshold=0.25, fit_minimum_time=None, seed=0, target="cython",
-                   device="runtime"):
+def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: float = 1.0,
+                   rate: Quantity | None = None,
+                   stimuli: Sequence[float] = (1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9),
+                   tau0_values: Sequence[Quantity] | None = None, ordered_threshold: float = 0.25,
+                   fit_minimum_time: Quantity | None = None, seed: int = 0, target: str = "cython",
+                   device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """P9 (quench -> ReLU) and P10 (finite relaxation shifts the onset up).
 
     Stimulus ``x`` quenches the membrane to ``T_rest - kappa x`` at ``t = 0``; it then reheats
@@ -530,6 +622,39 @@ def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
       mean-field prediction started from ``M(0) = N**-1/2``. A larger ``tau0`` delays both the
       growth of order (onset up) and its decay after reheating (ordered time up), so the
       shift is visible only when ``tau0`` is not small against the ramp.
+
+    Parameters
+    ----------
+    N : int, optional
+        Channels per ensemble; default 1000.
+    trials : int, optional
+        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    T_rest : float, optional, T / J
+        Resting temperature (above ``T_c = J``); default 2.
+    kappa : float, optional, J per unit stimulus
+        Temperature drop per unit stimulus; default 1.
+    rate : Quantity (1/time) or None, optional
+        Reheating rate ``r`` in J per time; default 0.002/ms.
+    stimuli : sequence of float, optional
+        Stimulus strengths ``x`` (``kappa x < T_rest``).
+    tau0_values : sequence of Quantity (time) or None, optional
+        Flip times, one run each; default 1 ms and 16 ms (P10 needs two or more).
+    ordered_threshold : float, optional, dimensionless
+        ``|M|`` above which the membrane counts as ordered; default 0.25.
+    fit_minimum_time : Quantity (time) or None, optional
+        Smallest ordered time of the points of the P9 line; default ``100 tau0``.
+    seed : int, optional
+        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        ``P9-slope`` and ``P9-threshold`` (10 % relative tolerance) and, with two or more
+        ``tau0``, ``P10``; datasets ``quench_traces_tau0_<tau0>ms`` and ``quench_ordered_time``.
     """
     from brian2 import ms
 
@@ -631,8 +756,9 @@ def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
 # --------------------------------------------------------------------------------------
 # 2-D lattice
 # --------------------------------------------------------------------------------------
-def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.2), duration=None, tau0=None,
-                    seed=0, target="cython", device="runtime"):
+def measure_lattice(N: int = 1024, trials: int = 4, temperatures: Sequence[float] = (1.8, 1.9, 2.0, 2.1, 2.15, 2.2),
+                    duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
+                    target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """The beta exponent of the 2-D periodic square lattice (z = 4, nearest neighbours).
 
     ``<|M|>`` below the Onsager temperature ``T_c = 2 J / ln(1 + sqrt 2)`` is fitted to
@@ -640,6 +766,31 @@ def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.
     1/8 (Onsager 1944; Yang 1952). The membrane starts fully open (no coarsening from a
     disordered state). The mean-field verdict is expected NOT to hold; it is reported as
     measured.
+
+    Parameters
+    ----------
+    N : int, optional
+        Channels per lattice, a square ``L**2`` of an even ``L``; default 1024.
+    trials : int, optional
+        Independent lattices per temperature; default 4.
+    temperatures : sequence of float, optional, T / J
+        All below the Onsager ``T_c = 2.269 J``.
+    duration : Quantity (time) or None, optional
+        Simulated time; default ``300 tau0``.
+    tau0 : Quantity (time) or None, optional
+        Glauber flip time; default 1 ms.
+    seed : int, optional
+        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        ``P5-lattice`` (against mean-field 1/2), ``P5-lattice-onsager`` (against 1/8) and
+        ``P5-lattice-M``; datasets ``lattice_traces`` and ``lattice_statistics``.
     """
     from neurophase.meanfield import (
         ISING_2D_EXPONENTS,

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -52,6 +54,9 @@ from neurophase.micro.references import (
 )
 from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = [
     "measure_class1_onset",
@@ -125,8 +130,10 @@ def _refined_levels(low, high, scale, uniform, geometric):
     return np.unique(np.round(np.concatenate([inside, above]), 12))
 
 
-def measure_class1_onset(grids=None, duration=None, tolerance=0.1, min_isis=5, min_points=ONSET_MIN_POINTS,
-                         seed=0, target="cython", device="runtime"):
+def measure_class1_onset(grids: Mapping[str, Mapping[str, Any]] | None = None, duration: Quantity | None = None,
+                         tolerance: float = 0.1, min_isis: int = 5, min_points: int = ONSET_MIN_POINTS, seed: int = 0,
+                         target: str = "cython",
+                         device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C1: onset exponent of ``f = A (I - I_c)^x`` resolved near onset, expected 1/2, per model.
 
     Near a saddle-node on invariant circle the period is ``T = pi / sqrt(a (I - I_c))`` to
@@ -147,7 +154,7 @@ def measure_class1_onset(grids=None, duration=None, tolerance=0.1, min_isis=5, m
        A level enters the fit only with at least ``min_isis`` intervals.
 
     ``A``, ``x`` and ``I_c`` are fitted jointly (least squares on ``log f``, interval from
-    the fit covariance; :func:`_onset_power_law`) in nested windows ``0 < I - I_c <= W``,
+    the fit covariance; :func:`neurophase.mapping.fi_curve.fit_onset_power_law`) in nested windows ``0 < I - I_c <= W``,
     ``W = fit_width x 10^(-m/2)``, m = 0, 1, ...; every window with at least
     ``min_points`` points is reported. The verdict is the window closest to onset,
     tolerance 0.1 (the issue's acceptance). The local log-log slope on each decade
@@ -155,16 +162,30 @@ def measure_class1_onset(grids=None, duration=None, tolerance=0.1, min_isis=5, m
 
     Parameters
     ----------
-    grids : dict
+    grids : mapping of str to mapping, required
         Model name -> settings: ``levels`` (stage-1 inputs, a quantity array in the model's
-        input unit), ``fit_width`` (quantity), ``refine_duration`` (quantity, default 12 s),
-        optional ``uniform`` and ``geometric`` (level counts of stage 2).
-    duration : Quantity
+        input unit), ``fit_width`` (quantity, input dimension), ``refine_duration`` (quantity,
+        default 12 s), optional ``uniform`` and ``geometric`` (level counts of stage 2). None
+        raises a ParameterError naming the settings.
+    duration : Quantity (time) or None, optional
         Stage-1 run time (default 3 s).
-    tolerance : float
-        On the exponent, rule "tolerance".
-    min_isis, min_points : int
+    tolerance : float, optional, dimensionless
+        On the exponent, rule "tolerance"; default 0.1.
+    min_isis, min_points : int, optional
         Fewest inter-spike intervals of a level kept in the fit; fewest points of a window.
+    seed : int, optional
+        Seeds the Brian2 runs (and the fits' resampling); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        One ``C1-<model>`` verdict per model (expected 1/2; NaN measured when the grid does not
+        bracket the onset); datasets ``fi_<model>`` (stage 1) and ``onset_<model>`` (stage 2,
+        with the window fits in ``attrs``).
     """
     from brian2 import ms
 
@@ -315,7 +336,9 @@ def _class2_references(model, levels, dwell_ms, step):
     return references
 
 
-def measure_class2_bistability(grids=None, seed=0, target="cython", device="runtime"):
+def measure_class2_bistability(grids: Mapping[str, Mapping[str, Any]] | None = None, seed: int = 0,
+                               target: str = "cython",
+                               device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C2: finite-rate onset and a bistable range from an up/down staircase, per model.
 
     Verdicts per model (deterministic runs: the intervals are the current brackets set by the
@@ -341,9 +364,22 @@ def measure_class2_bistability(grids=None, seed=0, target="cython", device="runt
 
     Parameters
     ----------
-    grids : dict
+    grids : mapping of str to mapping, required
         Model name -> ``levels`` (staircase currents, a quantity array in the model's input
-        unit, evenly spaced), ``dwell`` (time per level) and optional ``dt``.
+        unit, evenly spaced), ``dwell`` (time per level, quantity) and optional ``dt``
+        (quantity). None raises a ParameterError naming the settings.
+    seed : int, optional
+        Seeds the Brian2 runs (and the fits' resampling); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        ``C2-jump``, ``C2-bistable`` and, for models with an independent reference, ``C2-down``,
+        ``C2-up`` and ``C2-width`` (suffix ``-<model>``); datasets ``staircase_<model>``.
     """
     from brian2 import ms
 
@@ -443,9 +479,13 @@ def _weighted_slope(sigmas, widths, log_se):
     return float(coefficients[0]), covariance, design, weights, x, y, coefficients
 
 
-def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=None, sigmas=None, pulse_duration=None,
-                              pulse_start=None, duration=None, dt=None, trials=100, tolerance=0.1, n_bootstrap=200,
-                              reference_trials=4000, seed=0, target="cython", device="runtime"):
+def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitudes: Quantity | None = None,
+                              sigmas: Quantity | None = None, pulse_duration: Quantity | None = None,
+                              pulse_start: Quantity | None = None, duration: Quantity | None = None,
+                              dt: Quantity | None = None, trials: int = 100, tolerance: float = 0.1,
+                              n_bootstrap: int = 200, reference_trials: int = 4000, seed: int = 0,
+                              target: str = "cython",
+                              device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C3: fitted inverse width of the pulse firing probability against the noise amplitude.
 
     One pulse-protocol network holds every amplitude x sigma x trial (``protocol="pulse"``,
@@ -474,21 +514,38 @@ def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=None,
 
     Parameters
     ----------
-    model : str
-        Library model name or model file.
-    amplitudes : Quantity array
+    model : str, optional
+        Library model name or model file path; default "leaky_integrate_and_fire".
+    amplitudes : Quantity (input dimension), required
         Pulse amplitudes in the model's input unit (e.g. an experiment-file grid
         ``{start = "450 pA", stop = "1350 pA", num = 37}``).
-    sigmas : Quantity array
-        White-noise amplitudes, (input unit) x sqrt(time), e.g. ``["63.25 pA*ms**0.5", ...]``.
-    pulse_duration, pulse_start, duration, dt : Quantity, optional
-        Pulse protocol timing (defaults 1 ms, 5 ms, 30 ms) and time step (default the model's).
-    trials : int
-        Trials (seeds) per amplitude and sigma.
-    tolerance : float
-        On the slope (rule "interval_or_tolerance").
-    reference_trials : int
+    sigmas : Quantity ((input unit) x time**0.5), required
+        White-noise amplitudes, e.g. ``["63.25 pA*ms**0.5", ...]``.
+    pulse_duration, pulse_start, duration : Quantity (time) or None, optional
+        Pulse protocol timing (defaults 1 ms, 5 ms, 30 ms).
+    dt : Quantity (time) or None, optional
+        Time step (default the model's).
+    trials : int, optional
+        Trials (seeds) per amplitude and sigma; default 100.
+    tolerance : float, optional, dimensionless
+        On the slope (rule "interval_or_tolerance"); default 0.1.
+    n_bootstrap : int, optional
+        Bootstrap replicates (over trials) of each logistic fit; default 200.
+    reference_trials : int, optional
         Trials of the numpy Monte Carlo of the LIF reference (0: expected -1 for every model).
+    seed : int, optional
+        Seeds the Brian2 runs (and the fits' resampling); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        One verdict ``C3-<model>`` on the log-log slope; datasets ``pulse`` (the run, with
+        ``fired``) and ``temperature`` (per sigma: fitted beta, width with its interval, theta; the slope in
+        ``attrs``).
     """
     from brian2 import ms
 
@@ -589,8 +646,10 @@ def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=None,
 # --------------------------------------------------------------------------------------------
 # C4: derived activation against its rivals on noisy f-I
 # --------------------------------------------------------------------------------------------
-def measure_activation_fit(grids=None, seeds=6, duration=None, noise_tau=None, folds=5, n_bootstrap=200, seed=0,
-                           target="cython", device="runtime"):
+def measure_activation_fit(grids: Mapping[str, Mapping[str, Any]] | None = None, seeds: int = 6,
+                           duration: Quantity | None = None, noise_tau: Quantity | None = None, folds: int = 5,
+                           n_bootstrap: int = 200, seed: int = 0, target: str = "cython",
+                           device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C4: held-out error of the derived activation against the best rival, per model.
 
     One noisy step-protocol network per model (Ornstein-Uhlenbeck current noise, ``noise_tau``
@@ -608,13 +667,29 @@ def measure_activation_fit(grids=None, seeds=6, duration=None, noise_tau=None, f
 
     Parameters
     ----------
-    grids : dict
+    grids : mapping of str to mapping, required
         Model name -> ``levels`` (input currents, quantity array), ``noise`` (OU current-noise
-        standard deviation, quantity) and optional ``dt``.
-    seeds : int
-        Trials per level.
-    duration, noise_tau : Quantity, optional
+        standard deviation, quantity) and optional ``dt``. None raises a ParameterError.
+    seeds : int, optional
+        Trials per level; default 6.
+    duration, noise_tau : Quantity (time) or None, optional
         Run time (default 1 s) and noise correlation time (default 5 ms).
+    folds : int, optional
+        Cross-validation folds of the fit; default 5.
+    n_bootstrap : int, optional
+        Bootstrap replicates of the fit's parameter intervals; default 200.
+    seed : int, optional
+        Seeds the Brian2 runs (and the fits' resampling); default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+
+    Returns
+    -------
+    (list of Verdict, dict of Dataset)
+        ``C4-<model>`` and ``C4-excess-<model>`` per model; datasets ``fi_<model>`` with every
+        candidate's fitted curve (``fit_<name>``, Hz).
     """
     from brian2 import ms
 

@@ -51,12 +51,20 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neurophase.check.verdicts import RULES, make_verdict
+from neurophase.check.verdicts import RULES, Verdict, make_verdict
 from neurophase.errors import ParameterError
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["measure_sweep", "QUANTITIES"]
 
@@ -193,38 +201,49 @@ def _measure(declared, dataset, input_unit, fitted, onset):
     return value, low, high, f"fitted {candidate} parameter, bootstrap interval (an estimate from a fit)"
 
 
-def measure_sweep(model, inputs, protocol="step", duration=None, seeds=1, noise=None, noise_tau=None,
-                  parameters=None, dt=None, fit=None, verdicts=(), folds=5, n_bootstrap=200, seed=0,
-                  target="cython", device="runtime", pulse_duration=None, pulse_start=None):
+def measure_sweep(model: str | Model, inputs: Quantity, protocol: str = "step", duration: Quantity | None = None,
+                  seeds: int = 1, noise: Quantity | None = None, noise_tau: Quantity | None = None,
+                  parameters: Mapping[str, Any] | None = None, dt: Quantity | None = None,
+                  fit: str | Sequence[str] | None = None, verdicts: Sequence[Mapping[str, Any]] = (), folds: int = 5,
+                  n_bootstrap: int = 200, seed: int = 0, target: str = "cython", device: str = "runtime",
+                  pulse_duration: Quantity | None = None,
+                  pulse_start: Quantity | None = None) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """Sweep a model over an input grid in ONE Brian2 network and check declared verdicts.
 
     Parameters
     ----------
-    model : str
-        A library model name or the path of a model file.
-    inputs : Quantity array
-        Input levels in the model's input unit.
-    protocol : {"step", "staircase", "ramp", "pulse"}
-        See :mod:`neurophase.micro.protocols`.
-    duration : Quantity, optional
+    model : str or Model
+        A library model name, the path of a model file or a loaded spiking model.
+    inputs : Quantity (input dimension)
+        Input levels in the model's input dimension.
+    protocol : {"step", "staircase", "ramp", "pulse"}, optional
+        See :mod:`neurophase.micro.protocols`; default "step". A staircase or ramp keeps its
+        up branch.
+    duration : Quantity (time) or None, optional
         Run time (or time per level); default as in :func:`~neurophase.micro.neurone.firing_curve`.
-    seeds : int
-        Trials per level.
-    noise, noise_tau : Quantity, optional
+    seeds : int, optional
+        Trials per level; default 1.
+    noise : Quantity (input dimension) or None, optional
         Current noise (see :func:`~neurophase.micro.neurone.firing_curve`).
-    parameters : dict, optional
+    noise_tau : Quantity (time) or None, optional
+        Noise correlation time (see :func:`~neurophase.micro.neurone.firing_curve`).
+    parameters : mapping of str to Quantity or None, optional
         Overrides of model parameters, with units.
-    dt : Quantity, optional
+    dt : Quantity (time) or None, optional
         Time step (default the model's).
-    fit : list of str, optional
+    fit : str, sequence of str or None, optional
         Activation candidates to fit to the trial-mean rate (estimates, labelled as fits).
-    verdicts : list of dict
+    verdicts : sequence of mapping, optional
         Declared verdicts (see the module docstring), checked before the simulation runs.
-    folds, n_bootstrap : int
+    folds, n_bootstrap : int, optional
         Cross-validation folds and bootstrap resamples of the fits and the onset exponent.
-    seed : int
-        Seeds the simulation and the resampling.
-    pulse_duration, pulse_start : Quantity, optional
+    seed : int, optional
+        Seeds the simulation and the resampling; default 0.
+    target : str, optional
+        Brian2 code-generation target ("cython" or "numpy").
+    device : str, optional
+        Brian2 device ("runtime" or "cpp_standalone").
+    pulse_duration, pulse_start : Quantity (time) or None, optional
         Pulse-protocol timing.
 
     Returns

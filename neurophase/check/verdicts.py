@@ -13,7 +13,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Verdict", "make_verdict", "write_verdicts_csv", "read_verdicts_csv", "VERDICT_COLUMNS", "RULES"]
 
@@ -33,11 +36,13 @@ class Verdict:
     quantity : str
         What was measured, in words, with its unit if any.
     expected, measured, ci_low, ci_high : float
-        Closed-form value, measured value and its confidence interval.
+        Closed-form value, measured value and its confidence interval, in the unit ``quantity``
+        names.
     holds : bool
         Whether the measurement agrees with the expectation (see module docstring).
     tolerance : float or None
-        The stated tolerance on ``abs(measured - expected)``, if the verdict uses one.
+        The stated tolerance on ``abs(measured - expected)`` (absolute, in the unit of the
+        quantity; :func:`make_verdict` converts a relative one), if the verdict uses one.
     criterion : str
         How ``holds`` was decided, in words (goes into the report).
     note : str
@@ -55,8 +60,15 @@ class Verdict:
     criterion: str = ""
     note: str = ""
 
-    def as_row(self):
-        """The row of ``verdicts.csv`` (``VERDICT_COLUMNS`` order)."""
+    def as_row(self) -> dict[str, str]:
+        """The row of ``verdicts.csv`` (``VERDICT_COLUMNS`` order).
+
+        Returns
+        -------
+        dict of str to str
+            ``id``, ``quantity``, the four numbers with 6 significant digits (``"nan"`` for
+            NaN) and ``holds`` as ``"true"`` / ``"false"``.
+        """
         return {
             "id": self.id,
             "quantity": self.quantity,
@@ -78,18 +90,34 @@ def _number(value):
 RULES = ("interval_or_tolerance", "tolerance", "equivalence", "interval")
 
 
-def make_verdict(id, quantity, expected, measured, ci_low, ci_high, tolerance=None,
-                 relative=False, note="", rule=None):
+def make_verdict(id: str, quantity: str, expected: float, measured: float, ci_low: float, ci_high: float,
+                 tolerance: float | None = None, relative: bool = False, note: str = "",
+                 rule: str | None = None) -> Verdict:
     """Build a :class:`Verdict`, deciding ``holds`` by a rule fixed before the measurement.
 
     Parameters
     ----------
-    tolerance : float, optional
+    id : str
+        Prediction id from THEORY.md section 7 (``"P1"``, ``"C1"``, ...), with a suffix for
+        variants.
+    quantity : str
+        What was measured, in words, with its unit if any.
+    expected : float, unit of ``quantity``
+        The value the theory predicts (say in ``note`` whether it is derived or a fit).
+    measured : float, unit of ``quantity``
+        The measured value.
+    ci_low, ci_high : float, unit of ``quantity``
+        Its confidence interval (NaN when there is none: then only a tolerance can make it hold).
+    tolerance : float or None, optional
         Largest accepted ``abs(measured - expected)`` (times ``abs(expected)`` when
-        ``relative``). It must be set, and justified in ``note``, before measuring.
-    relative : bool
+        ``relative``), in the unit of ``quantity``. It must be set, and justified in ``note``,
+        before measuring.
+    relative : bool, optional
         Interpret ``tolerance`` as a fraction of ``abs(expected)``.
-    rule : {"interval_or_tolerance", "tolerance", "equivalence", "interval"}, optional
+    note : str, optional
+        What the reader needs to interpret the row: what ``holds`` means, why the tolerance,
+        N, seeds, derived or fitted.
+    rule : {"interval_or_tolerance", "tolerance", "equivalence", "interval"} or None, optional
         How ``holds`` is decided:
 
         ``"tolerance"``
@@ -104,6 +132,17 @@ def make_verdict(id, quantity, expected, measured, ci_low, ci_high, tolerance=No
         ``"interval_or_tolerance"``
             either of the two above (default when a tolerance is given); without a tolerance
             the default is ``"interval"``.
+
+    Returns
+    -------
+    Verdict
+        With the absolute tolerance and the rule in words (``criterion``). Non-finite
+        ``expected`` or ``measured`` never hold.
+
+    Raises
+    ------
+    ValueError
+        For an unknown rule, or a rule other than ``"interval"`` without a tolerance.
 
     Examples
     --------
@@ -149,8 +188,21 @@ def make_verdict(id, quantity, expected, measured, ci_low, ci_high, tolerance=No
     )
 
 
-def write_verdicts_csv(verdicts, path):
-    """Write ``verdicts`` to ``path`` with exactly the columns ``VERDICT_COLUMNS``."""
+def write_verdicts_csv(verdicts: Iterable[Verdict], path: str | os.PathLike) -> Path:
+    """Write ``verdicts`` to ``path`` with exactly the columns ``VERDICT_COLUMNS``.
+
+    Parameters
+    ----------
+    verdicts : iterable of Verdict
+        The rows, in order.
+    path : str or os.PathLike
+        The CSV file (overwritten).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=VERDICT_COLUMNS)
@@ -160,8 +212,20 @@ def write_verdicts_csv(verdicts, path):
     return path
 
 
-def read_verdicts_csv(path):
-    """Read ``verdicts.csv`` back as a list of dicts (numbers as floats, holds as bool)."""
+def read_verdicts_csv(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read ``verdicts.csv`` back as a list of dicts (numbers as floats, holds as bool).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`write_verdicts_csv`.
+
+    Returns
+    -------
+    list of dict
+        One dict per row with the keys ``VERDICT_COLUMNS``: ``expected``, ``measured``,
+        ``ci_low``, ``ci_high`` as floats, ``holds`` as bool, ``id`` and ``quantity`` as str.
+    """
     rows = []
     with Path(path).open(newline="") as handle:
         for row in csv.DictReader(handle):

@@ -54,6 +54,7 @@ GateInfo, Fold
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -63,6 +64,11 @@ from scipy.special import expit, logit
 from neurophase.errors import ParameterError
 from neurophase.mapping._symbolic import SymbolicModel, numpy_function
 from neurophase.neurons.derived import DerivedActivation, self_consistent_roots
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["coarse_grain", "CoarseGrainedMembrane", "GateInfo", "Fold"]
 
@@ -95,7 +101,7 @@ class GateInfo:
         Opening it depolarises the membrane at rest (d(dv/dt)/dx > 0: reversal above rest).
     rest_value : float
         Its value at rest.
-    tau_rest : Quantity
+    tau_rest : Quantity (time)
         Its time constant at the resting voltage (0 ms for an instantaneous gate).
     """
 
@@ -104,9 +110,16 @@ class GateInfo:
     activating: bool
     depolarising: bool
     rest_value: float
-    tau_rest: object
+    tau_rest: Quantity
 
-    def describe(self):
+    def describe(self) -> str:
+        """One line: name, kind, role and time constant at rest (ms), for provenance attributes.
+
+        Returns
+        -------
+        str
+            E.g. ``"m (dynamic, activating, depolarising, tau at rest 0.238 ms)"``.
+        """
         role = ("activating" if self.activating else "inactivating") + ", " + (
             "depolarising" if self.depolarising else "hyperpolarising")
         from brian2 import ms
@@ -120,8 +133,10 @@ class Fold:
 
     Attributes
     ----------
-    input, voltage : Quantity
-        The injected drive and the membrane potential at the fold.
+    input : Quantity (input dimension)
+        The injected drive at the fold.
+    voltage : Quantity (voltage)
+        The membrane potential at the fold.
     order_parameter : float
         ``m`` at the fold.
     loop_gain : float
@@ -132,8 +147,8 @@ class Fold:
         minimum, where an upper branch ends as the input falls.
     """
 
-    input: object
-    voltage: object
+    input: Quantity
+    voltage: Quantity
     order_parameter: float
     loop_gain: float
     kind: str
@@ -282,8 +297,10 @@ class CoarseGrainedMembrane:
         Every state variable at rest (voltage as a Quantity, gates as floats).
     rest_check : str
         Comparison of the computed rest with the model file's ``[initial]`` state.
-    fixed_point_voltages : Quantity
-        All fixed points of the full model at ``rest_input``; ``fixed_point_stable`` their stability.
+    fixed_point_voltages : Quantity (voltage)
+        All fixed points of the full model at ``rest_input``.
+    fixed_point_stable : tuple of bool
+        Their stability (all eigenvalues of the full model's Jacobian with negative real part).
     capacitance : Quantity
         ``1 / (d(dv/dt)/dI)``: the membrane capacitance in the input's unit (times s/V).
     v_half, k_v, temperature : Quantity
@@ -343,42 +360,42 @@ class CoarseGrainedMembrane:
     gates: tuple
     frozen: dict
     frozen_rule: str
-    rest_input: object
-    rest_voltage: object
+    rest_input: Quantity
+    rest_voltage: Quantity
     rest_state: dict
     rest_check: str
-    fixed_point_voltages: object
+    fixed_point_voltages: Quantity
     fixed_point_stable: tuple
-    capacitance: object
-    v_half: object
-    k_v: object
-    temperature: object
+    capacitance: Quantity
+    v_half: Quantity
+    k_v: Quantity
+    temperature: Quantity
     boltzmann_rms: float
     folds: tuple
-    fold_up: object
-    fold_down: object
-    inputs: object
+    fold_up: tuple | None
+    fold_down: tuple | None
+    inputs: Quantity
     branches: np.ndarray
     branch_stable: np.ndarray
     branch_loop_gain: np.ndarray
-    branch_voltage: object
+    branch_voltage: Quantity
     rest_branch: np.ndarray
     saddle_branch: np.ndarray
-    saddle_voltage: object
-    field: object
-    field_closed: object
+    saddle_voltage: Quantity
+    field: Quantity
+    field_closed: Quantity
     m_grid: np.ndarray
-    voltage_star: object
-    coupling: object
+    voltage_star: Quantity
+    coupling: Quantity
     loop_gain: np.ndarray
-    potential: object
-    barrier: object
-    relaxation_time: object
-    coupling_rest: object
-    field_rest: object
+    potential: Quantity
+    barrier: Quantity
+    relaxation_time: Quantity
+    coupling_rest: Quantity
+    field_rest: Quantity
     loop_gain_max_rest: float
-    saddle_voltage_rest: object
-    barrier_rest: object
+    saddle_voltage_rest: Quantity
+    barrier_rest: Quantity
     notes: tuple
     _fast: object = dataclasses.field(default=None, repr=False, compare=False)
     _input_scale: float = dataclasses.field(default=1.0, repr=False, compare=False)
@@ -387,17 +404,63 @@ class CoarseGrainedMembrane:
     def _si(self, current):
         return np.asarray(current, dtype=float) * self._input_scale
 
-    def self_map(self, m, current):
-        """``g(m, I) = m_inf(V*(m, I))`` with ``I`` in ``input_unit`` (plain numbers)."""
+    def self_map(self, m: ArrayLike, current: ArrayLike) -> np.ndarray:
+        """``g(m, I) = m_inf(V*(m, I))``: the gate's steady state at the balancing voltage.
+
+        ``V*(m, I)`` solves the current balance ``dv/dt = 0`` with the other gates frozen
+        (Hodgkin & Huxley 1952, Eq. 26; THEORY.md 6a).
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate, in (0, 1).
+        current : float or array_like, input_unit
+            Injected drive as plain numbers in ``input_unit``; broadcast against ``m``.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``g``, the broadcast shape (NaN where ``V*`` is not unique).
+        """
         return self._fast.self_map(m, self._si(current))
 
-    def self_map_derivatives(self, m, current):
-        """``(dg/dm, dg/dI)``, the second per ``input_unit``."""
+    def self_map_derivatives(self, m: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """``(dg/dm, dg/dI)`` by implicit differentiation of the current balance.
+
+        ``dg/dx = m_inf'(V*) dV*/dx`` with ``dV*/dx = -(d(dv/dt)/dx) / (d(dv/dt)/dv)``.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate.
+        current : float or array_like, input_unit
+            Injected drive as plain numbers in ``input_unit``.
+
+        Returns
+        -------
+        loop_gain : numpy.ndarray, dimensionless
+            ``dg/dm``.
+        drive_gain : numpy.ndarray, 1 / input_unit
+            ``dg/dI`` per ``input_unit``.
+        """
         gain, drive = self._fast.self_map_derivatives(m, self._si(current))
         return gain, drive * self._input_scale
 
-    def voltage_at(self, m, current):
-        """``V*(m, I)`` as a Quantity (``current``: a quantity in the input's dimension)."""
+    def voltage_at(self, m: ArrayLike, current: Quantity) -> Quantity:
+        """``V*(m, I)``: the voltage at which the membrane current balances.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate.
+        current : Quantity (input dimension)
+            Injected drive, a quantity in the dimension of ``input_unit``.
+
+        Returns
+        -------
+        Quantity (voltage)
+            ``V*``, the broadcast shape of ``m`` and ``current``.
+        """
         from brian2 import volt
 
         from neurophase.units import to_magnitude
@@ -405,8 +468,24 @@ class CoarseGrainedMembrane:
         level = to_magnitude(current, self.input_unit, name="current")
         return self._fast.v_star(m, self._si(level)) * volt
 
-    def reduced_rate(self, m, current):
-        """``dm/dt`` of the one-dimensional reduction (a Quantity in 1/s); ``current`` a quantity."""
+    def reduced_rate(self, m: ArrayLike, current: Quantity) -> Quantity:
+        """``dm/dt`` of the one-dimensional (adiabatic) reduction.
+
+        ``(m_inf(V*) - m) / tau_m(V*)`` for a dynamic gate; ``m_inf'(v) dv/dt`` at
+        ``m_inf(v) = m`` for an instantaneous one (module docstring; Chow & White 1996).
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate.
+        current : Quantity (input dimension)
+            Injected drive, a quantity in the dimension of ``input_unit``.
+
+        Returns
+        -------
+        Quantity (frequency)
+            ``dm/dt`` in 1/s, the broadcast shape of ``m`` and ``current``.
+        """
         from brian2 import Hz
 
         from neurophase.units import to_magnitude
@@ -414,13 +493,27 @@ class CoarseGrainedMembrane:
         level = to_magnitude(current, self.input_unit, name="current")
         return self._fast.reduced_rate(m, self._si(level)) * Hz
 
-    def activation(self):
-        """The derived rate neurone (:class:`~neurophase.neurons.derived.DerivedActivation`)."""
+    def activation(self) -> DerivedActivation:
+        """The derived rate neurone of this membrane.
+
+        Returns
+        -------
+        DerivedActivation
+            :class:`~neurophase.neurons.derived.DerivedActivation` built on this membrane.
+        """
         return DerivedActivation(self)
 
     # ----------------------------------------------------------------------- summary
-    def summary(self):
-        """The N2 table row: plain numbers in stated units (keys name the unit)."""
+    def summary(self) -> dict[str, Any]:
+        """The N2 table row: plain numbers in stated units (keys name the unit).
+
+        Returns
+        -------
+        dict
+            Model, order parameter, rest input (``input_unit``), voltages and mean-field
+            parameters in mV (``*_mV`` keys), loop gain, whether the rest is ordered, the barrier
+            per ms and the fold inputs (``input_unit``) and voltages (NaN without folds).
+        """
         from brian2 import mV
 
         unit = self.input_unit
@@ -459,12 +552,16 @@ class CoarseGrainedMembrane:
         return to_magnitude(quantity, self.input_unit)
 
     # ----------------------------------------------------------------------- dataset
-    def to_dataset(self):
+    def to_dataset(self) -> xr.Dataset:
         """The derived membrane as an xarray Dataset (units in attrs, provenance).
 
-        Dimensions ``input`` (the grid, in the model's input unit), ``branch`` (roots in
-        increasing ``m``), ``m`` (the order-parameter grid) and ``fold``. Scalars are 0-d
-        variables with units. Write it with :func:`neurophase.io.save_dataset`.
+        Returns
+        -------
+        xarray.Dataset
+            Dimensions ``input`` (the grid, in the model's input unit), ``branch`` (roots in
+            increasing ``m``), ``m`` (the order-parameter grid) and ``fold``; voltages in mV,
+            barrier and potential in 1/ms, times in ms; scalars are 0-d variables with units.
+            Write it with :func:`neurophase.io.save_dataset`.
         """
         import xarray as xr
         from brian2 import ms, mV
@@ -569,8 +666,9 @@ class CoarseGrainedMembrane:
 
 
 # ------------------------------------------------------------------------------ the function
-def coarse_grain(model, inputs=None, order_parameter=None, slow_gates="rest", rest_input=None,
-                 m_points=_DEFAULT_M_POINTS):
+def coarse_grain(model: Any, inputs: Quantity | None = None, order_parameter: str | None = None,
+                 slow_gates: str | dict[str, float] = "rest", rest_input: Quantity | None = None,
+                 m_points: int = _DEFAULT_M_POINTS) -> CoarseGrainedMembrane:
     """Derive the mean-field membrane of a conductance-based model (THEORY.md 6a).
 
     Parameters
@@ -578,28 +676,29 @@ def coarse_grain(model, inputs=None, order_parameter=None, slow_gates="rest", re
     model : Model
         A loaded model file (``neurophase.micro.modelfile.load_model(name_or_path)``; the
         mapping layer sits below the simulator and takes the loaded object).
-    inputs : Quantity, optional
+    inputs : Quantity (input dimension) or None, optional
         Input grid in the dimension of the model's input (e.g. ``np.arange(-10, 20, 0.1) *
         uA/cm**2``). Default: 401 levels spanning the folds and the holding input, with half
         their span on each side.
-    order_parameter : str, optional
+    order_parameter : str or None, optional
         The order-parameter gate. Default: the model file's ``[model] order_parameter`` if it
         declares one, else the fastest (smallest time constant at rest; instantaneous gates
         first) activating gate whose opening depolarises the membrane at rest (a conductance
         with its reversal above rest).
-    slow_gates : "rest" or dict
+    slow_gates : "rest" or dict of str to float, optional
         ``"rest"``: every other gate is held at its value in the stable rest state of the full
         model at ``rest_input``; a dict ``{gate: value}`` holds the gates it names at those
         values instead (the others at rest).
-    rest_input : Quantity, optional
+    rest_input : Quantity (input dimension) or None, optional
         Holding input of the rest state (default 0 in the model's input unit). A model that
         fires at zero input (no stable fixed point) needs one at which it rests.
-    m_points : int
-        Points of the order-parameter grid of the (input, m) arrays.
+    m_points : int, optional
+        Points of the order-parameter grid of the (input, m) arrays; default 401.
 
     Returns
     -------
     CoarseGrainedMembrane
+        Every derived quantity with its unit and the model's provenance.
 
     Raises
     ------

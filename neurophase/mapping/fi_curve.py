@@ -42,11 +42,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.errors import NeurophaseError
 from neurophase.units import to_quantity
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["Rheobase", "OnsetType", "OnsetExponent", "HysteresisRange", "rheobase",
            "onset_type", "onset_exponent", "hysteresis_range", "power_law_rate", "fit_onset_power_law"]
@@ -58,11 +64,22 @@ class Rheobase:
 
     ``low`` is NaN (in ``unit``) when the lowest level already fires; ``value`` is NaN when
     no level fires. All three are Brian2 quantities.
+
+    Attributes
+    ----------
+    value : Quantity (input dimension)
+        The first firing level ``I_on`` (NaN if no level fires).
+    low : Quantity (input dimension)
+        The level just below it (NaN if the lowest level fires; the highest level if none fires).
+    high : Quantity (input dimension)
+        ``I_on`` again: the closed end of the bracket (NaN if no level fires).
+    unit : str
+        The unit string of the dataset's ``input`` coordinate.
     """
 
-    value: object
-    low: object
-    high: object
+    value: Quantity
+    low: Quantity
+    high: Quantity
     unit: str
 
 
@@ -72,11 +89,25 @@ class OnsetType:
 
     ``jump`` (Hz) is the rate at the first firing level; ``bound`` (Hz) is the largest rate a
     continuous onset could have there (see the module rules).
+
+    Attributes
+    ----------
+    kind : str
+        ``"continuous"``, ``"discontinuous"`` or ``"undetermined"`` (no firing level, the lowest
+        level fires, or no level above the first firing one).
+    jump : Quantity (frequency)
+        ``f(I_on)``, in Hz (NaN when undetermined).
+    bound : Quantity (frequency)
+        ``f(I_next) sqrt((I_on - I_low) / (I_next - I_low))``, in Hz (NaN when undetermined).
+    rheobase : Rheobase
+        The rheobase and its bracket.
+    rule : str
+        The rule applied, in words, with the tolerance.
     """
 
     kind: str
-    jump: object
-    bound: object
+    jump: Quantity
+    bound: Quantity
     rheobase: Rheobase
     rule: str
 
@@ -87,13 +118,32 @@ class OnsetExponent:
 
     ``amplitude`` is A in Hz for ``I - I_c`` expressed in ``unit`` (a fractional power of a
     unit has no Brian2 form).
+
+    Attributes
+    ----------
+    exponent : float, dimensionless
+        ``x``.
+    exponent_interval : tuple of float
+        Bootstrap percentile interval of ``x`` (NaN when no replicate could be fitted).
+    critical_input : Quantity (input dimension)
+        ``I_c``.
+    critical_input_interval : tuple of Quantity
+        Bootstrap percentile interval of ``I_c``.
+    amplitude : Quantity (frequency)
+        ``A`` in Hz, for ``I - I_c`` in ``unit``.
+    n_points : int
+        Levels in the fit (the firing ones in range and the silent one below).
+    n_bootstrap : int
+        Bootstrap replicates that could be fitted.
+    unit : str
+        The unit string of the dataset's ``input`` coordinate.
     """
 
     exponent: float
     exponent_interval: tuple
-    critical_input: object
+    critical_input: Quantity
     critical_input_interval: tuple
-    amplitude: object
+    amplitude: Quantity
     n_points: int
     n_bootstrap: int
     unit: str
@@ -106,13 +156,28 @@ class HysteresisRange:
     ``lower`` is the lowest level at which the down branch still fires (bracket
     ``lower_bracket``); ``upper`` the first level at which the up branch fires (bracket
     ``upper_bracket``); ``width = upper - lower`` (zero or negative: no hysteresis).
+
+    Attributes
+    ----------
+    lower : Quantity (input dimension)
+        Lowest level of the firing run at the top of the down branch (NaN if it never fires).
+    lower_bracket : tuple of Quantity
+        ``(level below lower, lower)``.
+    upper : Quantity (input dimension)
+        Rheobase of the up branch.
+    upper_bracket : tuple of Quantity
+        Its bracket ``(low, high)``.
+    width : Quantity (input dimension)
+        ``upper - lower``.
+    unit : str
+        The unit string of the dataset's ``input`` coordinate.
     """
 
-    lower: object
+    lower: Quantity
     lower_bracket: tuple
-    upper: object
+    upper: Quantity
     upper_bracket: tuple
-    width: object
+    width: Quantity
     unit: str
 
 
@@ -162,8 +227,24 @@ def _hertz(value):
     return to_quantity(value, "Hz")
 
 
-def rheobase(dataset, rate_threshold=0.0, direction="up"):
+def rheobase(dataset: xr.Dataset, rate_threshold: float = 0.0, direction: str = "up") -> Rheobase:
     """The first input level whose rate exceeds ``rate_threshold`` (Hz), with its bracket.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
+        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
+        dimensions must be selected first.
+    rate_threshold : float, optional, Hz
+        A level fires when its trial-mean rate exceeds this; default 0.
+    direction : str, optional
+        The branch selected when the rate has a ``direction`` dimension; default "up".
+
+    Returns
+    -------
+    Rheobase
+        ``value``, ``low``, ``high`` as quantities in the input's unit.
 
     Examples
     --------
@@ -178,8 +259,30 @@ def rheobase(dataset, rate_threshold=0.0, direction="up"):
     return _rheobase_of(levels, rates, unit, rate_threshold)[0]
 
 
-def onset_type(dataset, tolerance=0.1, rate_threshold=0.0, direction="up"):
+def onset_type(dataset: xr.Dataset, tolerance: float = 0.1, rate_threshold: float = 0.0,
+               direction: str = "up") -> OnsetType:
     """Continuous or discontinuous onset, with the jump (rule in the module docstring).
+
+    The bound follows from ``f = A (I - I_c)^x`` with ``x >= 1/2`` and ``I_c`` in the rheobase
+    bracket (Ermentrout 1996, Neural Comput. 8:979, Eq. 2.3; Izhikevich 2007, section 7.1.1).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
+        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
+        dimensions must be selected first.
+    tolerance : float, optional
+        Relative excess over the continuous bound that makes an onset discontinuous; default 0.1.
+    rate_threshold : float, optional, Hz
+        A level fires when its trial-mean rate exceeds this; default 0.
+    direction : str, optional
+        The branch selected when the rate has a ``direction`` dimension; default "up".
+
+    Returns
+    -------
+    OnsetType
+        The kind, the jump and the bound (Hz), the rheobase and the rule.
 
     Examples
     --------
@@ -206,8 +309,25 @@ def onset_type(dataset, tolerance=0.1, rate_threshold=0.0, direction="up"):
     return OnsetType(kind, _hertz(rates[index]), _hertz(bound), found, rule)
 
 
-def power_law_rate(levels, amplitude, critical_input, exponent):
-    """``A max(0, I - I_c)^x``, the onset law fitted by :func:`onset_exponent`."""
+def power_law_rate(levels: ArrayLike, amplitude: float, critical_input: float, exponent: float) -> np.ndarray:
+    """``A max(0, I - I_c)^x``, the onset law fitted by :func:`onset_exponent`.
+
+    Parameters
+    ----------
+    levels : float or array_like, input unit
+        Inputs ``I`` (plain numbers in one unit).
+    amplitude : float, Hz per (input unit)**x
+        ``A``.
+    critical_input : float, input unit
+        ``I_c``.
+    exponent : float, dimensionless
+        ``x``.
+
+    Returns
+    -------
+    numpy.ndarray, Hz
+        The rate, the shape of ``levels``.
+    """
     return amplitude * np.clip(np.asarray(levels, float) - critical_input, 0.0, None) ** exponent
 
 
@@ -233,8 +353,9 @@ def _fit_power_law(levels, rates, low, on):
     return amplitude * scale, low + critical_fraction * (on - low), exponent
 
 
-def onset_exponent(dataset, fit_width=None, n_bootstrap=200, random_state=0, rate_threshold=0.0,
-                   direction="up", confidence=0.95):
+def onset_exponent(dataset: xr.Dataset, fit_width: float | None = None, n_bootstrap: int = 200,
+                   random_state: int | np.random.Generator | None = 0, rate_threshold: float = 0.0,
+                   direction: str = "up", confidence: float = 0.95) -> OnsetExponent:
     """Fit ``f = A (I - I_c)^x`` near onset; bootstrap percentile intervals for x and I_c.
 
     The fit uses the firing levels from the rheobase up to ``I_on + fit_width`` (default: all
@@ -242,6 +363,37 @@ def onset_exponent(dataset, fit_width=None, n_bootstrap=200, random_state=0, rat
     bracket ``(I_low, I_on]``. The interval resamples the fitted points with replacement
     (case bootstrap; Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 9 and 13).
     For a saddle-node onset the exponent is 1/2 (Ermentrout 1996, Neural Comput. 8:979).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
+        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
+        dimensions must be selected first.
+    fit_width : float or None, optional, input unit
+        Width above the rheobase ``I_on`` of the levels fitted (plain number in the unit of
+        ``input``); default all firing levels.
+    n_bootstrap : int, optional
+        Case-bootstrap replicates; default 200.
+    random_state : int, numpy.random.Generator or None, optional
+        Seeds the bootstrap; default 0.
+    rate_threshold : float, optional, Hz
+        A level fires when its trial-mean rate exceeds this; default 0.
+    direction : str, optional
+        The branch selected when the rate has a ``direction`` dimension; default "up".
+    confidence : float, optional
+        Level of the percentile intervals; default 0.95.
+
+    Returns
+    -------
+    OnsetExponent
+        ``x``, ``I_c`` (a quantity) and ``A`` (Hz) with their intervals and counts.
+
+    Raises
+    ------
+    NeurophaseError
+        Without a silent level below the first firing one, or with fewer than three firing
+        levels in the fit range.
 
     Examples
     --------
@@ -292,8 +444,25 @@ def onset_exponent(dataset, fit_width=None, n_bootstrap=200, random_state=0, rat
                          critical_interval, _hertz(amplitude), int(x.size), len(exponents), unit)
 
 
-def hysteresis_range(dataset, rate_threshold=0.0):
+def hysteresis_range(dataset: xr.Dataset, rate_threshold: float = 0.0) -> HysteresisRange:
     """Bistable range from a Dataset with ``direction = ["up", "down"]`` (staircase or ramp).
+
+    ``upper`` is the rheobase of the up branch; ``lower`` the lowest level of the contiguous
+    firing run that reaches the top of the down branch.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
+        (``attrs["units"]`` a frequency, default Hz) with a ``direction`` dimension holding
+        "up" and "down"; ``trial`` is averaged, other extra dimensions must be selected first.
+    rate_threshold : float, optional, Hz
+        A level fires when its trial-mean rate exceeds this; default 0.
+
+    Returns
+    -------
+    HysteresisRange
+        ``lower``, ``upper`` and ``width`` as quantities in the input's unit, with brackets.
 
     Examples
     --------
@@ -334,7 +503,8 @@ def hysteresis_range(dataset, rate_threshold=0.0):
     )
 
 
-def fit_onset_power_law(current, rate, ic_lower, ic_upper, confidence=0.95):
+def fit_onset_power_law(current: ArrayLike, rate: ArrayLike, ic_lower: float, ic_upper: float,
+                        confidence: float = 0.95) -> dict[str, Any]:
     """Joint least-squares fit of ``log f = log A + x log(I - I_c)`` (A, x, I_c free).
 
     ``I_c`` is bounded to ``[ic_lower, ic_upper]`` (``ic_upper`` just below the lowest current
@@ -343,6 +513,25 @@ def fit_onset_power_law(current, rate, ic_lower, ic_upper, confidence=0.95):
     and the Student-t interval of the exponent. The rates are deterministic (spike-time
     quantisation by dt changes them by < 1e-4 relative), so the interval measures misfit of the
     pure power law inside the window, not sampling noise.
+
+    Parameters
+    ----------
+    current : array_like, input unit
+        Inputs of the fit window (plain numbers in one unit), all above ``ic_upper``.
+    rate : array_like, Hz
+        Positive rates at ``current``.
+    ic_lower, ic_upper : float, input unit
+        Bounds of ``I_c``.
+    confidence : float, optional
+        Level of the exponent's Student-t interval; default 0.95.
+
+    Returns
+    -------
+    dict
+        ``exponent``, ``exponent_se``, ``ci`` (tuple), ``critical_input`` and
+        ``critical_input_se`` (input unit), ``amplitude`` (Hz per input unit**x), ``n``,
+        ``rms_log_residual`` and ``at_bound`` (``I_c`` within 1e-6 of the bracket width of a
+        bound).
     """
     from scipy.optimize import least_squares
     from scipy.stats import t as student

@@ -28,12 +28,19 @@ file are in :mod:`neurophase.mapping.coarse_graining`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 from scipy import optimize
 
 from neurophase.errors import ParameterError
 from neurophase.statistics import trial_interval
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from neurophase.neurons.fit import ActivationFit, FittedParameter
 
 __all__ = [
     "fit_self_consistency",
@@ -50,7 +57,8 @@ __all__ = [
 _CLIP = 1.0 - 1e-9
 
 
-def fit_self_consistency(field, magnetisation, initial=None):
+def fit_self_consistency(field: ArrayLike, magnetisation: ArrayLike,
+                         initial: tuple[float, float, float] | None = None) -> dict[str, float]:
     """Fit ``M = tanh(beta (J_eff M + h + h_offset))`` to stationary points ``(h, M)``.
 
     The Curie-Weiss self-consistency equation (P. Weiss 1907, J. Phys. Theor. Appl. 6:661;
@@ -64,15 +72,19 @@ def fit_self_consistency(field, magnetisation, initial=None):
 
     Parameters
     ----------
-    field, magnetisation : array_like
-        Stationary points; at least 3 distinct fields.
-    initial : tuple, optional
+    field : array_like, reduced units
+        Fields ``h`` of the stationary points; at least 3 distinct values (non-finite points
+        are dropped).
+    magnetisation : array_like, dimensionless
+        Stationary ``M`` at ``field`` (same number of points).
+    initial : tuple of float or None, optional
         Starting ``(beta, J_eff, h_offset)``; default from the linear fit.
 
     Returns
     -------
-    dict
-        ``beta``, ``J_eff``, ``h_offset``, ``temperature`` (1/beta), ``rms_residual``.
+    dict of str to float
+        ``beta`` (1/field unit), ``J_eff``, ``h_offset`` and ``temperature`` (1/beta) in the
+        field's unit, and ``rms_residual`` (in M).
 
     Examples
     --------
@@ -116,7 +128,7 @@ def fit_self_consistency(field, magnetisation, initial=None):
     }
 
 
-def fit_meanfield(stationary_mean, confidence=0.95):
+def fit_meanfield(stationary_mean: xr.DataArray, confidence: float = 0.95) -> xr.Dataset:
     """Fit the self-consistency equation per temperature, with jackknife intervals over trials.
 
     Parameters
@@ -124,8 +136,9 @@ def fit_meanfield(stationary_mean, confidence=0.95):
     stationary_mean : xarray.DataArray
         Per-trial stationary ``M`` with dims ``input`` (the field, coordinate in reduced units)
         and ``trial``, optionally ``param_T``.
-    confidence : float
-        Interval probability (:func:`neurophase.statistics.trial_interval`).
+    confidence : float, optional
+        Interval probability (:func:`neurophase.statistics.trial_interval`, a delete-one
+        jackknife over trials); default 0.95.
 
     Returns
     -------
@@ -166,12 +179,29 @@ def fit_meanfield(stationary_mean, confidence=0.95):
     return result
 
 
-def susceptibility_from_fluctuations(variance, temperature, N):
+def susceptibility_from_fluctuations(variance: ArrayLike | xr.DataArray, temperature: ArrayLike | xr.DataArray,
+                                     N: int | float) -> np.ndarray | xr.DataArray:
     """``chi = N Var(M) / T``: the fluctuation-dissipation theorem for ``M = (1/N) sum s_i``.
 
     With ``H = ... - h sum s_i``, ``d<M>/dh = beta N Var(M)`` (e.g. Stanley 1971, Eq. 3.27;
     Newman and Barkema 1999, Eq. 1.36).
 
+    Parameters
+    ----------
+    variance : array_like or xarray.DataArray, dimensionless
+        Stationary ``Var(M)``.
+    temperature : array_like or xarray.DataArray, reduced units
+        ``T`` (DataArrays align with ``variance`` by dimension name).
+    N : int or float
+        Number of channels.
+
+    Returns
+    -------
+    numpy.ndarray or xarray.DataArray, reduced units (1 / energy)
+        ``chi``, broadcast over the inputs (a DataArray if either input is one).
+
+    Examples
+    --------
     >>> float(susceptibility_from_fluctuations(0.001, 2.0, 1000))
     0.5
     """
@@ -180,9 +210,25 @@ def susceptibility_from_fluctuations(variance, temperature, N):
     return np.asarray(N, dtype=float) * np.asarray(variance, dtype=float) / np.asarray(temperature, dtype=float)
 
 
-def susceptibility_from_slope(field, magnetisation, axis=-1):
+def susceptibility_from_slope(field: ArrayLike, magnetisation: ArrayLike, axis: int = -1) -> np.ndarray:
     """``chi = dM/dh`` by second-order finite differences along ``axis`` (``numpy.gradient``).
 
+    Parameters
+    ----------
+    field : array_like, reduced units
+        The field values along ``axis`` (1-D, monotone).
+    magnetisation : array_like, dimensionless
+        ``M``, with the field axis at ``axis``.
+    axis : int, optional
+        The field axis of ``magnetisation``; default the last.
+
+    Returns
+    -------
+    numpy.ndarray, 1 / field unit
+        ``dM/dh``, the shape of ``magnetisation``.
+
+    Examples
+    --------
     >>> h = np.linspace(-0.1, 0.1, 5)
     >>> np.allclose(susceptibility_from_slope(h, 2 * h), 2.0)
     True
@@ -190,12 +236,28 @@ def susceptibility_from_slope(field, magnetisation, axis=-1):
     return np.gradient(np.asarray(magnetisation, dtype=float), np.asarray(field, dtype=float), axis=axis)
 
 
-def critical_temperature_from_peak(temperature, scaled_variance):
+def critical_temperature_from_peak(temperature: ArrayLike, scaled_variance: ArrayLike) -> float:
     """``T`` at the maximum of ``N Var(|M|)``, refined by a parabola through the top 3 points.
 
     The finite-N peak lies within ``O(N**-1/2)`` of the Curie-Weiss ``T_c`` (the rounding scale
     of the transition; Botet, Jullien and Pfeuty 1982, Phys. Rev. Lett. 49:478).
 
+    Parameters
+    ----------
+    temperature : array_like, reduced units
+        Temperatures (any order; sorted here).
+    scaled_variance : array_like
+        ``N Var(|M|)`` at ``temperature`` (NaN ignored for the maximum).
+
+    Returns
+    -------
+    float, reduced units
+        The vertex of the parabola through the largest value and its neighbours (clipped to
+        them), or the temperature of the largest value when it is at an end of the grid or the
+        parabola does not open downwards.
+
+    Examples
+    --------
     >>> T = np.linspace(0.8, 1.2, 9)
     >>> round(critical_temperature_from_peak(T, -(T - 1.02) ** 2), 6)
     1.02
@@ -215,17 +277,29 @@ def critical_temperature_from_peak(temperature, scaled_variance):
     return float(np.clip(-slope / (2 * curvature), x[0], x[-1]))
 
 
-def critical_temperature_from_inverse_susceptibility(temperature, susceptibility):
+def critical_temperature_from_inverse_susceptibility(temperature: ArrayLike,
+                                                     susceptibility: ArrayLike) -> tuple[float, float]:
     """``T_c`` from the zero of a straight line fitted to ``1/chi`` against ``T`` (``T > T_c``).
 
     Curie-Weiss law ``chi = 1 / (T - T_c)`` (P. Weiss 1907; THEORY.md section 3), so ``1/chi``
     is linear in ``T`` with slope 1 and zero at ``T_c``.
 
+    Parameters
+    ----------
+    temperature : array_like, reduced units
+        Temperatures above ``T_c`` (at least 2).
+    susceptibility : array_like, reduced units (1 / energy)
+        ``chi`` at ``temperature``.
+
     Returns
     -------
-    (float, float)
-        ``T_c`` and the fitted slope.
+    T_c : float, reduced units
+        Zero of the fitted line.
+    slope : float, dimensionless
+        The fitted slope of ``1/chi`` against ``T`` (1 for the Curie-Weiss law).
 
+    Examples
+    --------
     >>> T = np.array([1.5, 2.0, 3.0])
     >>> [round(value, 9) for value in critical_temperature_from_inverse_susceptibility(T, 1 / (T - 1))]
     [1.0, 1.0]
@@ -236,7 +310,8 @@ def critical_temperature_from_inverse_susceptibility(temperature, susceptibility
     return float(-intercept / slope), float(slope)
 
 
-def mean_field_parameters(theta, width, coupling_ratio, drive_unit="1"):
+def mean_field_parameters(theta: float, width: float, coupling_ratio: float,
+                          drive_unit: str = "1") -> dict[str, FittedParameter]:
     """Mean-field parameters read off a fitted derived candidate, in units of the drive.
 
     These are ESTIMATES from firing data (a fit), not parameters derived from a model: any
@@ -257,16 +332,16 @@ def mean_field_parameters(theta, width, coupling_ratio, drive_unit="1"):
 
     Parameters
     ----------
-    theta, width : float
+    theta, width : float, drive_unit
         Fitted values, numbers in ``drive_unit``.
-    coupling_ratio : float
+    coupling_ratio : float, dimensionless
         Fitted K = zJ/T.
-    drive_unit : str
-        Unit string of the drive.
+    drive_unit : str, optional
+        Unit string of the drive (Brian2 syntax); default "1".
 
     Returns
     -------
-    dict
+    dict of str to FittedParameter
         ``name -> FittedParameter`` for ``beta``, ``temperature``, ``coupling``,
         ``field_offset`` and ``susceptibility_at_centre``.
 
@@ -291,12 +366,22 @@ def mean_field_parameters(theta, width, coupling_ratio, drive_unit="1"):
     }
 
 
+def fitted_mean_field_parameters(fit: ActivationFit) -> dict[str, FittedParameter]:
+    """:func:`mean_field_parameters` of the derived candidate of a fitted ActivationFit.
 
+    Parameters
+    ----------
+    fit : ActivationFit
+        A fitted :class:`~neurophase.neurons.fit.ActivationFit`.
 
-def fitted_mean_field_parameters(fit):
-    """:func:`mean_field_parameters` of the derived candidate of a fitted
-    :class:`~neurophase.neurons.fit.ActivationFit` (an empty dict if it was not a candidate).
+    Returns
+    -------
+    dict of str to FittedParameter
+        As :func:`mean_field_parameters`, in the fit's drive unit; an empty dict if ``derived``
+        was not a candidate (or the estimator is not fitted).
 
+    Examples
+    --------
     >>> from brian2 import pA, Hz
     >>> import numpy as np
     >>> from neurophase.neurons.fit import ActivationFit
@@ -313,9 +398,28 @@ def fitted_mean_field_parameters(fit):
                                  parameters["coupling_ratio"].value, fit.drive_unit_)
 
 
-def fit_relu(stimulus, response):
+def fit_relu(stimulus: ArrayLike, response: ArrayLike) -> tuple[float, float]:
     """Least-squares fit of ``response = slope max(0, stimulus - threshold)``.
 
+    The quench response of THEORY.md section 5 (prediction P9). A straight line through the
+    positive responses gives the start; Levenberg-Marquardt refines both parameters.
+
+    Parameters
+    ----------
+    stimulus : array_like, stimulus units
+        Stimulus strengths.
+    response : array_like, response units
+        Responses at ``stimulus``.
+
+    Returns
+    -------
+    slope : float, response units per stimulus unit
+        NaN with fewer than two positive responses.
+    threshold : float, stimulus units
+        NaN with fewer than two positive responses.
+
+    Examples
+    --------
     >>> x = np.linspace(0, 2, 9)
     >>> slope, threshold = fit_relu(x, 3 * np.maximum(0, x - 0.8))
     >>> round(slope, 6), round(threshold, 6)

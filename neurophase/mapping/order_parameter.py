@@ -18,10 +18,15 @@ trial_mean_and_error
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "mser_truncation",
@@ -32,7 +37,7 @@ __all__ = [
 ]
 
 
-def mser_truncation(traces, batch_size=5, max_fraction=0.5):
+def mser_truncation(traces: ArrayLike, batch_size: int = 5, max_fraction: float = 0.5) -> np.ndarray:
     """Index where each trace becomes stationary, by the MSER-5 rule.
 
     The trace is cut into batches of ``batch_size`` samples (batch means ``Y_1..Y_m``); the
@@ -44,17 +49,17 @@ def mser_truncation(traces, batch_size=5, max_fraction=0.5):
 
     Parameters
     ----------
-    traces : array_like
-        Time on the last axis; any leading axes are independent traces.
-    batch_size : int
+    traces : array_like, any unit
+        Time on the last axis (at least 4 batches); any leading axes are independent traces.
+    batch_size : int, optional
         Samples per batch (5 for MSER-5).
-    max_fraction : float
+    max_fraction : float, optional
         Largest fraction of the trace that may be discarded (0.5 as White recommends).
 
     Returns
     -------
     numpy.ndarray of int
-        The first stationary sample of each trace (shape of the leading axes).
+        The first stationary sample of each trace, in samples (shape of the leading axes).
 
     Examples
     --------
@@ -86,11 +91,27 @@ def mser_truncation(traces, batch_size=5, max_fraction=0.5):
     return best * batch_size
 
 
-def autocorrelation(traces, centred=False):
+def autocorrelation(traces: ArrayLike, centred: bool = False) -> np.ndarray:
     """Normalised autocorrelation function of each trace along the last axis (FFT, biased).
 
-    ``centred=True``: the traces are already centred (the mean is not subtracted).
+    The biased estimator ``C(t) = (1/n) sum_s x_s x_{s+t}`` (Sokal 1997, Eq. 3.12) by
+    zero-padded FFT, divided by ``C(0)``.
 
+    Parameters
+    ----------
+    traces : array_like, any unit
+        Time on the last axis; leading axes are independent traces.
+    centred : bool, optional
+        True: the traces are already centred (the mean is not subtracted).
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        ``rho(t)`` for lags 0 .. n-1 in samples, the shape of ``traces`` (``rho(0) = 1``; all
+        zeros for a constant trace).
+
+    Examples
+    --------
     >>> acf = autocorrelation(np.array([1.0, -1.0, 1.0, -1.0]))
     >>> float(acf[0]), float(acf[1])
     (1.0, -0.75)
@@ -107,7 +128,8 @@ def autocorrelation(traces, centred=False):
         return np.where(variance > 0, covariance / np.where(variance > 0, variance, 1.0), 0.0)
 
 
-def integrated_autocorrelation_time(traces, window_factor=6.0, centred=False):
+def integrated_autocorrelation_time(traces: ArrayLike, window_factor: float = 6.0,
+                                    centred: bool = False) -> np.ndarray:
     """Integrated autocorrelation time ``tau_int = 1/2 + sum_{t=1}^{W} rho(t)`` in samples.
 
     Sokal's automatic window: the smallest ``W`` with ``W >= window_factor tau_int(W)``
@@ -118,11 +140,11 @@ def integrated_autocorrelation_time(traces, window_factor=6.0, centred=False):
 
     Parameters
     ----------
-    traces : array_like
+    traces : array_like, any unit
         Time on the last axis.
-    window_factor : float
+    window_factor : float, optional
         Sokal's ``c`` (4 to 10; 6 by default).
-    centred : bool
+    centred : bool, optional
         The traces are already centred on their true (or pooled) mean: do not subtract each
         trace's own mean.
 
@@ -141,27 +163,29 @@ def integrated_autocorrelation_time(traces, window_factor=6.0, centred=False):
     return np.maximum(tau, 0.5)
 
 
-def stationary_statistics(order_parameter, equilibration="mser5", discard=None, window_factor=6.0,
-                          pool_dim="trial"):
+def stationary_statistics(order_parameter: xr.DataArray, equilibration: str = "mser5",
+                          discard: int | float | None = None, window_factor: float = 6.0,
+                          pool_dim: str | None = "trial") -> xr.Dataset:
     """Stationary moments of each order-parameter trace after its equilibration.
 
     Parameters
     ----------
     order_parameter : xarray.DataArray
-        Traces with a ``time`` dimension (e.g. ``dataset.order_parameter``).
-    equilibration : {"mser5", "fixed"}
+        Traces with a ``time`` dimension (e.g. ``dataset.order_parameter``); its
+        ``attrs["units"]`` (default "1") and those of its ``time`` coordinate are carried over.
+    equilibration : {"mser5", "fixed"}, optional
         ``"mser5"``: the MSER-5 index of each trace (White 1997), but never fewer than
         ``discard`` samples; ``"fixed"``: the first ``discard`` samples are dropped.
-    discard : int or float, optional
+    discard : int, float or None, optional
         Samples (int) or fraction of the trace (float < 1) always discarded (default: 10 %).
-    pool_dim : str or None
+    window_factor : float, optional
+        Sokal's window constant for the autocorrelation time.
+    pool_dim : str or None, optional
         If the traces have this dimension (default ``"trial"``), the MSER-5 index of each grid
         point is computed once, on the trace averaged over it, and applied to every trial.
         Choosing the truncation from each trace's own fluctuations would bias its variance low
         (MSER picks the cut that minimises the remaining variance); the average over
         independent trials keeps the transient and damps the fluctuations.
-    window_factor : float
-        Sokal's window constant for the autocorrelation time.
 
     Returns
     -------
@@ -257,9 +281,25 @@ def _tau_on_stationary_part(padded, start, window_factor, centred=False):
     return tau.reshape(padded.shape[:-1])
 
 
-def trial_mean_and_error(values, dim="trial"):
+def trial_mean_and_error(values: xr.DataArray, dim: str = "trial") -> tuple[xr.DataArray, xr.DataArray]:
     """Mean over ``dim`` and its standard error ``s / sqrt(n)`` (s: sample standard deviation).
 
+    Parameters
+    ----------
+    values : xarray.DataArray
+        Repeated measurements along ``dim`` (any unit; the results are in the same unit).
+    dim : str, optional
+        The dimension of independent repetitions; default "trial".
+
+    Returns
+    -------
+    mean : xarray.DataArray
+        Mean over ``dim``.
+    error : xarray.DataArray
+        ``s / sqrt(n)`` with ``ddof = 1`` (NaN with one repetition).
+
+    Examples
+    --------
     >>> data = xr.DataArray([1.0, 2.0, 3.0], dims=("trial",))
     >>> mean, error = trial_mean_and_error(data)
     >>> float(mean), round(float(error), 4)

@@ -60,10 +60,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
 
 from neurophase.errors import ParameterError, UnitMismatchError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "critical_temperature",
@@ -257,20 +262,28 @@ def _reduced_couplings(T, h, K):
 # --------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------
-def critical_temperature(J, z=1):
-    """Mean-field critical temperature ``T_c = z J`` (THEORY.md section 3).
+def critical_temperature(J: ArrayLike, z: ArrayLike = 1) -> np.ndarray | float:
+    """Mean-field critical temperature ``T_c = z J`` (THEORY.md section 3; Weiss 1907).
 
     Parameters
     ----------
-    J : float or array_like
-        Coupling (energy, reduced units), ``J >= 0``. With all-to-all ``J/N`` scaling,
-        ``z = 1`` and ``T_c = J``.
+    J : float or array_like, reduced units
+        Coupling (an energy), ``J >= 0``. With all-to-all ``J/N`` scaling, ``z = 1`` and
+        ``T_c = J``.
     z : float or array_like, optional
-        Coupling number (neighbours per channel).
+        Coupling number (neighbours per channel, dimensionless, ``> 0``); default 1.
 
     Returns
     -------
-    numpy.ndarray or numpy.float64
+    numpy.ndarray or numpy.float64, reduced units
+        ``T_c = z J``, shape ``broadcast(J, z).shape`` (a scalar for scalar input).
+
+    Raises
+    ------
+    ParameterError
+        For ``J < 0``, ``z <= 0`` or NaN.
+    UnitMismatchError
+        For a Brian2 quantity with a dimension (the function works in reduced units).
 
     Examples
     --------
@@ -283,7 +296,7 @@ def critical_temperature(J, z=1):
     return _finish(z * J)
 
 
-def branches(T, h, J, z=1):
+def branches(T: ArrayLike, h: ArrayLike, J: ArrayLike, z: ArrayLike = 1) -> tuple[np.ndarray, np.ndarray]:
     """All self-consistent magnetisations and their stability.
 
     Solves ``M = tanh((z J M + h)/T)`` (Curie-Weiss; Stanley 1971, eq. 6.13) for every real root
@@ -310,14 +323,14 @@ def branches(T, h, J, z=1):
 
     Parameters
     ----------
-    T : float or array_like
-        Temperature (reduced), ``T >= 0``.
-    h : float or array_like
-        External field (reduced).
-    J : float or array_like
+    T : float or array_like, reduced units
+        Temperature (``k_B`` times the temperature), ``T >= 0``.
+    h : float or array_like, reduced units
+        External field (an energy).
+    J : float or array_like, reduced units
         Coupling, ``J >= 0``.
     z : float or array_like, optional
-        Coupling number.
+        Coupling number (dimensionless, ``> 0``); default 1.
 
     Returns
     -------
@@ -428,16 +441,22 @@ def _select(T, h, J, z, branch):
     return chosen, T_b, h_b, z_b * J_b
 
 
-def magnetisation(T, h, J, z=1, branch="equilibrium"):
+def magnetisation(T: ArrayLike, h: ArrayLike, J: ArrayLike, z: ArrayLike = 1,
+                  branch: str = "equilibrium") -> np.ndarray | float:
     """Mean-field magnetisation ``M(T, h)`` on one branch of the Curie-Weiss self-consistency.
+
+    Solves ``M = tanh((z J M + h)/T)`` (Weiss 1907; Stanley 1971, eq. 6.13) with
+    :func:`branches` (or, above ``T_c`` everywhere, the same bracketed Newton iteration on the
+    single root).
 
     Parameters
     ----------
-    T, h, J : float or array_like
-        Temperature (``>= 0``), field and coupling (``>= 0``), reduced units; broadcast.
+    T, h, J : float or array_like, reduced units
+        Temperature (``>= 0``), field and coupling (``>= 0``), energies in one common unit;
+        broadcast together.
     z : float or array_like, optional
-        Coupling number, ``T_c = z J``.
-    branch : {"equilibrium", "upper", "lower"}
+        Coupling number (dimensionless, ``> 0``), ``T_c = z J``; default 1.
+    branch : {"equilibrium", "upper", "lower"}, optional
         ``"equilibrium"``: the global minimum of the free energy (for ``h > 0`` the upper,
         for ``h < 0`` the lower stable root; at ``h = 0`` below ``T_c`` the positive ``+M0``).
         ``"upper"`` / ``"lower"``: the largest / smallest stable root (they differ only for
@@ -445,7 +464,7 @@ def magnetisation(T, h, J, z=1, branch="equilibrium"):
 
     Returns
     -------
-    numpy.ndarray or numpy.float64
+    numpy.ndarray or numpy.float64, dimensionless
         ``M`` in [-1, 1], shape ``broadcast(T, h, J, z).shape``.
 
     Examples
@@ -459,7 +478,8 @@ def magnetisation(T, h, J, z=1, branch="equilibrium"):
     return _finish(chosen)
 
 
-def susceptibility(T, h, J, z=1, branch="equilibrium"):
+def susceptibility(T: ArrayLike, h: ArrayLike, J: ArrayLike, z: ArrayLike = 1,
+                   branch: str = "equilibrium") -> np.ndarray | float:
     """Gain ``chi = dM/dh`` along a branch (THEORY.md section 3).
 
     Differentiating the self-consistency gives (e.g. Stanley 1971, section 6.3)::
@@ -473,12 +493,18 @@ def susceptibility(T, h, J, z=1, branch="equilibrium"):
 
     Parameters
     ----------
-    T, h, J, z, branch
-        As in :func:`magnetisation`.
+    T, h, J : float or array_like, reduced units
+        Temperature (``>= 0``), field and coupling (``>= 0``), as in :func:`magnetisation`.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+    branch : {"equilibrium", "upper", "lower"}, optional
+        The branch along which to differentiate (see :func:`magnetisation`).
 
     Returns
     -------
-    numpy.ndarray or numpy.float64
+    numpy.ndarray or numpy.float64, reduced units (1 / energy)
+        ``chi``, shape ``broadcast(T, h, J, z).shape``; ``inf`` at the critical point and the
+        spinodals.
 
     Examples
     --------
@@ -494,7 +520,7 @@ def susceptibility(T, h, J, z=1, branch="equilibrium"):
     return _finish(np.where(T > 0, chi, zero_temperature))
 
 
-def free_energy(M, T, h, J, z=1):
+def free_energy(M: ArrayLike, T: ArrayLike, h: ArrayLike, J: ArrayLike, z: ArrayLike = 1) -> np.ndarray | float:
     """Mean-field free energy per channel ``f(M) = zJ M**2/2 - T ln[2 cosh((zJ M + h)/T)]``.
 
     The variational (Bragg-Williams / Kac 1968) free energy of the Curie-Weiss model, THEORY.md
@@ -504,10 +530,17 @@ def free_energy(M, T, h, J, z=1):
 
     Parameters
     ----------
-    M : float or array_like
+    M : float or array_like, dimensionless
         Magnetisation (any real value; physical values lie in [-1, 1]).
-    T, h, J, z
-        As in :func:`magnetisation`.
+    T, h, J : float or array_like, reduced units
+        Temperature (``>= 0``), field and coupling (``>= 0``), as in :func:`magnetisation`.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units (energy per channel)
+        ``f(M)``, shape ``broadcast(M, T, h, J, z).shape``.
 
     Examples
     --------
@@ -526,12 +559,27 @@ def free_energy(M, T, h, J, z=1):
     return _finish(K * M**2 / 2.0 - np.abs(y) - entropy_part)
 
 
-def landau_free_energy(M, T, h, J, z=1):
+def landau_free_energy(M: ArrayLike, T: ArrayLike, h: ArrayLike, J: ArrayLike,
+                       z: ArrayLike = 1) -> np.ndarray | float:
     """Landau expansion ``(T - T_c) M**2/2 + T_c M**4/12 - h M`` (THEORY.md section 3).
 
     The expansion of :func:`free_energy` in M and ``T - T_c`` to leading order (Landau 1937;
     the constant ``-T ln 2`` is dropped). Its stationary points give ``M0 = sqrt(3 (T_c - T)/T_c)``
     and the critical isotherm ``M = (3 h / T_c)**(1/3)``.
+
+    Parameters
+    ----------
+    M : float or array_like, dimensionless
+        Magnetisation.
+    T, h, J : float or array_like, reduced units
+        Temperature (``>= 0``), field and coupling (``>= 0``), as in :func:`magnetisation`.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1; ``T_c = z J``.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units (energy per channel)
+        The Landau free energy, shape ``broadcast(M, T, h, J, z).shape``.
 
     Examples
     --------
@@ -546,17 +594,25 @@ def landau_free_energy(M, T, h, J, z=1):
     return _finish((T - critical) * M**2 / 2.0 + critical * M**4 / 12.0 - h * M)
 
 
-def spontaneous_magnetisation(T, J, z=1, approximation="exact"):
+def spontaneous_magnetisation(T: ArrayLike, J: ArrayLike, z: ArrayLike = 1,
+                              approximation: str = "exact") -> np.ndarray | float:
     """Spontaneous magnetisation ``M0(T)`` at ``h = 0`` (the positive root), 0 at and above ``T_c``.
 
     Parameters
     ----------
-    T, J, z
-        As in :func:`magnetisation`.
-    approximation : {"exact", "landau"}
+    T, J : float or array_like, reduced units
+        Temperature (``>= 0``) and coupling (``>= 0``), as in :func:`magnetisation`.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+    approximation : {"exact", "landau"}, optional
         ``"exact"``: the positive root of ``M = tanh(T_c M / T)``; ``"landau"``:
         ``sqrt(3 (T_c - T)/T_c)`` (THEORY.md section 3; mean-field beta = 1/2), valid as
         ``T -> T_c``.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, dimensionless
+        ``M0 >= 0``, shape ``broadcast(T, J, z).shape``.
 
     Examples
     --------
@@ -578,16 +634,24 @@ def spontaneous_magnetisation(T, J, z=1, approximation="exact"):
     raise ParameterError(f"approximation = {approximation!r} must be 'exact' or 'landau'.")
 
 
-def critical_isotherm(h, J, z=1, approximation="exact"):
+def critical_isotherm(h: ArrayLike, J: ArrayLike, z: ArrayLike = 1,
+                      approximation: str = "exact") -> np.ndarray | float:
     """Magnetisation at ``T = T_c`` against the field: ``M ~ h**(1/delta)``, delta = 3.
 
     Parameters
     ----------
-    h, J, z
-        Field, coupling and coupling number (reduced units).
-    approximation : {"exact", "landau"}
+    h, J : float or array_like, reduced units
+        Field and coupling (``>= 0``).
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+    approximation : {"exact", "landau"}, optional
         ``"exact"``: the equilibrium root of ``M = tanh(M + h/T_c)``; ``"landau"``:
         ``sign(h) (3 |h| / T_c)**(1/3)`` (THEORY.md section 3), valid as ``h -> 0``.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, dimensionless
+        ``M(h)`` at ``T = T_c``, shape ``broadcast(h, J, z).shape``.
 
     Examples
     --------
@@ -609,13 +673,25 @@ def critical_isotherm(h, J, z=1, approximation="exact"):
     raise ParameterError(f"approximation = {approximation!r} must be 'exact' or 'landau'.")
 
 
-def coercive_field(T, J, z=1):
+def coercive_field(T: ArrayLike, J: ArrayLike, z: ArrayLike = 1) -> np.ndarray | float:
     """Coercive (spinodal) field ``h_c(T) = zJ m* - T artanh(m*)``, ``m* = sqrt(1 - T/T_c)``.
 
     Below ``T_c`` the upper stable branch ends (saddle-node with the middle root) at
     ``h = -h_c`` and the lower one at ``h = +h_c``: there ``g = 0`` and ``g' = 0``, i.e.
     ``1 - M**2 = T/(zJ)`` and ``h = T artanh(M) - zJ M`` (THEORY.md section 3). 0 at and above
     ``T_c``; ``zJ`` at ``T = 0``.
+
+    Parameters
+    ----------
+    T, J : float or array_like, reduced units
+        Temperature (``>= 0``) and coupling (``>= 0``).
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units
+        ``h_c >= 0``, shape ``broadcast(T, J, z).shape``.
 
     Examples
     --------
@@ -651,7 +727,8 @@ def _time_scale(tau0, name="tau0"):
     return magnitude, unit
 
 
-def relaxation_time(T, J, tau0, z=1, h=0.0, branch="equilibrium"):
+def relaxation_time(T: ArrayLike, J: ArrayLike, tau0: ArrayLike | Quantity, z: ArrayLike = 1, h: ArrayLike = 0.0,
+                    branch: str = "equilibrium") -> np.ndarray | float | Quantity:
     """Linear relaxation time of the mean-field Glauber dynamics about a fixed point.
 
     Linearising ``tau0 dM/dt = -M + tanh((zJ M + h)/T)`` (Glauber 1963; Suzuki & Kubo 1968)
@@ -662,14 +739,22 @@ def relaxation_time(T, J, tau0, z=1, h=0.0, branch="equilibrium"):
 
     Parameters
     ----------
-    T, J, z
-        As in :func:`magnetisation`.
-    tau0 : float or Quantity
-        Microscopic flip time; a Brian2 time quantity gives a result with its unit.
-    h : float or array_like, optional
+    T, J : float or array_like, reduced units
+        Temperature (``>= 0``) and coupling (``>= 0``), as in :func:`magnetisation`.
+    tau0 : float, array_like or Quantity (time)
+        Microscopic flip time, ``> 0``: a plain number (any time unit) or a Brian2 time quantity.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+    h : float or array_like, optional, reduced units
         Field (default 0).
-    branch : str, optional
+    branch : {"equilibrium", "upper", "lower"}, optional
         Branch about which to linearise (see :func:`magnetisation`).
+
+    Returns
+    -------
+    numpy.ndarray, numpy.float64 or Quantity (time)
+        ``tau``, shape ``broadcast(T, J, z, h).shape``, in the unit of ``tau0`` (a Brian2
+        quantity for a Brian2 ``tau0``); ``inf`` where the fixed point is marginal.
 
     Examples
     --------
@@ -689,7 +774,8 @@ def relaxation_time(T, J, tau0, z=1, h=0.0, branch="equilibrium"):
     return tau * unit if unit is not None else tau
 
 
-def finite_size_variance(T, h, J, N, z=1):
+def finite_size_variance(T: ArrayLike, h: ArrayLike, J: ArrayLike, N: ArrayLike,
+                         z: ArrayLike = 1) -> np.ndarray | float:
     """Variance of the magnetisation of N channels, ``Var(M) = T chi / N`` (THEORY.md P11).
 
     Fluctuation-dissipation for the Curie-Weiss model at large N (e.g. Ellis 1985, *Entropy,
@@ -697,6 +783,21 @@ def finite_size_variance(T, h, J, N, z=1):
     about the equilibrium branch have variance ``T chi / N``. For ``J = 0`` this is
     ``(1 - M**2)/N`` (N independent channels; ``Var(p_open) = p (1 - p)/N``). Below ``T_c`` it is
     the variance inside one ordered well (switching between wells is exponentially rare in N).
+
+    Parameters
+    ----------
+    T, h, J : float or array_like, reduced units
+        Temperature (``>= 0``), field and coupling (``>= 0``), as in :func:`magnetisation`.
+    N : int or array_like
+        Number of channels, ``>= 1``.
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, dimensionless
+        ``Var(M)`` on the equilibrium branch, shape ``broadcast(T, h, J, N, z).shape``; ``inf``
+        at the critical point.
 
     Examples
     --------
@@ -716,7 +817,7 @@ def finite_size_variance(T, h, J, N, z=1):
     return _finish(T_chi / N)
 
 
-def finite_size_curie_weiss(N, temperature, field=0.0, coupling=1.0):
+def finite_size_curie_weiss(N: int, temperature: float, field: float = 0.0, coupling: float = 1.0) -> dict[str, float]:
     """Exact stationary moments of M for ``N`` all-to-all channels (self-interaction excluded).
 
     The Boltzmann law of ``H = -(J/(2N)) (S**2 - N) - h S`` (``S = N M``) over the ``N + 1``
@@ -725,10 +826,21 @@ def finite_size_curie_weiss(N, temperature, field=0.0, coupling=1.0):
     R. S. Ellis 1985, Entropy, Large Deviations and Statistical Mechanics, ch. IV). It is
     an implementation independent of the simulation, used to quantify finite-N biases.
 
+    Parameters
+    ----------
+    N : int
+        Number of channels (``>= 1``).
+    temperature : float, reduced units
+        ``T > 0`` (not checked here: ``T = 0`` divides by zero).
+    field : float, optional, reduced units
+        External field ``h``; default 0.
+    coupling : float, optional, reduced units
+        All-to-all coupling ``J`` (the model is ``J/N`` per pair); default 1.
+
     Returns
     -------
-    dict
-        ``mean``, ``variance``, ``mean_abs``, ``variance_abs`` of M.
+    dict of str to float
+        ``mean``, ``variance``, ``mean_abs``, ``variance_abs`` of M (dimensionless).
 
     Examples
     --------
@@ -756,12 +868,31 @@ def finite_size_curie_weiss(N, temperature, field=0.0, coupling=1.0):
     }
 
 
-def coercive_field_numeric(T, J=1.0):
+def coercive_field_numeric(T: float, J: float = 1.0) -> float:
     """``h_c(T)`` as the local maximum of ``H(M) = T artanh(M) - J M`` on ``(-1, 0)``.
 
     The stationary points of the Curie-Weiss dynamics at field ``h`` solve ``h = H(M)``; the
     lower branch exists while ``h`` is below the local maximum of ``H`` (the saddle-node), found
-    here by bounded scalar minimisation, independently of the closed form ``m*``.
+    here by bounded scalar minimisation (``scipy.optimize.minimize_scalar``, Brent's bounded
+    method), independently of the closed form ``m*`` of :func:`coercive_field`.
+
+    Parameters
+    ----------
+    T : float, reduced units
+        Temperature.
+    J : float, optional, reduced units
+        The coupling ``zJ`` (``T_c = J``); default 1.
+
+    Returns
+    -------
+    float, reduced units
+        ``h_c``; 0 unless ``0 < T < J``, i.e. also 0 at ``T = 0`` where the closed form gives
+        ``zJ``: the function is meant for ``0 < T < T_c``.
+
+    Examples
+    --------
+    >>> round(coercive_field_numeric(0.5, 1.0), 4)
+    0.2664
     """
     from scipy import optimize
 

@@ -33,7 +33,7 @@ time unit or all Brian2 quantities (then results carry units).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
@@ -54,6 +54,11 @@ from neurophase.meanfield.curie_weiss import (
     magnetisation,
     relaxation_time,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "integrate_glauber",
@@ -86,7 +91,9 @@ def _times_in(times, unit, name="times"):
     return np.asarray(times / unit, dtype=float)
 
 
-def integrate_glauber(M_initial, times, T, h, J, tau0, z=1, method="DOP853", rtol=1e-8, atol=1e-10):
+def integrate_glauber(M_initial: ArrayLike, times: ArrayLike | Quantity, T: ArrayLike | Callable,
+                      h: ArrayLike | Callable, J: ArrayLike, tau0: ArrayLike | Quantity, z: ArrayLike = 1,
+                      method: str = "DOP853", rtol: float = 1e-8, atol: float = 1e-10) -> np.ndarray:
     """Integrate ``tau0 dM/dt = -M + tanh((zJ M + h)/T)`` for an ensemble of membranes.
 
     Suzuki & Kubo (1968) mean-field Glauber equation (THEORY.md section 3), integrated by
@@ -94,29 +101,31 @@ def integrate_glauber(M_initial, times, T, h, J, tau0, z=1, method="DOP853", rto
 
     Parameters
     ----------
-    M_initial : float or array_like
-        Magnetisation at ``times[0]``.
-    times : array_like or Quantity
-        Increasing output times; the integration runs from ``times[0]`` to ``times[-1]``.
-    T, h : float, array_like, or callable
+    M_initial : float or array_like, dimensionless
+        Magnetisation at ``times[0]``, in [-1, 1].
+    times : array_like or Quantity (time)
+        Strictly increasing 1-D output times; the integration runs from ``times[0]`` to
+        ``times[-1]``. Plain numbers when ``tau0`` is a plain number (one common time unit),
+        a Brian2 time quantity when ``tau0`` is one.
+    T, h : float, array_like, or callable, reduced units
         Temperature (``>= 0``) and field; a callable is called with the time (a Quantity when
         ``tau0`` has units) and returns a value broadcastable to the ensemble.
-    J : float or array_like
+    J : float or array_like, reduced units
         Coupling (``>= 0``).
-    tau0 : float, array_like or Quantity
-        Microscopic flip time (same time unit as ``times``).
-    z : float, optional
-        Coupling number.
+    tau0 : float, array_like or Quantity (time)
+        Microscopic flip time, ``> 0`` (same time unit as ``times``).
+    z : float or array_like, optional
+        Coupling number (dimensionless), default 1.
     method : str, optional
         A :func:`~scipy.integrate.solve_ivp` method; the implicit ones ("Radau", "BDF",
         "LSODA") get the exact (diagonal) Jacobian, useful when ``tau0`` is much shorter than
         the protocol.
     rtol, atol : float, optional
-        Integration tolerances.
+        Relative and absolute integration tolerances (on ``M``, dimensionless).
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, dimensionless
         ``M`` at ``times``, shape ``(len(times),) + ensemble shape``, where the ensemble shape
         is the broadcast shape of ``M_initial``, ``T``, ``h``, ``J``, ``z`` and ``tau0``.
 
@@ -192,11 +201,11 @@ class HysteresisLoop(NamedTuple):
 
     Attributes
     ----------
-    field_up, field_down : numpy.ndarray
+    field_up, field_down : numpy.ndarray, reduced units
         Field values (``points``) of the up-ramp (-h_max -> h_max) and the down-ramp.
-    magnetisation_up, magnetisation_down : numpy.ndarray
+    magnetisation_up, magnetisation_down : numpy.ndarray, dimensionless
         ``M`` along each ramp, shape ``(points,) + shape of T``.
-    coercive_field_up, coercive_field_down : numpy.ndarray or float
+    coercive_field_up, coercive_field_down : numpy.ndarray or float, reduced units
         Field at which M crosses 0 on the up-ramp (positive) and on the down-ramp (negative);
         NaN where it does not cross (``h_max`` below the coercive field).
     """
@@ -223,7 +232,8 @@ def _first_zero_crossing(field, values, rising):
     return np.where(found, field_before + fraction * (field_after - field_before), np.nan)
 
 
-def hysteresis_loop(T, J, h_max, ramp_time, tau0, z=1, points=2001, method="LSODA"):
+def hysteresis_loop(T: ArrayLike, J: float, h_max: float, ramp_time: float | Quantity, tau0: float | Quantity,
+                    z: float = 1, points: int = 2001, method: str = "LSODA") -> HysteresisLoop:
     """Field ramps through the bistable region of the mean-field Glauber dynamics.
 
     The field rises linearly from ``-h_max`` to ``+h_max`` in ``ramp_time`` (starting on the
@@ -236,26 +246,28 @@ def hysteresis_loop(T, J, h_max, ramp_time, tau0, z=1, points=2001, method="LSOD
 
     Parameters
     ----------
-    T : float or array_like
+    T : float or array_like, reduced units
         Temperature(s), ``>= 0``; an array gives one loop per value (one ODE for all).
-    J : float
+    J : float, reduced units
         Coupling (``>= 0``).
-    h_max : float
-        Ramp amplitude (choose it above ``h_c(T)``, e.g. ``1.5 zJ``).
-    ramp_time : float or Quantity
-        Duration of each ramp (same unit as ``tau0``).
-    tau0 : float or Quantity
+    h_max : float, reduced units
+        Ramp amplitude, ``> 0`` (choose it above ``h_c(T)``, e.g. ``1.5 zJ``).
+    ramp_time : float or Quantity (time)
+        Duration of each ramp, ``> 0`` (same unit as ``tau0``: both plain numbers or both
+        Brian2 quantities).
+    tau0 : float or Quantity (time)
         Microscopic flip time.
     z : float, optional
-        Coupling number.
+        Coupling number (dimensionless), default 1.
     points : int, optional
-        Output points per ramp.
+        Output points per ramp (``>= 3``).
     method : str, optional
         ODE method (see :func:`integrate_glauber`).
 
     Returns
     -------
     HysteresisLoop
+        Both ramps and the two measured switching fields (reduced units).
 
     Examples
     --------
@@ -324,21 +336,27 @@ def _check_quench(T_rest, kappa, T_c=None):
     return T_rest, kappa, T_c
 
 
-def quench_temperature(t, x, T_rest, kappa, r):
+def quench_temperature(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike, kappa: ArrayLike,
+                       r: ArrayLike | Quantity) -> np.ndarray | float:
     """Quench with linear reheating: ``T(t) = min(T_rest, T_rest - kappa x + r t)`` (THEORY.md 5).
 
     Parameters
     ----------
-    t : float, array_like or Quantity
-        Time since the stimulus.
-    x : float or array_like
-        Stimulus strength (``kappa x < T_rest`` keeps ``T >= 0``).
-    T_rest : float
-        Resting temperature.
-    kappa : float
-        Temperature drop per unit stimulus.
-    r : float or Quantity
-        Reheating rate (temperature per unit time; ``1/time`` as a Quantity).
+    t : float, array_like or Quantity (time)
+        Time since the stimulus (``r t`` must be dimensionless: both plain or both quantities).
+    x : float or array_like, stimulus units
+        Stimulus strength (``kappa x <= T_rest`` keeps ``T >= 0``).
+    T_rest : float or array_like, reduced units
+        Resting temperature (``>= 0``).
+    kappa : float or array_like, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+    r : float or Quantity (1/time)
+        Reheating rate (temperature per unit time, ``> 0``).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units
+        ``T(t)``, shape ``broadcast(t, x, T_rest, kappa, r).shape``.
 
     Examples
     --------
@@ -355,8 +373,27 @@ def quench_temperature(t, x, T_rest, kappa, r):
     return _finish(np.minimum(T_rest, T_rest - kappa * x + rise))
 
 
-def quench_temperature_exponential(t, x, T_rest, kappa, tau_heat):
-    """Quench with exponential reheating: ``T(t) = T_rest - kappa x exp(-t/tau_heat)``.
+def quench_temperature_exponential(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike, kappa: ArrayLike,
+                                   tau_heat: ArrayLike | Quantity) -> np.ndarray | float:
+    """Quench with exponential reheating: ``T(t) = T_rest - kappa x exp(-t/tau_heat)`` (THEORY.md 5).
+
+    Parameters
+    ----------
+    t : float, array_like or Quantity (time)
+        Time since the stimulus (same unit as ``tau_heat``).
+    x : float or array_like, stimulus units
+        Stimulus strength (``kappa x <= T_rest``).
+    T_rest : float or array_like, reduced units
+        Resting temperature (``>= 0``).
+    kappa : float or array_like, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+    tau_heat : float or Quantity (time)
+        Reheating time constant (``> 0``).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units
+        ``T(t)``, shape ``broadcast(t, x, T_rest, kappa, tau_heat).shape``.
 
     Examples
     --------
@@ -371,8 +408,22 @@ def quench_temperature_exponential(t, x, T_rest, kappa, tau_heat):
     return _finish(T_rest - kappa * x * np.exp(-np.asarray(t / tau_heat, dtype=float)))
 
 
-def quench_threshold(T_rest, T_c, kappa):
+def quench_threshold(T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike) -> np.ndarray | float:
     """Stimulus threshold ``theta = (T_rest - T_c)/kappa`` of the quench (THEORY.md section 5).
+
+    Parameters
+    ----------
+    T_rest : float or array_like, reduced units
+        Resting temperature (``> T_c``).
+    T_c : float or array_like, reduced units
+        Critical temperature (``>= 0``).
+    kappa : float or array_like, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, stimulus units
+        ``theta``, shape ``broadcast(T_rest, T_c, kappa).shape``.
 
     Examples
     --------
@@ -383,7 +434,8 @@ def quench_threshold(T_rest, T_c, kappa):
     return _finish((T_rest - T_c) / kappa)
 
 
-def ordered_time(x, T_rest, T_c, kappa, r):
+def ordered_time(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike,
+                 r: ArrayLike | Quantity) -> np.ndarray | float | Quantity:
     """Time spent below ``T_c`` after a quench with linear reheating: a ReLU of the stimulus.
 
     ``T(t) = T_rest - kappa x + r t < T_c`` for ``t < (kappa/r)(x - theta)``, hence
@@ -393,12 +445,19 @@ def ordered_time(x, T_rest, T_c, kappa, r):
 
     Parameters
     ----------
-    x : float or array_like
+    x : float or array_like, stimulus units
         Stimulus strength.
-    T_rest, T_c, kappa : float
-        Resting temperature (``> T_c``), critical temperature, drop per unit stimulus.
-    r : float or Quantity
-        Reheating rate; a Quantity (1/time) gives a time Quantity.
+    T_rest, T_c : float or array_like, reduced units
+        Resting temperature (``> T_c``) and critical temperature.
+    kappa : float or array_like, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+    r : float or Quantity (1/time)
+        Reheating rate (``> 0``); a Quantity gives a time Quantity.
+
+    Returns
+    -------
+    numpy.ndarray, numpy.float64 or Quantity (time)
+        ``t_ordered``, shape ``broadcast(x, T_rest, T_c, kappa, r).shape``, in ``1/r`` units.
 
     Examples
     --------
@@ -415,12 +474,30 @@ def ordered_time(x, T_rest, T_c, kappa, r):
     return _finish(kappa * excess / np.asarray(r, dtype=float))
 
 
-def ordered_time_exponential(x, T_rest, T_c, kappa, tau_heat):
+def ordered_time_exponential(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike,
+                             tau_heat: ArrayLike | Quantity) -> np.ndarray | float | Quantity:
     """Time below ``T_c`` for exponential reheating: a log-rectifier of the stimulus.
 
     From ``T(t) = T_rest - kappa x exp(-t/tau_heat) < T_c`` (THEORY.md section 5):
     ``t_ordered = tau_heat ln(kappa x / (T_rest - T_c))`` for ``kappa x > T_rest - T_c`` and 0
     otherwise.
+
+    Parameters
+    ----------
+    x : float or array_like, stimulus units
+        Stimulus strength.
+    T_rest, T_c : float or array_like, reduced units
+        Resting temperature (``> T_c``) and critical temperature.
+    kappa : float or array_like, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+    tau_heat : float or Quantity (time)
+        Reheating time constant (``> 0``); a Quantity gives a time Quantity.
+
+    Returns
+    -------
+    numpy.ndarray, numpy.float64 or Quantity (time)
+        ``t_ordered``, shape ``broadcast(x, T_rest, T_c, kappa, tau_heat).shape``, in the unit
+        of ``tau_heat``.
 
     Examples
     --------
@@ -450,8 +527,10 @@ def _time_above(times, values, threshold):
     return np.sum(fraction * step, axis=0)
 
 
-def simulate_quench(x, T_rest, kappa, r, J, tau0, z=1, h=1e-3, M_threshold=None, initial_magnetisation=None,
-                    points=4001, method="LSODA"):
+def simulate_quench(x: ArrayLike, T_rest: float, kappa: float, r: float | Quantity, J: float,
+                    tau0: ArrayLike | Quantity, z: float = 1, h: float = 1e-3, M_threshold: float | None = None,
+                    initial_magnetisation: ArrayLike | None = None, points: int = 4001,
+                    method: str = "LSODA") -> np.ndarray | float | Quantity:
     """Ordered time after a quench, from the mean-field Glauber ODE (THEORY.md section 5, P9, P10).
 
     Each stimulus ``x`` sets ``T(t) = min(T_rest, T_rest - kappa x + r t)``; the magnetisation
@@ -471,25 +550,25 @@ def simulate_quench(x, T_rest, kappa, r, J, tau0, z=1, h=1e-3, M_threshold=None,
 
     Parameters
     ----------
-    x : float or array_like
+    x : float or array_like, stimulus units
         Stimulus strengths (``kappa x <= T_rest``).
-    T_rest : float
+    T_rest : float, reduced units
         Resting temperature (``> T_c = zJ``).
-    kappa : float
-        Temperature drop per unit stimulus.
-    r : float or Quantity
-        Reheating rate (temperature per unit time; ``1/time`` with units).
-    J : float
+    kappa : float, reduced units per stimulus unit
+        Temperature drop per unit stimulus (``> 0``).
+    r : float or Quantity (1/time)
+        Reheating rate (temperature per unit time, ``> 0``; a Quantity exactly when ``tau0`` is).
+    J : float, reduced units
         Coupling (``> 0``).
-    tau0 : float or Quantity
-        Flip time (same time unit as ``1/r``).
+    tau0 : float, array_like or Quantity (time)
+        Flip time (same time unit as ``1/r``); an array broadcasts against ``x``.
     z : float, optional
-        Coupling number.
-    h : float, optional
+        Coupling number (dimensionless), default 1.
+    h : float, optional, reduced units
         Symmetry-breaking field (``> 0``).
-    M_threshold : float, optional
-        Order threshold on ``|M|``; default ``critical_isotherm(h, J, z)``.
-    initial_magnetisation : float or array_like, optional
+    M_threshold : float or None, optional, dimensionless
+        Order threshold on ``|M|`` in (0, 1); default ``critical_isotherm(h, J, z)``.
+    initial_magnetisation : float, array_like or None, optional, dimensionless
         ``M`` at the stimulus; default the equilibrium at ``T_rest`` and ``h``.
     points : int, optional
         Output points of the time grid (crossing times are interpolated between them).
@@ -498,8 +577,9 @@ def simulate_quench(x, T_rest, kappa, r, J, tau0, z=1, h=1e-3, M_threshold=None,
 
     Returns
     -------
-    numpy.ndarray or Quantity
-        Ordered time, shape of ``x`` (a time Quantity when ``tau0`` and ``r`` have units).
+    numpy.ndarray, numpy.float64 or Quantity (time)
+        Ordered time, shape of ``x`` (a time Quantity when ``tau0`` and ``r`` have units,
+        else in the time unit of ``tau0``).
 
     Examples
     --------

@@ -23,11 +23,14 @@ local_exponent
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "MEAN_FIELD_EXPONENTS",
@@ -59,11 +62,21 @@ def _as_positive(value, name):
     return array
 
 
-def ising_2d_critical_temperature(J):
+def ising_2d_critical_temperature(J: ArrayLike) -> np.ndarray | float:
     """Critical temperature of the nearest-neighbour square-lattice Ising model.
 
     ``T_c = 2 J / ln(1 + sqrt 2) = 2.269185 J`` (Onsager 1944, Phys. Rev. 65, 117; the
     Kramers-Wannier 1941 self-dual point ``sinh(2J/T_c) = 1``). Mean field says ``4 J``.
+
+    Parameters
+    ----------
+    J : float or array_like, reduced units
+        Nearest-neighbour coupling, ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, reduced units
+        ``T_c``, the shape of ``J``.
 
     Examples
     --------
@@ -75,7 +88,7 @@ def ising_2d_critical_temperature(J):
     return value[()] if value.ndim == 0 else value
 
 
-def onsager_magnetisation(T, J):
+def onsager_magnetisation(T: ArrayLike, J: ArrayLike) -> np.ndarray | float:
     """Spontaneous magnetisation of the square-lattice Ising model (0 at and above T_c).
 
     ``M0 = (1 - sinh(2J/T)**-4)**(1/8)`` for ``T < T_c`` and 0 otherwise (Onsager 1949,
@@ -84,10 +97,15 @@ def onsager_magnetisation(T, J):
 
     Parameters
     ----------
-    T : float or array_like
-        Temperature (reduced, ``>= 0``).
-    J : float or array_like
+    T : float or array_like, reduced units
+        Temperature, ``>= 0``.
+    J : float or array_like, reduced units
         Nearest-neighbour coupling (``> 0``).
+
+    Returns
+    -------
+    numpy.ndarray or numpy.float64, dimensionless
+        ``M0`` in [0, 1], shape ``broadcast(T, J).shape``.
 
     Examples
     --------
@@ -111,8 +129,15 @@ def onsager_magnetisation(T, J):
 class PowerLawFit(NamedTuple):
     """Result of :func:`fit_power_law`: ``y = prefactor * x**exponent``.
 
-    ``exponent_standard_error`` is the ordinary least-squares standard error of the log-log
-    slope (NaN with fewer than three points).
+    Attributes
+    ----------
+    exponent : float
+        The log-log slope (dimensionless).
+    prefactor : float
+        ``exp(intercept)``, in the units of ``y`` divided by those of ``x**exponent``.
+    exponent_standard_error : float
+        The ordinary least-squares standard error of the log-log slope (NaN with fewer than
+        three points).
     """
 
     exponent: float
@@ -120,13 +145,13 @@ class PowerLawFit(NamedTuple):
     exponent_standard_error: float
 
 
-def fit_power_law(x, y):
+def fit_power_law(x: ArrayLike, y: ArrayLike) -> PowerLawFit:
     """Fit ``y = prefactor * x**exponent`` by ordinary least squares of ``ln y`` on ``ln x``.
 
     Parameters
     ----------
-    x, y : array_like
-        Positive data (points with ``x <= 0``, ``y <= 0`` or non-finite values are refused:
+    x, y : array_like, any units
+        Positive data of the same size (points with ``x <= 0``, ``y <= 0`` or non-finite values are refused:
         take absolute values, or distances from the critical point, first).
 
     Returns
@@ -165,11 +190,22 @@ def fit_power_law(x, y):
     return PowerLawFit(float(slope), float(np.exp(intercept)), error)
 
 
-def local_exponent(x, y):
+def local_exponent(x: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Effective exponent ``d ln y / d ln x`` at every point (second-order finite differences).
 
     Tends to the true exponent where the asymptotic power law holds; its drift away from the
-    critical point shows the corrections to scaling.
+    critical point shows the corrections to scaling. Computed with :func:`numpy.gradient` of
+    ``ln y`` against ``ln x`` (central differences inside, one-sided at the ends).
+
+    Parameters
+    ----------
+    x, y : array_like, any units
+        Positive data of one shape, ``x`` monotone along the first axis.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        The local slope at every point, the shape of ``x``.
 
     Examples
     --------

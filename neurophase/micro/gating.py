@@ -12,6 +12,8 @@ model_temperature_kelvin
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import constants
@@ -19,10 +21,16 @@ from scipy import constants
 from neurophase.errors import ParameterError
 from neurophase.micro.modelfile import load_model
 
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.modelfile import Model
+
 __all__ = ["gating_functions", "model_temperature_kelvin"]
 
 
-def model_temperature_kelvin(model, temperature=None):
+def model_temperature_kelvin(model: Model, temperature: Quantity | str | float | None = None) -> float:
     """The model's temperature in kelvin: ``temperature`` (Quantity, number in K, or string such
     as "6.3 celsius"), else the model file's ``[model] temperature``.
 
@@ -30,13 +38,19 @@ def model_temperature_kelvin(model, temperature=None):
     ----------
     model : Model
         A loaded model file.
-    temperature : Quantity or str or float, optional
-        Overrides the file's temperature (a number is read as kelvin).
+    temperature : Quantity (temperature), str, float or None, optional
+        Overrides the file's temperature: a Brian2 quantity in kelvin, a string "<number>
+        celsius" / "<number> kelvin" (also "degC", "C", "K"), or a number read as kelvin.
 
     Returns
     -------
-    float
-        Kelvin.
+    float, K
+        The temperature in kelvin.
+
+    Raises
+    ------
+    ParameterError
+        When neither the argument nor the file gives a temperature, or a string has another unit.
     """
     value = temperature
     if value is None:
@@ -59,7 +73,8 @@ def model_temperature_kelvin(model, temperature=None):
         return float(value)
 
 
-def gating_functions(model, voltage_mV, gates=None):
+def gating_functions(model: str | Model, voltage_mV: ArrayLike,
+                     gates: Sequence[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
     """``alpha_x``, ``beta_x`` (1/ms) and ``x_inf`` of every gate of ``model`` on a voltage grid.
 
     The model file's own equations are put into a Brian2 ``NeuronGroup`` (numpy target, one
@@ -70,15 +85,16 @@ def gating_functions(model, voltage_mV, gates=None):
     ----------
     model : str or Model
         Library name, path or loaded model.
-    voltage_mV : array_like
-        Membrane potentials (mV).
-    gates : sequence of str, optional
+    voltage_mV : array_like, mV
+        Membrane potentials as plain numbers in mV, 1-D (one neurone each).
+    gates : sequence of str or None, optional
         Gate names (default: every ``x`` with subexpressions ``alpha_x`` and ``beta_x``).
 
     Returns
     -------
-    dict
-        gate -> ``{"alpha": ..., "beta": ..., "inf": ...}`` (numpy arrays).
+    dict of str to dict of str to numpy.ndarray
+        gate -> ``{"alpha": ..., "beta": ..., "inf": ...}``: the rates in 1/ms and
+        ``x_inf = alpha / (alpha + beta)`` (dimensionless), each the length of ``voltage_mV``.
     """
     import brian2
 

@@ -29,11 +29,22 @@ hopf_slow_passage
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.micro.modelfile import load_model
 from neurophase.units import to_magnitude
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.modelfile import Model
+
+    #: A vector field ``f(x, I) -> dx/dt`` on numpy arrays (mV, ms, the model's input unit).
+    VectorField = Callable[[np.ndarray, float], np.ndarray]
 
 __all__ = [
     "RINZEL_MILLER_1980",
@@ -53,7 +64,7 @@ RINZEL_MILLER_1980 = {"fold_of_cycles": 6.26, "hopf": 9.78, "unit": "uA/cm**2",
                       "source": "Rinzel & Miller 1980, Math. Biosci. 49:27"}
 
 
-def hodgkin_huxley_1952_rates(v_modern_mV):
+def hodgkin_huxley_1952_rates(v_modern_mV: ArrayLike) -> dict[str, np.ndarray]:
     """The HH 1952 rate functions (1/ms), typed from the paper in its own convention.
 
     Hodgkin & Huxley (1952) measure ``V`` from rest with depolarisation negative, so
@@ -64,10 +75,22 @@ def hodgkin_huxley_1952_rates(v_modern_mV):
     ``beta_h = 1/(exp((V + 30)/10) + 1)``. The removable singularities ``x/(exp(x) - 1)``
     at ``x = 0`` take their limit 1.
 
+    Parameters
+    ----------
+    v_modern_mV : float or array_like, mV
+        Membrane potential in the modern convention (inside minus outside, rest at -65 mV).
+
     Returns
     -------
-    dict
-        ``alpha_m``, ``beta_m``, ``alpha_h``, ``beta_h``, ``alpha_n``, ``beta_n``.
+    dict of str to numpy.ndarray, 1/ms
+        ``alpha_m``, ``beta_m``, ``alpha_h``, ``beta_h``, ``alpha_n``, ``beta_n``, each the shape
+        of ``v_modern_mV``.
+
+    Examples
+    --------
+    >>> rates = hodgkin_huxley_1952_rates(-65.0)        # V = 0: alpha_n = 0.1/(e - 1)
+    >>> round(float(rates["alpha_n"]), 6), float(rates["beta_n"])
+    (0.058198, 0.125)
     """
     V = -(np.asarray(v_modern_mV, dtype=float) + 65.0)
 
@@ -122,12 +145,25 @@ def _morris_lecar_field(model):
     return dv, dw, w_inf, steady_current
 
 
-def morris_lecar_hopf_current(model="morris_lecar_class2"):
+def morris_lecar_hopf_current(model: str | Model = "morris_lecar_class2") -> float:
     """Hopf current (input unit of the model) of a Morris-Lecar model, from linear stability.
 
     The fixed points lie on ``w = w_inf(V)``, ``I = I_ss(V)``; the rest state loses stability
-    where the trace of the Jacobian crosses zero with a positive determinant (Andronov-Hopf),
-    for the vector field of :func:`_morris_lecar_field`. Returns the lowest such current.
+    where the trace of the Jacobian crosses zero with a positive determinant (Andronov-Hopf;
+    Rinzel & Ermentrout 1998, section 7.3), for the vector field of :func:`_morris_lecar_field`
+    (voltages scanned from -80 to 40 mV). Returns the lowest such current.
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A library name, a path or a loaded model file with the Morris-Lecar parameters
+        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
+        ``phi``); default "morris_lecar_class2".
+
+    Returns
+    -------
+    float, uA/cm**2
+        The lowest Hopf current, NaN if there is none in the scanned range.
     """
     from scipy.optimize import brentq
 
@@ -147,7 +183,8 @@ def morris_lecar_hopf_current(model="morris_lecar_class2"):
     return math.nan
 
 
-def morris_lecar_fold_of_cycles(model="morris_lecar_class2", low=None, tolerance=0.01):
+def morris_lecar_fold_of_cycles(model: str | Model = "morris_lecar_class2", low: float | None = None,
+                                tolerance: float = 0.01) -> float:
     """The lowest current (uA/cm2) at which a stable limit cycle exists (fold of cycles).
 
     Below a subcritical Hopf point the stable spiking cycle is born at a saddle-node of limit
@@ -158,6 +195,24 @@ def morris_lecar_fold_of_cycles(model="morris_lecar_class2", low=None, tolerance
     cycle exists) or decays to rest. Near the fold the ghost of the cycle slows the decay
     (passage time ~ 1/sqrt(I_fold - I)), so the result is an upper bound within ``tolerance`` plus
     that slowing: a few 0.01 uA/cm2 for 6 s.
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A library name, a path or a loaded model file with the Morris-Lecar parameters
+        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
+        ``phi``); default "morris_lecar_class2".
+    low : float or None, optional, uA/cm**2
+        Lower end of the bisection bracket (no stable cycle there); default 20 uA/cm2 below the
+        Hopf current.
+    tolerance : float, optional, uA/cm**2
+        Width of the final bracket; default 0.01.
+
+    Returns
+    -------
+    float, uA/cm**2
+        The upper end of the final bracket; NaN if ``low`` already has a cycle or the Hopf
+        current has none.
     """
     from scipy.integrate import solve_ivp
 
@@ -191,8 +246,10 @@ def morris_lecar_fold_of_cycles(model="morris_lecar_class2", low=None, tolerance
     return float(high)
 
 
-def lif_pulse_probability(amplitudes, sigmas, trials, model="leaky_integrate_and_fire",
-                          pulse_start=5.0, pulse_duration=5.0, duration=20.0, dt=0.05, seed=0):
+def lif_pulse_probability(amplitudes: ArrayLike, sigmas: ArrayLike, trials: int,
+                          model: str | Model = "leaky_integrate_and_fire", pulse_start: float = 5.0,
+                          pulse_duration: float = 5.0, duration: float = 20.0, dt: float = 0.05,
+                          seed: int | np.random.Generator | None = 0) -> np.ndarray:
     """Monte-Carlo firing probability of the LIF pulse protocol (numpy; independent of Brian2).
 
     ``tau dv/dt = E_L - v + R (I(t) + sigma xi(t))`` (the white-noise definition of
@@ -204,8 +261,30 @@ def lif_pulse_probability(amplitudes, sigmas, trials, model="leaky_integrate_and
     Brian2, and a trial "fires" when it crosses at a step starting at or after the pulse
     onset, before ``duration`` (the counting window of the pulse protocol). A crossing before
     the pulse (more than 30 voltage standard deviations away for the C3 settings) resets to
-    ``V_reset``. Parameters are read from the model file. Returns an array
-    ``(sigma, amplitude, trial)`` of 0/1 outcomes.
+    ``V_reset``. Parameters are read from the model file.
+
+    Parameters
+    ----------
+    amplitudes : array_like, pA
+        Pulse amplitudes ``A`` (plain numbers in pA), 1-D.
+    sigmas : array_like, pA ms**0.5
+        Noise intensities (plain numbers), 1-D.
+    trials : int
+        Trials per (sigma, amplitude).
+    model : str or Model, optional
+        A LIF model file with ``tau_m``, ``R_m``, ``E_L``, ``V_threshold`` and ``V_reset``;
+        default "leaky_integrate_and_fire".
+    pulse_start, pulse_duration, duration : float, optional, ms
+        Pulse onset and length, and the end of the counting window; defaults 5, 5 and 20 ms.
+    dt : float, optional, ms
+        Time step; default 0.05 ms.
+    seed : int, numpy.random.Generator or None, optional
+        Seeds ``numpy.random.default_rng``; default 0.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        0/1 outcomes, shape ``(sigma, amplitude, trial)``.
     """
     p = load_model(model).parameters if isinstance(model, str) else model.parameters
     tau = float(to_magnitude(p["tau_m"], "ms", name="tau_m"))
@@ -233,12 +312,25 @@ def lif_pulse_probability(amplitudes, sigmas, trials, model="leaky_integrate_and
     return fired.astype(float)
 
 
-def hodgkin_huxley_1952_field(model="hodgkin_huxley_1952"):
+def hodgkin_huxley_1952_field(model: str | Model = "hodgkin_huxley_1952") -> tuple[VectorField, np.ndarray]:
     """The HH 1952 vector field ``f(x, I)``, ``x = (v, m, h, n)`` (mV, ms, I in uA/cm2).
 
     ``C dv/dt = I - g_Na m^3 h (v - E_Na) - g_K n^4 (v - E_K) - g_L (v - E_L)`` (Hodgkin & Huxley
     1952, Eq. 26) with the rate functions of :func:`hodgkin_huxley_1952_rates` (typed from the
     paper) and the conductances, reversals and capacitance of the model file.
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A model file with ``C_m``, ``g_Na``, ``g_K``, ``g_L``, ``E_Na``, ``E_K``, ``E_L``;
+        default "hodgkin_huxley_1952".
+
+    Returns
+    -------
+    field : callable
+        ``field(x, I) -> dx/dt`` (mV/ms for v, 1/ms for the gates; ``I`` in uA/cm2).
+    rest : numpy.ndarray
+        ``(-65 mV, m_inf, h_inf, n_inf)`` at -65 mV: a guess of the rest state.
     """
     p = load_model(model).parameters if isinstance(model, str) else model.parameters
     C = float(to_magnitude(p["C_m"], "uF/cm**2", name="C_m"))
@@ -258,8 +350,26 @@ def hodgkin_huxley_1952_field(model="hodgkin_huxley_1952"):
     return field, rest
 
 
-def morris_lecar_field(model="morris_lecar_class2"):
-    """The Morris-Lecar vector field ``f(x, I)``, ``x = (v, w)`` (mV, ms, uA/cm2), and a rest guess."""
+def morris_lecar_field(model: str | Model = "morris_lecar_class2") -> tuple[VectorField, np.ndarray]:
+    """The Morris-Lecar vector field ``f(x, I)``, ``x = (v, w)`` (mV, ms, uA/cm2), and a rest guess.
+
+    Written from the Morris-Lecar equations (Rinzel & Ermentrout 1998, Appendix A), independently
+    of the Brian2 code.
+
+    Parameters
+    ----------
+    model : str or Model, optional
+        A library name, a path or a loaded model file with the Morris-Lecar parameters
+        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
+        ``phi``); default "morris_lecar_class2".
+
+    Returns
+    -------
+    field : callable
+        ``field(x, I) -> dx/dt`` (mV/ms for v, 1/ms for w; ``I`` in uA/cm2).
+    rest : numpy.ndarray
+        ``(-60 mV, w_inf(-60 mV))``: a guess of the rest state.
+    """
     dv, dw, w_inf, _ = _morris_lecar_field(model)
 
     def field(x, current):
@@ -286,7 +396,8 @@ def _jacobian(field, x, current, step=1e-7):
     return np.array(columns).T
 
 
-def hopf_slow_passage(field, rest_guess, currents, dwell, step, amplitude=20.0):
+def hopf_slow_passage(field: VectorField, rest_guess: ArrayLike, currents: ArrayLike, dwell: float, step: float,
+                      amplitude: float = 20.0) -> dict[str, Any]:
     """Hopf point of a rest branch and the overshoot of an up-staircase past it.
 
     The rest state (a fixed point followed from ``rest_guess`` along ``currents``) loses
@@ -307,20 +418,21 @@ def hopf_slow_passage(field, rest_guess, currents, dwell, step, amplitude=20.0):
     field : callable
         ``field(x, I) -> dx/dt`` (numpy arrays; ms time, mV voltage as the first variable).
     rest_guess : array_like
-        A point near the rest state at ``currents[0]``.
-    currents : array_like
+        A point near the rest state at ``currents[0]`` (mV, then the other state variables).
+    currents : array_like, the field's input unit
         Increasing currents that bracket the Hopf point.
-    dwell : float
-        Time per staircase level (ms).
-    step : float
+    dwell : float, ms
+        Time per staircase level.
+    step : float, the field's input unit
         Current step per level (same unit as ``currents``).
-    amplitude : float
-        Voltage deviation (mV) at which the escape counts as made (default 20 mV; the result
+    amplitude : float, optional, mV
+        Voltage deviation at which the escape counts as made (default 20 mV; the result
         depends on it only through ``ln(amplitude/epsilon)``).
 
     Returns
     -------
-    dict
+    dict of str to float
+        All NaN when the rest branch does not lose stability on ``currents``; else
         ``hopf_current``, ``eigenvalue_slope`` (1/ms per current unit), ``frequency`` (Hz at the
         Hopf point), ``voltage_shift`` (mV per step), ``levels`` (n) and ``overshoot``
         (``n step``: the tolerance of an up-staircase threshold against the Hopf point).

@@ -28,47 +28,67 @@ escape_voltage
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from neurophase.errors import ParameterError
 from neurophase.units import parse_unit, to_magnitude
 
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.modelfile import Model
+
 __all__ = ["threshold_bisection", "escape_voltage"]
 
 
-def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=None, variants=None,
-                        trial_duration=None, pulse_start=None, steps=26, dt=None, method=None,
-                        record_dt=None, target="cython", rising_counts=False, rising_margin=None):
+def threshold_bisection(model: Model, initial_state: Mapping[str, Quantity | float], durations: Quantity,
+                        upper_bounds: Quantity, baseline: Quantity | None = None,
+                        variants: Mapping[str, Mapping[str, float]] | None = None,
+                        trial_duration: Quantity | None = None, pulse_start: Quantity | None = None, steps: int = 26,
+                        dt: Quantity | None = None, method: str | None = None, record_dt: Quantity | None = None,
+                        target: str = "cython", rising_counts: bool = False,
+                        rising_margin: Quantity | None = None) -> xr.Dataset:
     """Threshold amplitudes of current pulses of several durations, by in-network bisection.
 
     Parameters
     ----------
     model : Model
         A loaded spiking model file (:func:`neurophase.micro.modelfile.load_model`).
-    initial_state : dict
+    initial_state : mapping of str to Quantity or float
         State at the start of every trial (e.g. the rest state from
-        :func:`neurophase.mapping.coarse_grain`): name -> Quantity or float.
-    durations : Quantity
-        Pulse durations (1-D); a duration close to ``trial_duration`` is a long step (rheobase).
-    upper_bounds : Quantity
-        Initial upper end of each bracket (the amplitude above ``baseline``, input unit); the
-        lower end is 0 (the baseline alone must not fire).
-    baseline : Quantity, optional
+        :func:`neurophase.mapping.coarse_grain`): name -> Quantity (voltages) or float (gates).
+    durations : Quantity (time)
+        Pulse durations (1-D, whole numbers of time steps); a duration close to
+        ``trial_duration`` is a long step (rheobase).
+    upper_bounds : Quantity (input dimension)
+        Initial upper end of each bracket, one per duration (the amplitude above ``baseline``);
+        the lower end is 0 (the baseline alone must not fire).
+    baseline : Quantity (input dimension) or None, optional
         Holding input during the whole trial (default 0).
-    variants : dict, optional
+    variants : mapping of str to mapping of str to float, or None, optional
         name -> {gate: value} of gates frozen in that variant; ``{"full": {}}`` by default.
-    trial_duration : Quantity
-        Length of one trial (pulse start + longest pulse + time to spike).
-    pulse_start : Quantity
+    trial_duration : Quantity (time)
+        Length of one trial (pulse start + longest pulse + time to spike), a whole number of
+        time steps. Required (None raises).
+    pulse_start : Quantity (time) or None, optional
         Pulse onset within a trial (default 1 ms).
-    steps : int
-        Bisection steps: the bracket shrinks by ``2**steps``.
-    dt, method : optional
-        Time step (default the model's) and integration method (default the model's).
-    record_dt : Quantity, optional
+    steps : int, optional
+        Bisection steps: the bracket shrinks by ``2**steps`` (default 26).
+    dt : Quantity (time) or None, optional
+        Time step (default the model's).
+    method : str or None, optional
+        Brian2 integration method (default the model's, else "rk4").
+    record_dt : Quantity (time) or None, optional
         Sampling step of the final trial's voltage (default ``dt``).
-    rising_counts : bool
+    target : str, optional
+        Brian2 code-generation target of the runtime device ("cython" or "numpy"), see
+        :class:`neurophase.micro.devices.Brian2Device`.
+    rising_counts : bool, optional
         Also count a trial as suprathreshold when, at its end, the voltage is more than
         ``rising_margin`` (default 1 mV) above its initial value and still rising. Near threshold a
         trajectory lingers at the threshold manifold for a time that grows like the log of its
@@ -76,6 +96,8 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
         would converge to the amplitude whose latency equals the trial, not to the threshold.
         Use it for brief pulses (the state returns to rest below threshold), not for steps that
         last to the end of the trial (a depolarised steady state may still creep upwards).
+    rising_margin : Quantity (voltage) or None, optional
+        The margin of ``rising_counts`` (default 1 mV).
 
     Returns
     -------
@@ -83,7 +105,15 @@ def threshold_bisection(model, initial_state, durations, upper_bounds, baseline=
         Dims ``variant``, ``duration`` (``copy`` and ``time`` for traces). ``threshold_low``,
         ``threshold_high`` (the final bracket, input unit), ``threshold`` (its middle),
         ``bracket_valid`` (1 when ``low`` did not fire and ``high`` did), ``voltage`` (final
-        trial, ``copy`` 0 at ``low`` and 1 at ``high``, mV).
+        trial, ``copy`` 0 at ``low`` and 1 at ``high``, mV), ``final_fired`` (the final trial's
+        outcome per copy) and the model's provenance.
+
+    Raises
+    ------
+    ParameterError
+        For a model without threshold or input, bad durations or bounds, a pulse longer than the
+        trial, a trial or pulse that is not a whole number of time steps, ``steps < 1`` or a
+        frozen variable without a differential equation.
     """
     from brian2 import Equations, Network, NeuronGroup, StateMonitor, ms
     from brian2.equations.codestrings import Expression
@@ -264,7 +294,8 @@ bisect_v_prev : volt
     return dataset
 
 
-def escape_voltage(time, low_trace, high_trace, after, separation=1.0, onset=0.01):
+def escape_voltage(time: ArrayLike, low_trace: ArrayLike, high_trace: ArrayLike, after: float,
+                   separation: float = 1.0, onset: float = 0.01) -> tuple[float, float, float]:
     """Voltage at which the sub- and suprathreshold trajectories part.
 
     Near threshold both trajectories follow the threshold manifold and linger near the saddle;
@@ -274,14 +305,23 @@ def escape_voltage(time, low_trace, high_trace, after, separation=1.0, onset=0.0
 
     Parameters
     ----------
-    time, low_trace, high_trace : ndarray
-        Time (ms) and voltages (mV) of the two trajectories.
-    after : float
-        Pulse end (ms): the search starts there.
+    time : array_like, ms
+        Sample times, 1-D.
+    low_trace, high_trace : array_like, mV
+        Voltages of the sub- and the suprathreshold trajectory at ``time``.
+    after : float, ms
+        Pulse end: the search starts there.
+    separation : float, optional, mV
+        Difference at which the trajectories count as parted; default 1 mV.
+    onset : float, optional, mV
+        Difference from which the interval is taken; default 0.01 mV.
 
     Returns
     -------
-    (voltage, low, high) : floats in mV (NaN when the trajectories never part).
+    voltage : float, mV
+        Mean of the two trajectories where they part (NaN when they never part).
+    low, high : float, mV
+        Range of that mean while the difference grows from ``onset`` to ``separation``.
     """
     time = np.asarray(time, float)
     difference = np.abs(np.asarray(high_trace, float) - np.asarray(low_trace, float))

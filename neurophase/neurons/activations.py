@@ -43,6 +43,8 @@ ACTIVATIONS is the registry ``{name: class}``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from scipy.special import expit
 
@@ -57,6 +59,9 @@ from neurophase.meanfield import (
     susceptibility,
 )
 from neurophase.meanfield.curie_weiss import _reduced
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "Activation",
@@ -103,6 +108,8 @@ class Activation:
 
     Subclasses set ``name``, ``origin`` and ``citation`` and implement ``_value`` and
     ``_derivative`` on float arrays; the public ``value`` / ``derivative`` check the input.
+    Calling an activation is :meth:`value`. Two activations are equal when they are of one
+    class with equal :attr:`parameters`.
     """
 
     name = "activation"
@@ -110,16 +117,41 @@ class Activation:
     citation = ""
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         """The constructor settings as a dict (scikit-learn style)."""
         return {}
 
-    def value(self, h):
-        """Output for the pre-activation ``h`` (array_like, reduced units)."""
+    def value(self, h: ArrayLike) -> np.ndarray | float:
+        """Output for the pre-activation ``h``.
+
+        Parameters
+        ----------
+        h : float or array_like, reduced units
+            Pre-activation (the field, an energy in the unit of the temperature); NaN and
+            dimensioned Brian2 quantities are refused.
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64
+            The activation, the shape of ``h`` (a scalar for scalar input); dimensionless for
+            the probability and magnetisation units, reduced units (like ``h``) for the
+            rectifiers (softplus, SiLU, ReLU, rectified power).
+        """
         return _scalar_result(self._value(_field(h)))
 
-    def derivative(self, h):
-        """Analytic derivative d value / d h."""
+    def derivative(self, h: ArrayLike) -> np.ndarray | float:
+        """Analytic derivative ``d value / d h``.
+
+        Parameters
+        ----------
+        h : float or array_like, reduced units
+            Pre-activation, as in :meth:`value`.
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64
+            The derivative, the shape of ``h``, in units of ``value`` per unit of ``h``.
+        """
         return _scalar_result(self._derivative(_field(h)))
 
     __call__ = value
@@ -146,11 +178,11 @@ class _Tempered(Activation):
 
     _limit = "Heaviside"
 
-    def __init__(self, temperature=1.0):
+    def __init__(self, temperature: float = 1.0) -> None:
         self.temperature = _positive_temperature(temperature, self._limit)
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         return {"temperature": self.temperature}
 
 
@@ -162,6 +194,11 @@ class Logistic(_Tempered):
     Huxley 1952 gating curves; THEORY.md section 3 with J = 0). This class uses ``h/T``: the
     membrane's open probability at temperature T is ``Logistic(temperature=T/2)``. ``T -> 0``
     gives :class:`Heaviside` (pointwise error ``< exp(-|h|/T)``).
+
+    Parameters
+    ----------
+    temperature : float, optional, reduced units
+        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`Heaviside`.
 
     Examples
     --------
@@ -186,6 +223,11 @@ class Tanh(_Tempered):
     """``tanh(h/T)``: the magnetisation of independent channels (J = 0), THEORY.md section 3.
 
     ``T -> 0`` gives :class:`Sign` (pointwise error ``< 2 exp(-2|h|/T)``).
+
+    Parameters
+    ----------
+    temperature : float, optional, reduced units
+        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`Sign`.
     """
 
     name = "tanh"
@@ -241,6 +283,11 @@ class Softplus(_Tempered):
     (Dugas et al. 2001 introduced softplus as a smooth rectifier). Computed as
     ``max(h, 0) + T log1p(exp(-|h|/T))`` (no overflow). ``T -> 0`` gives ReLU with
     ``0 <= softplus - ReLU <= T ln 2``.
+
+    Parameters
+    ----------
+    temperature : float, optional, reduced units
+        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`ReLU`.
     """
 
     name = "softplus"
@@ -261,6 +308,11 @@ class SiLU(_Tempered):
     Mean energy ``<E> = -h p_open`` with ``p_open = logistic(h/T)`` (THEORY.md section 5;
     Elfwing, Uchibe & Doya 2018; Ramachandran, Zoph & Le 2017). ``T -> 0`` gives ReLU with
     error ``<= T max_u |u| logistic(-|u|) = 0.2785 T``.
+
+    Parameters
+    ----------
+    temperature : float, optional, reduced units
+        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`ReLU`.
     """
 
     name = "silu"
@@ -300,20 +352,25 @@ class RectifiedPower(Activation):
     ``M0 = sqrt(3 (T_c - T)/T_c)`` (beta = 1/2, THEORY.md sections 3-5) and the class-1 f-I
     curve ``f ~ (I - I_c)**(1/2)`` (Ermentrout 1996). The derivative at ``h = 0`` is ``+inf``
     for ``exponent < 1``, ``1`` for ``exponent = 1`` and 0 above.
+
+    Parameters
+    ----------
+    exponent : float, optional
+        The power (dimensionless), positive and finite; default 1/2.
     """
 
     name = "rectified_power"
     origin = "order parameter near T_c (exponent beta = 1/2 in mean field)"
     citation = "Ermentrout, Neural Comput. 8, 979 (1996); " + _SAKTHIVADIVEL
 
-    def __init__(self, exponent=0.5):
+    def __init__(self, exponent: float = 0.5) -> None:
         exponent = float(exponent)
         if not exponent > 0 or not np.isfinite(exponent):
             raise ParameterError(f"exponent = {exponent!r} must be positive and finite.")
         self.exponent = exponent
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         return {"exponent": self.exponent}
 
     def _value(self, h):
@@ -329,7 +386,7 @@ class RectifiedPower(Activation):
 class _MeanField(Activation):
     """Shared settings of the coupled (J > 0) units."""
 
-    def __init__(self, temperature, coupling, coordination=1.0):
+    def __init__(self, temperature: float, coupling: float, coordination: float = 1.0) -> None:
         temperature = float(temperature)
         coupling = float(coupling)
         coordination = float(coordination)
@@ -344,12 +401,12 @@ class _MeanField(Activation):
         self.coordination = coordination
 
     @property
-    def critical_temperature(self):
-        """``T_c = z J``."""
+    def critical_temperature(self) -> float:
+        """``T_c = z J`` (reduced units; THEORY.md section 3)."""
         return float(critical_temperature(self.coupling, self.coordination))
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "coupling": self.coupling, "coordination": self.coordination}
 
 
@@ -359,6 +416,15 @@ class CoupledTanh(_MeanField):
     A tanh steepened by the coupling: slope at 0 ``chi = 1/(T - T_c)`` instead of ``1/T``
     (Curie-Weiss law, THEORY.md section 3 and P3). Derivative: the susceptibility
     ``beta (1 - M**2)/(1 - beta zJ (1 - M**2))``.
+
+    Parameters
+    ----------
+    temperature : float, reduced units
+        ``T``, finite; ``T > T_c = z J``.
+    coupling : float, reduced units
+        ``J >= 0``, finite.
+    coordination : float, optional
+        Coupling number ``z > 0`` (dimensionless), default 1 (all-to-all); ``T_c = z J``.
 
     Examples
     --------
@@ -370,7 +436,7 @@ class CoupledTanh(_MeanField):
     origin = "mean-field magnetisation for J > 0, T > T_c"
     citation = "Curie-Weiss self-consistency (Weiss 1907); " + _SAKTHIVADIVEL
 
-    def __init__(self, temperature, coupling, coordination=1.0):
+    def __init__(self, temperature: float, coupling: float, coordination: float = 1.0) -> None:
         super().__init__(temperature, coupling, coordination)
         if not self.temperature > self.critical_temperature:
             raise ParameterError(
@@ -394,6 +460,20 @@ class BistableUnit(_MeanField):
     lower one only where ``h <= -h_c`` (the quasi-static limit of
     :func:`neurophase.meanfield.hysteresis_loop`; THEORY.md P7).
 
+    Parameters
+    ----------
+    temperature : float, reduced units
+        ``T``, finite; ``0 <= T < T_c = z J``.
+    coupling : float, reduced units
+        ``J >= 0``, finite.
+    coordination : float, optional
+        Coupling number ``z > 0`` (dimensionless), default 1 (all-to-all); ``T_c = z J``.
+    branch : {"equilibrium", "upper", "lower"}, optional
+        The branch ``value`` and ``derivative`` follow (see
+        :func:`neurophase.meanfield.magnetisation`); default "equilibrium".
+    initial : {"lower", "upper"}, optional
+        The branch :meth:`respond` starts on; default "lower".
+
     Examples
     --------
     >>> unit = BistableUnit(0.5, 1.0)
@@ -405,7 +485,8 @@ class BistableUnit(_MeanField):
     origin = "mean-field magnetisation for J > 0, T < T_c (two stable branches)"
     citation = "Curie-Weiss spinodals and hysteresis (e.g. Stanley 1971, ch. 6); " + _SAKTHIVADIVEL
 
-    def __init__(self, temperature, coupling, coordination=1.0, branch="equilibrium", initial="lower"):
+    def __init__(self, temperature: float, coupling: float, coordination: float = 1.0, branch: str = "equilibrium",
+                 initial: str = "lower") -> None:
         super().__init__(temperature, coupling, coordination)
         if not self.temperature < self.critical_temperature:
             raise ParameterError(
@@ -420,16 +501,29 @@ class BistableUnit(_MeanField):
         self.initial = initial
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         return dict(super().parameters, branch=self.branch, initial=self.initial)
 
     @property
-    def coercive_field(self):
-        """``h_c(T)``: the stable branches coexist for ``|h| < h_c``."""
+    def coercive_field(self) -> float:
+        """``h_c(T)`` (reduced units): the stable branches coexist for ``|h| < h_c``."""
         return float(coercive_field(self.temperature, self.coupling, self.coordination))
 
-    def branches(self, h):
-        """All self-consistent M at ``h`` and their stability: ``(M, stable)``, last axis 3."""
+    def branches(self, h: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """All self-consistent M at ``h`` and their stability (:func:`neurophase.meanfield.branches`).
+
+        Parameters
+        ----------
+        h : float or array_like, reduced units
+            Field.
+
+        Returns
+        -------
+        M : numpy.ndarray, dimensionless
+            The roots in ascending order, NaN-padded, shape ``h.shape + (3,)``.
+        stable : numpy.ndarray of bool
+            True for the stable roots, same shape.
+        """
         return _branches(self.temperature, _field(h), self.coupling, self.coordination)
 
     def _value(self, h):
@@ -438,11 +532,22 @@ class BistableUnit(_MeanField):
     def _derivative(self, h):
         return susceptibility(self.temperature, h, self.coupling, self.coordination, branch=self.branch)
 
-    def respond(self, h_sequence):
+    def respond(self, h_sequence: ArrayLike) -> np.ndarray:
         """Magnetisation along a sequence of inputs (axis 0 is time), following the branch history.
 
         Starts on the ``initial`` branch; switches up where ``h >= h_c`` and down where
         ``h <= -h_c`` (vectorised: a forward fill of the last switching event).
+
+        Parameters
+        ----------
+        h_sequence : float or array_like, reduced units
+            Fields in time order along axis 0 (further axes are independent units); a scalar is
+            a sequence of one.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``M`` on the branch the history selects, the shape of ``h_sequence`` (at least 1-D).
         """
         h = _field(h_sequence)
         if h.ndim == 0:
@@ -466,6 +571,18 @@ class MeanFieldActivation(_MeanField):
     ``J = 0`` gives ``logistic(2h/T)`` exactly; ``T > T_c`` the coupled sigmoid; ``T < T_c`` a
     bistable branch; ``T = 0`` the step. Derivative: ``chi/2``.
 
+    Parameters
+    ----------
+    temperature : float, reduced units
+        ``T``, finite; ``T >= 0``.
+    coupling : float, reduced units
+        ``J >= 0``, finite.
+    coordination : float, optional
+        Coupling number ``z > 0`` (dimensionless), default 1 (all-to-all); ``T_c = z J``.
+    branch : {"equilibrium", "upper", "lower"}, optional
+        Which self-consistent branch (see :func:`neurophase.meanfield.magnetisation`); default
+        "equilibrium".
+
     Examples
     --------
     >>> unit = MeanFieldActivation(temperature=1.0, coupling=0.0)
@@ -477,14 +594,15 @@ class MeanFieldActivation(_MeanField):
     origin = "open probability (1 + M)/2 of the mean-field Ising membrane"
     citation = _SAKTHIVADIVEL
 
-    def __init__(self, temperature, coupling, coordination=1.0, branch="equilibrium"):
+    def __init__(self, temperature: float, coupling: float, coordination: float = 1.0,
+                 branch: str = "equilibrium") -> None:
         super().__init__(temperature, coupling, coordination)
         if branch not in ("equilibrium", "upper", "lower"):
             raise ParameterError(f"branch = {branch!r} must be 'equilibrium', 'upper' or 'lower'.")
         self.branch = branch
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
         return dict(super().parameters, branch=self.branch)
 
     def _value(self, h):
@@ -498,7 +616,7 @@ class MeanFieldActivation(_MeanField):
         return 0.5 * susceptibility(self.temperature, h, self.coupling, self.coordination, branch=self.branch)
 
 
-def derived_open_probability(reduced_field, coupling_ratio):
+def derived_open_probability(reduced_field: ArrayLike, coupling_ratio: float) -> np.ndarray:
     """Open probability ``(1 + M)/2`` of the Curie-Weiss membrane, ``M = tanh(K M + u)``.
 
     The mean-field self-consistency ``M = tanh(beta (zJ M + h))`` (THEORY.md section 3; Stanley
@@ -510,15 +628,15 @@ def derived_open_probability(reduced_field, coupling_ratio):
 
     Parameters
     ----------
-    reduced_field : array_like
-        ``u = h / T`` (dimensionless).
-    coupling_ratio : float
-        ``K = zJ / T`` in ``[0, 1)``.
+    reduced_field : float or array_like, dimensionless
+        ``u = h / T``.
+    coupling_ratio : float, dimensionless
+        ``K = zJ / T = T_c / T`` in ``[0, 1)``.
 
     Returns
     -------
-    numpy.ndarray
-        ``p_open``, the shape of ``reduced_field``.
+    numpy.ndarray, dimensionless
+        ``p_open`` in [0, 1], the shape of ``reduced_field``.
 
     Examples
     --------
@@ -548,8 +666,26 @@ _ALIASES = {"sigmoid": "logistic", "swish": "silu", "step": "heaviside", "sqrt":
             "meanfield": "mean_field", "mean-field": "mean_field", "coupledtanh": "coupled_tanh"}
 
 
-def get_activation(name, **parameters):
+def get_activation(name: str, **parameters: Any) -> Activation:
     """Build an activation from its registry name (case-insensitive; a few aliases).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ACTIVATIONS` or an alias ("sigmoid", "swish", "step", "sqrt",
+        "meanfield", "mean-field", "coupledtanh").
+    **parameters : float or str
+        The constructor settings of that class (e.g. ``temperature``, in reduced units).
+
+    Returns
+    -------
+    Activation
+        A new instance.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or settings the class does not take.
 
     Examples
     --------

@@ -25,11 +25,19 @@ DerivedActivation
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from scipy.special import expit
 
 from neurophase.errors import ParameterError
 from neurophase.neurons.activations import ACTIVATIONS, Activation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["self_consistent_roots", "DerivedActivation", "DEFAULT_LOGIT_GRID"]
 
@@ -38,7 +46,10 @@ __all__ = ["self_consistent_roots", "DerivedActivation", "DEFAULT_LOGIT_GRID"]
 DEFAULT_LOGIT_GRID = np.linspace(-30.0, 30.0, 12001)
 
 
-def self_consistent_roots(self_map, inputs, self_map_slope=None, logit_grid=None, iterations=64):
+def self_consistent_roots(self_map: Callable[[np.ndarray, np.ndarray], np.ndarray], inputs: ArrayLike,
+                          self_map_slope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                          logit_grid: ArrayLike | None = None,
+                          iterations: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All fixed points ``m = g(m, I)`` in (0, 1) for each input, and their stability.
 
     The residual ``r(m, I) = g(m, I) - m`` is evaluated on a grid uniform in ``logit(m)``
@@ -51,23 +62,25 @@ def self_consistent_roots(self_map, inputs, self_map_slope=None, logit_grid=None
     Parameters
     ----------
     self_map : callable
-        ``g(m, I)`` on broadcast float arrays (``m`` dimensionless, ``I`` in the caller's unit).
-    inputs : array_like
-        Input values, 1-D.
-    self_map_slope : callable, optional
+        ``g(m, I)`` on broadcast float arrays (``m`` dimensionless, ``I`` in the caller's unit),
+        returning the open probability (dimensionless).
+    inputs : float or array_like, the caller's input unit
+        Input values, 1-D (a scalar is one input).
+    self_map_slope : callable or None, optional
         ``dg/dm(m, I)``; without it the slope is a centred difference in ``m``.
-    logit_grid : array_like, optional
-        Search grid in ``logit(m)`` (increasing).
-    iterations : int
-        Bisection steps.
+    logit_grid : array_like or None, optional
+        Search grid in ``logit(m)`` (dimensionless, increasing); default
+        :data:`DEFAULT_LOGIT_GRID`.
+    iterations : int, optional
+        Bisection steps (default 64).
 
     Returns
     -------
-    roots : ndarray, shape (n_inputs, n_max)
+    roots : numpy.ndarray, shape (n_inputs, n_max), dimensionless
         Roots in increasing order, NaN-padded (``n_max`` >= 1).
-    stable : ndarray of bool, shape (n_inputs, n_max)
+    stable : numpy.ndarray of bool, shape (n_inputs, n_max)
         ``dg/dm < 1`` at the root (False where the root is NaN).
-    loop_gain : ndarray, shape (n_inputs, n_max)
+    loop_gain : numpy.ndarray, shape (n_inputs, n_max), dimensionless
         ``dg/dm`` at the root (NaN-padded).
 
     Examples
@@ -166,7 +179,7 @@ class DerivedActivation(Activation):
                 "Biomath. 58 (1985); E. M. Izhikevich, Dynamical Systems in Neuroscience, MIT Press "
                 "(2007), ch. 5-6; D. A. R. Sakthivadivel, Complex Systems 31(4) (2022)")
 
-    def __init__(self, membrane):
+    def __init__(self, membrane: Any) -> None:
         for attribute in ("self_map", "self_map_derivatives", "input_unit", "fold_up", "fold_down"):
             if not hasattr(membrane, attribute):
                 raise ParameterError(
@@ -177,7 +190,8 @@ class DerivedActivation(Activation):
         self.input_unit = membrane.input_unit
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, Any]:
+        """The model name, its content hash and the order-parameter gate of the membrane."""
         return {"model": getattr(self.membrane, "model_name", "?"),
                 "model_hash": getattr(self.membrane, "model_hash", "?"),
                 "order_parameter": getattr(self.membrane, "order_parameter", "?")}
@@ -197,33 +211,85 @@ class DerivedActivation(Activation):
             raise ParameterError("current contains NaN; pass finite numbers.")
         return array
 
-    def value(self, current):
-        """Order parameter ``m`` reached from rest at ``current`` (quantity or numbers in ``input_unit``)."""
+    def value(self, current: ArrayLike | Quantity) -> np.ndarray | float:
+        """Order parameter ``m`` reached from rest at ``current`` by a quasi-static increase.
+
+        Parameters
+        ----------
+        current : float, array_like or Quantity (current or current density)
+            Injected input: a Brian2 quantity of the model's input dimension, or plain numbers
+            in ``input_unit``.
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64, dimensionless
+            ``m`` in (0, 1), the shape of ``current``: the rest branch up to the upper fold,
+            the excited branch above it (NaN where no stable root is found).
+        """
         array = self._inputs(current)
         m, _ = self._branch(array.ravel(), upper=array.ravel() > self._fold_up_input())
         return _shape_like(m, array)
 
-    def derivative(self, current):
-        """``dm/dI`` (per ``input_unit``) on the same branch, by implicit differentiation."""
+    def derivative(self, current: ArrayLike | Quantity) -> np.ndarray | float:
+        """``dm/dI`` on the branch of :meth:`value`, by implicit differentiation.
+
+        ``dm/dI = (dg/dI) / (1 - dg/dm)`` at the root (implicit-function theorem on
+        ``m = g(m, I)``).
+
+        Parameters
+        ----------
+        current : float, array_like or Quantity (current or current density)
+            As in :meth:`value`.
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64, 1 / ``input_unit``
+            The slope, the shape of ``current``.
+        """
         array = self._inputs(current)
         _, slope = self._branch(array.ravel(), upper=array.ravel() > self._fold_up_input())
         return _shape_like(slope, array)
 
     __call__ = value
 
-    def branch(self, current, which="rest"):
-        """``m`` on the rest (``"rest"``) or the excited (``"excited"``) branch; NaN where it does not exist."""
+    def branch(self, current: ArrayLike | Quantity, which: str = "rest") -> np.ndarray | float:
+        """``m`` on the rest or the excited branch; NaN where that branch does not exist.
+
+        Parameters
+        ----------
+        current : float, array_like or Quantity (current or current density)
+            As in :meth:`value`.
+        which : {"rest", "excited"}, optional
+            The rest (lower) branch, up to the upper fold, or the excited branch above the
+            order parameter at that fold; default "rest".
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64, dimensionless
+            ``m``, the shape of ``current``.
+        """
         if which not in ("rest", "excited"):
             raise ParameterError(f"which = {which!r} must be 'rest' or 'excited'.")
         array = self._inputs(current)
         m, _ = self._branch(array.ravel(), upper=np.full(array.size, which == "excited"), strict=True)
         return _shape_like(m, array)
 
-    def respond(self, current_sequence):
+    def respond(self, current_sequence: ArrayLike | Quantity) -> np.ndarray:
         """Order parameter along a sequence of inputs (axis 0 is time), with hysteresis.
 
-        Starts on the rest branch; jumps to the excited branch where the input reaches the upper
-        fold (``fold_up``) and back where it falls to the lower fold (``fold_down``).
+        Starts on the rest branch; jumps to the excited branch where the input exceeds the upper
+        fold (``fold_up``) and back where it falls below the lower fold (``fold_down``).
+
+        Parameters
+        ----------
+        current_sequence : float, array_like or Quantity (current or current density)
+            Inputs in time order along axis 0 (as in :meth:`value`); a scalar is a sequence
+            of one.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``m`` along the sequence, the shape of ``current_sequence`` (at least 1-D).
         """
         current = self._inputs(current_sequence)
         if current.ndim == 0:

@@ -57,6 +57,8 @@ import dataclasses
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -66,6 +68,10 @@ from scipy.special import expit
 from neurophase.errors import NeurophaseError, ParameterError, UnitMismatchError
 from neurophase.neurons.activations import derived_open_probability
 from neurophase.units import parse_unit, to_magnitude, to_quantity
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "ActivationFit",
@@ -181,15 +187,32 @@ class ResponseModel:
     reference: str
 
     @property
-    def n_parameters(self):
+    def n_parameters(self) -> int:
         """Number of fitted parameters."""
         return len(self.parameter_names)
 
     def __call__(self, x, *parameters):
         return self.function(np.asarray(x, dtype=float), *parameters)
 
-    def parameter_units(self, drive_unit, response_unit, parameters=None):
-        """Unit strings of the parameters, given the drive and response unit strings."""
+    def parameter_units(self, drive_unit: str, response_unit: str,
+                        parameters: Sequence[float] | None = None) -> tuple[str, ...]:
+        """Unit strings of the parameters, given the drive and response unit strings.
+
+        Parameters
+        ----------
+        drive_unit, response_unit : str
+            Brian2 unit strings of the drive x and of the response r (``"1"`` when
+            dimensionless).
+        parameters : sequence of float or None, optional
+            Parameter values in the order of ``parameter_names``; only the ``exponent`` of the
+            power law is read (its amplitude is in ``response/drive**exponent``). Without it that
+            unit is written with a literal ``**p``.
+
+        Returns
+        -------
+        tuple of str
+            One unit string per parameter (``"1"`` for dimensionless ones).
+        """
         values = dict(zip(self.parameter_names, parameters)) if parameters is not None else {}
         units = []
         for kind in self.unit_kinds:
@@ -205,8 +228,21 @@ class ResponseModel:
                 units.append("1")
         return tuple(units)
 
-    def bounds(self, summary, max_coupling_ratio):
-        """Lower and upper bounds of the parameters, set by the data range."""
+    def bounds(self, summary: _DataSummary, max_coupling_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the parameters, set by the data range.
+
+        Parameters
+        ----------
+        summary : _DataSummary
+            Ranges and scales read from the data (drive and response units).
+        max_coupling_ratio : float, dimensionless
+            Upper bound of ``K = J/T`` of the derived candidate.
+
+        Returns
+        -------
+        lower, upper : numpy.ndarray
+            One bound per parameter, in the parameters' units (``upper`` may be ``inf``).
+        """
         s = summary
         amplitude = (0.0, 100.0 * s.y_scale)
         theta_free = (s.x_min - 5 * s.x_range, s.x_max + 5 * s.x_range)
@@ -224,8 +260,21 @@ class ResponseModel:
         lower, upper = zip(*table)
         return np.array(lower, float), np.array(upper, float)
 
-    def scales(self, summary, start):
-        """Characteristic size of each parameter (``x_scale`` of least_squares)."""
+    def scales(self, summary: _DataSummary, start: ArrayLike) -> np.ndarray:
+        """Characteristic size of each parameter (``x_scale`` of least_squares).
+
+        Parameters
+        ----------
+        summary : _DataSummary
+            Ranges and scales read from the data (drive and response units).
+        start : array_like
+            The starting point (parameters' units); the power-law amplitude scale is its size.
+
+        Returns
+        -------
+        numpy.ndarray
+            One positive scale per parameter, in the parameters' units.
+        """
         s = summary
         table = {
             "derived": [s.y_scale, s.x_range, s.x_range, 1.0],
@@ -237,8 +286,19 @@ class ResponseModel:
         }[self.name]
         return np.array(table, float)
 
-    def starts(self, summary):
-        """Deterministic starting points read from the data (several, for robustness)."""
+    def starts(self, summary: _DataSummary) -> list[tuple[float, ...]]:
+        """Deterministic starting points read from the data (several, for robustness).
+
+        Parameters
+        ----------
+        summary : _DataSummary
+            Onset, half-maximum, slopes and ranges read from the data (drive and response units).
+
+        Returns
+        -------
+        list of tuple of float
+            Starting parameter vectors in the order of ``parameter_names`` (parameters' units).
+        """
         s = summary
         R, top = s.x_range, s.y_top
         rise = max(s.x_half - s.x_onset, R / 50)
@@ -270,8 +330,27 @@ class ResponseModel:
         raise ParameterError(f"no starting points for {self.name!r}")  # pragma: no cover
 
 
-def divide_units(numerator, denominator, power):
-    """Unit string numerator / denominator**power (``"1"`` handled)."""
+def divide_units(numerator: str | None, denominator: str | None, power: float) -> str | None:
+    """Unit string numerator / denominator**power (``"1"`` handled).
+
+    Parameters
+    ----------
+    numerator, denominator : str or None
+        Brian2 unit strings; ``"1"``, ``""`` and None mean dimensionless.
+    power : float
+        The power of the denominator; NaN or inf writes a literal ``**p``.
+
+    Returns
+    -------
+    str or None
+        The quotient as a unit string (compound denominators in brackets); ``numerator``
+        itself when the denominator is dimensionless.
+
+    Examples
+    --------
+    >>> divide_units("Hz", "pA", 1.0), divide_units("Hz", "uA/cm**2", 0.5), divide_units("1", "pA", 1.0)
+    ('Hz/pA', 'Hz/(uA/cm**2)**0.5', '1/pA')
+    """
     if denominator in ("1", "", None):
         return numerator
     if not math.isfinite(power):
@@ -326,6 +405,13 @@ RESPONSE_MODELS = {
 class FittedParameter:
     """A fitted number and its unit string (Brian2 syntax).
 
+    Attributes
+    ----------
+    value : float
+        The number, in ``units``.
+    units : str
+        A unit string Brian2 can parse (``"1"`` when dimensionless).
+
     Examples
     --------
     >>> parameter = FittedParameter(12.5, "pA")
@@ -339,7 +425,7 @@ class FittedParameter:
     units: str
 
     @property
-    def quantity(self):
+    def quantity(self) -> Quantity | float:
         """The value as a Brian2 Quantity (plain float when dimensionless)."""
         return to_quantity(self.value, self.units)
 
@@ -525,23 +611,24 @@ class ActivationFit:
     correlation across inputs), otherwise over standardised residuals rescaled by
     sqrt(n / (n - k)). Predictive accuracy comes from K-fold cross-validation (Stone 1974;
     Hastie, Tibshirani & Friedman 2009, section 7.10) with folds drawn from ``random_state``.
+    The constructor only stores the settings (scikit-learn convention); :meth:`fit` checks them.
 
     Parameters
     ----------
-    candidates : sequence of str
-        Names from :data:`RESPONSE_MODELS`.
-    folds : int
-        Number of cross-validation folds (>= 2).
-    n_bootstrap : int
-        Bootstrap replicates for the parameter confidence intervals (0 to skip them).
-    confidence : float
-        Level of the percentile confidence intervals.
-    random_state : None, int or numpy.random.Generator
+    candidates : str or sequence of str, optional
+        Names from :data:`RESPONSE_MODELS`; default :data:`DEFAULT_CANDIDATES`.
+    folds : int, optional
+        Number of cross-validation folds (>= 2; at most one per data point); default 5.
+    n_bootstrap : int, optional
+        Bootstrap replicates for the parameter confidence intervals (0 to skip them); default 200.
+    confidence : float, optional
+        Level of the percentile confidence intervals, in (0, 1); default 0.95.
+    random_state : None, int or numpy.random.Generator, optional
         Seeds the folds and the bootstrap; None means 0, so results are reproducible.
-    max_coupling_ratio : float
-        Upper bound of K = J/T of the derived candidate, below 1 so that the fitted unit stays
-        on the single-valued (T > T_c) side of the transition.
-    bootstrap : {"auto", "trials", "residuals"}
+    max_coupling_ratio : float, optional, dimensionless
+        Upper bound of K = J/T of the derived candidate, in [0, 1), so that the fitted unit
+        stays on the single-valued (T > T_c) side of the transition; default 0.99.
+    bootstrap : {"auto", "trials", "residuals"}, optional
         What the bootstrap resamples; "auto" uses trials when there are at least two.
 
     Attributes
@@ -582,8 +669,9 @@ class ActivationFit:
     [75.] Hz
     """
 
-    def __init__(self, candidates=DEFAULT_CANDIDATES, folds=5, n_bootstrap=200, confidence=0.95,
-                 random_state=None, max_coupling_ratio=0.99, bootstrap="auto"):
+    def __init__(self, candidates: str | Sequence[str] = DEFAULT_CANDIDATES, folds: int = 5, n_bootstrap: int = 200,
+                 confidence: float = 0.95, random_state: int | np.random.Generator | None = None,
+                 max_coupling_ratio: float = 0.99, bootstrap: str = "auto") -> None:
         self.candidates = candidates
         self.folds = folds
         self.n_bootstrap = n_bootstrap
@@ -657,23 +745,34 @@ class ActivationFit:
         return read
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, y=None, y_err=None, *, response="rate", input_units=None, response_units=None):
+    def fit(self, data: xr.Dataset | Quantity | ArrayLike, y: Quantity | ArrayLike | None = None,
+            y_err: Quantity | ArrayLike | None = None, *, response: str = "rate", input_units: str | None = None,
+            response_units: str | None = None) -> ActivationFit:
         """Fit every candidate to the data; return ``self``.
 
         Parameters
         ----------
-        data : xarray.Dataset or Quantity
+        data : xarray.Dataset, Quantity or array_like
             A neurophase Dataset (coordinate ``input`` with ``attrs["units"]`` and the variable
             ``response``, optionally with a ``trial`` dimension that is averaged, its standard
-            error becoming the weights), or the drive x as a Brian2 quantity.
-        y, y_err : Quantity, optional
-            Response and its standard error, when ``data`` is the drive array.
-        response : str
+            error becoming the weights), or the drive x as a Brian2 quantity (or plain numbers
+            with ``input_units``).
+        y : Quantity, array_like or None, optional
+            Response, when ``data`` is the drive array (plain numbers need ``response_units``).
+        y_err : Quantity, array_like or None, optional
+            Standard error of ``y`` (response units; weights ``1/y_err``), when ``data`` is the
+            drive array.
+        response : str, optional
             Name of the response variable in a Dataset: ``"rate"``, ``"p_fire"``,
             ``"order_parameter_mean"``, ...
-        input_units, response_units : str, optional
+        input_units, response_units : str or None, optional
             Units to report in (for quantities), or the units of plain-number arrays (required
             then: ``"1"`` for reduced, dimensionless units).
+
+        Returns
+        -------
+        ActivationFit
+            ``self``, with the fitted attributes (``params_``, ``scores_``, ``best_``, ...).
 
         Raises
         ------
@@ -894,21 +993,22 @@ class ActivationFit:
             raise ParameterError(f"Candidate {candidate!r} was not fitted; fitted: {list(self.params_)}.")
         return candidate
 
-    def predict(self, x, candidate=None):
+    def predict(self, x: Quantity | xr.Dataset | ArrayLike, candidate: str | None = None) -> Quantity | np.ndarray:
         """Response of a fitted candidate (default ``best_``) at drive ``x``.
 
         Parameters
         ----------
-        x : Quantity or xarray.Dataset
+        x : Quantity, xarray.Dataset or array_like
             Drive with the dimension of the fitted drive (plain numbers only if that drive is
-            dimensionless), or a Dataset whose ``input`` coordinate is used.
-        candidate : str, optional
+            dimensionless), or a Dataset whose ``input`` coordinate (with ``attrs["units"]``) is
+            used.
+        candidate : str or None, optional
             A fitted candidate; default ``best_``.
 
         Returns
         -------
-        Quantity
-            The predicted response in ``response_unit_`` (a float array if dimensionless).
+        Quantity or numpy.ndarray
+            The predicted response in ``response_unit_`` (a float array if dimensionless), 1-D.
         """
         candidate = self._check_fitted(candidate)
         drive = self._drive_values(x)
@@ -930,11 +1030,28 @@ class ActivationFit:
             )
         return np.atleast_1d(to_magnitude(x, self.drive_unit_, name="x")).astype(float)
 
-    def score(self, data, y=None, candidate=None, *, response=None):
+    def score(self, data: xr.Dataset | Quantity | ArrayLike, y: Quantity | ArrayLike | None = None,
+              candidate: str | None = None, *, response: str | None = None) -> float:
         """Coefficient of determination R^2 of a fitted candidate (default ``best_``) on data.
 
-        ``data``, ``y`` as in :meth:`fit` (a trial dimension is averaged); higher is better
-        (scikit-learn convention).
+        Higher is better (scikit-learn convention).
+
+        Parameters
+        ----------
+        data : xarray.Dataset, Quantity or array_like
+            As in :meth:`fit` (a trial dimension is averaged); plain numbers are read in the
+            fit's drive unit.
+        y : Quantity, array_like or None, optional
+            The response when ``data`` is the drive (plain numbers in the fit's response unit).
+        candidate : str or None, optional
+            A fitted candidate; default ``best_``.
+        response : str or None, optional
+            Response variable of a Dataset; default the one fitted.
+
+        Returns
+        -------
+        float, dimensionless
+            ``1 - SSE / SST`` on the given data.
         """
         candidate = self._check_fitted(candidate)
         read = self._read(data, y, None, response or self.response_name_,
@@ -948,8 +1065,20 @@ class ActivationFit:
             raise ParameterError("R^2 is undefined for a constant response; use a wider input range.")
         return 1.0 - float(np.sum((y_values - prediction) ** 2)) / total
 
-    def summary(self, digits=4):
-        """A Markdown table of scores, then the fitted parameters with confidence intervals."""
+    def summary(self, digits: int = 4) -> str:
+        """A Markdown table of scores, then the fitted parameters with confidence intervals.
+
+        Parameters
+        ----------
+        digits : int, optional
+            Significant digits of the numbers; default 4.
+
+        Returns
+        -------
+        str
+            Markdown text: a title line, the scores table (RMSE and held-out RMSE in the
+            response unit, AIC, BIC, R^2) and the parameters table (value, interval, unit).
+        """
         candidate = self._check_fitted(None)
         unit = self.response_unit_
         lines = [

@@ -73,6 +73,8 @@ compare_activations
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import xarray as xr
 from scipy.special import expit
@@ -87,6 +89,11 @@ from neurophase.neurons.activations import (
     Sign,
     Tanh,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "LOSSES",
@@ -116,11 +123,29 @@ _NOVIKOFF = ("A. B. J. Novikoff, 'On convergence proofs on perceptrons', Symp. M
 # --------------------------------------------------------------------------------------
 # input checks
 # --------------------------------------------------------------------------------------
-def check_inputs(X, t, n_features=None):
+def check_inputs(X: ArrayLike, t: ArrayLike, n_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Validate a design matrix and labels; return ``(X, t)`` with ``t`` in {-1, 1}.
 
-    ``X`` must be a finite 2-D array ``(n_samples, n_features)``; ``t`` a 1-D array of
-    ``n_samples`` labels, all in {-1, 1} or all in {0, 1} (0 is read as -1).
+    Parameters
+    ----------
+    X : array_like, reduced units
+        A finite 2-D array ``(n_samples, n_features)`` of inputs (dimensionless numbers).
+    t : array_like
+        A 1-D array of ``n_samples`` labels, all in {-1, 1} or all in {0, 1} (0 is read as -1).
+    n_features : int or None, optional
+        The number of columns ``X`` must have (that of a trained model); None accepts any.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        ``X`` as floats, shape ``(n_samples, n_features)``.
+    t : numpy.ndarray
+        The labels as floats in {-1, 1}, shape ``(n_samples,)``.
+
+    Raises
+    ------
+    ParameterError
+        For a wrong shape, non-finite inputs or labels outside both codings.
 
     Examples
     --------
@@ -188,13 +213,28 @@ def _positive(value, name, integer=False):
 # --------------------------------------------------------------------------------------
 # forward pass: value, derivative and the cross-entropy ratio f'/(p(1-p))
 # --------------------------------------------------------------------------------------
-def evaluate(activation, h):
+def evaluate(activation: Activation, h: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``(value, derivative)`` of ``activation`` at the pre-activations ``h`` (any shape).
 
     For :class:`MeanFieldActivation` (T > 0) the self-consistent root is found once
     (:func:`neurophase.meanfield.magnetisation`) and value and derivative follow from it in
-    closed form (``p = logistic(2 (zJ M + h)/T)``, ``f' = chi/2``), half the work of calling the
-    unit's ``value`` and ``derivative``; elsewhere the activation's own methods are used.
+    closed form (``p = logistic(2 (zJ M + h)/T)``, ``f' = chi/2``; THEORY.md section 3), half the
+    work of calling the unit's ``value`` and ``derivative``; elsewhere the activation's own
+    methods are used.
+
+    Parameters
+    ----------
+    activation : Activation
+        Any member of :mod:`neurophase.neurons.activations`.
+    h : float or array_like, reduced units
+        Pre-activations.
+
+    Returns
+    -------
+    value : numpy.ndarray
+        ``f(h)``, the shape of ``h``.
+    derivative : numpy.ndarray
+        ``f'(h)``, the shape of ``h``.
 
     Examples
     --------
@@ -282,26 +322,35 @@ class SingleLayerUnit:
     ----------
     activation : Activation
         Any member of :mod:`neurophase.neurons.activations`.
-    loss : {"squared", "cross_entropy", "scaled_cross_entropy"}
-        See the module docstring.
-    learning_rate : float
-        Step ``eta``: batch mode uses ``w -= eta * mean gradient``, online mode
-        ``w -= eta * per-sample gradient``.
-    epochs : int
-        Passes over the training set.
-    mode : {"batch", "online"}
+    loss : {"squared", "cross_entropy", "scaled_cross_entropy"}, optional
+        See the module docstring; the cross-entropies need a Logistic or MeanFieldActivation.
+        Default "squared".
+    learning_rate : float, optional
+        Step ``eta`` (dimensionless, ``> 0``): batch mode uses ``w -= eta * mean gradient``,
+        online mode ``w -= eta * per-sample gradient``. Default 0.1.
+    epochs : int, optional
+        Passes over the training set (``> 0``); default 200.
+    mode : {"batch", "online"}, optional
         Full-batch gradient descent, or one update per sample in a seeded random order.
-    init : {"zeros", "normal"}
+    init : {"zeros", "normal"}, optional
         Initial weights: zero (the perceptron convention) or ``N(0, 1/n_features)``.
-    seed : int or numpy.random.Generator, optional
+    seed : int, numpy.random.Generator or None, optional
         Seeds the initial weights and the online presentation order.
-    stop_when_separated : bool
+    stop_when_separated : bool, optional
         Online mode: stop after the first epoch without a mistake (``t h <= 0``).
 
-    Attributes (after ``fit``)
-    --------------------------
-    weights, bias, history (dict of per-epoch ``loss`` and ``errors``), mistakes (online:
-    updates made on samples with ``t h <= 0``), epochs_run.
+    Attributes
+    ----------
+    weights : numpy.ndarray or None
+        ``w``, shape ``(n_features,)`` after :meth:`fit` (None before).
+    bias : float or None
+        ``b`` after :meth:`fit`.
+    history : dict of str to numpy.ndarray
+        After :meth:`fit`: per-epoch training ``loss`` and ``errors`` (samples with ``t h <= 0``).
+    mistakes : int
+        After :meth:`fit`, online mode: updates made on samples with ``t h <= 0``.
+    epochs_run : int
+        After :meth:`fit`: epochs actually run.
 
     Examples
     --------
@@ -312,8 +361,9 @@ class SingleLayerUnit:
     [-1.0, -1.0, 1.0, 1.0]
     """
 
-    def __init__(self, activation, loss="squared", learning_rate=0.1, epochs=200, mode="batch",
-                 init="zeros", seed=None, stop_when_separated=False):
+    def __init__(self, activation: Activation, loss: str = "squared", learning_rate: float = 0.1, epochs: int = 200,
+                 mode: str = "batch", init: str = "zeros", seed: int | np.random.Generator | None = None,
+                 stop_when_separated: bool = False) -> None:
         self.activation = _check_activation(activation)
         if loss not in LOSSES:
             raise ParameterError(f"loss = {loss!r} is not known; choose one of {', '.join(LOSSES)}.")
@@ -341,8 +391,19 @@ class SingleLayerUnit:
         if self.weights is None:
             raise ParameterError("this unit is not trained yet; call fit(X, t) first (or set weights and bias).")
 
-    def pre_activation(self, X):
-        """``h = X w + b``."""
+    def pre_activation(self, X: ArrayLike) -> np.ndarray:
+        """``h = X w + b``.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``h``, shape ``(n_samples,)``.
+        """
         self._require_fit()
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.weights.shape[0]:
@@ -351,35 +412,111 @@ class SingleLayerUnit:
             )
         return X @ self.weights + self.bias
 
-    def output(self, X):
-        """``f(h)``."""
+    def output(self, X: ArrayLike) -> np.ndarray:
+        """``f(h)``, in the activation's own coding.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``f(X w + b)``, shape ``(n_samples,)``.
+        """
         return evaluate(self.activation, self.pre_activation(X))[0]
 
-    def predict(self, X):
-        """Labels in {-1, 1}: the output above / below the midpoint of the target coding."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Labels in {-1, 1}: the output above / below the midpoint of the target coding.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+
+        Returns
+        -------
+        numpy.ndarray
+            1.0 or -1.0 per sample, shape ``(n_samples,)``.
+        """
         low, high = _coding(self.activation)
         return np.where(self.output(X) > 0.5 * (low + high), 1.0, -1.0)
 
-    def accuracy(self, X, t):
-        """Fraction of correctly classified samples."""
+    def accuracy(self, X: ArrayLike, t: ArrayLike) -> float:
+        """Fraction of correctly classified samples.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
         return float(np.mean(self.predict(X) == t))
 
-    def loss_value(self, X, t):
-        """Mean loss over the samples."""
+    def loss_value(self, X: ArrayLike, t: ArrayLike) -> float:
+        """Mean loss over the samples (the unit's ``loss``).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        float
+            The mean loss (dimensionless).
+        """
         X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
         y = self.output(X)
         return float(np.mean(_loss_value(self.activation, y, t, self.loss)))
 
-    def gradient(self, X, t):
-        """``(dL/dw, dL/db)`` of the mean loss, from the activation's analytic derivative."""
+    def gradient(self, X: ArrayLike, t: ArrayLike) -> tuple[np.ndarray, float]:
+        """``(dL/dw, dL/db)`` of the mean loss, from the activation's analytic derivative.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        dL_dw : numpy.ndarray
+            Shape ``(n_features,)``.
+        dL_db : float
+            The bias component.
+        """
         X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
         delta, _ = _delta(self.activation, self.pre_activation(X), t, self.loss)
         return X.T @ delta / X.shape[0], float(np.mean(delta))
 
     # -- training ------------------------------------------------------------------------
-    def fit(self, X, t):
-        """Train on ``X`` (n_samples, n_features) and labels ``t`` in {-1, 1} or {0, 1}."""
+    def fit(self, X: ArrayLike, t: ArrayLike) -> SingleLayerUnit:
+        """Train on ``X`` and labels ``t`` from the initial weights ``init``.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        SingleLayerUnit
+            ``self``, with ``weights``, ``bias``, ``history``, ``mistakes`` and ``epochs_run``.
+        """
         X, t = check_inputs(X, t)
         rng = np.random.default_rng(self.seed)
         n, d = X.shape
@@ -439,14 +576,27 @@ class TwoLayerNetwork:
     Parameters
     ----------
     activation : Activation
-    hidden : int
-        Number of hidden units.
-    learning_rate, epochs : float, int
-    seed : int or numpy.random.Generator, optional
+        The hidden units' activation (any member of :mod:`neurophase.neurons.activations`).
+    hidden : int, optional
+        Number of hidden units (``> 0``); default 8.
+    learning_rate : float, optional
+        Step of batch gradient descent (dimensionless, ``> 0``); default 0.5.
+    epochs : int, optional
+        Passes over the training set (``> 0``); default 2000.
+    seed : int, numpy.random.Generator or None, optional
         Initial weights: ``W1 ~ N(0, 1/n_features)``, ``w2 ~ N(0, 1/hidden)``, biases 0.
+
+    Attributes
+    ----------
+    parameters : dict of str to numpy.ndarray or None
+        ``W1`` (n_features, hidden), ``b1`` (hidden,), ``w2`` (hidden,), ``b2`` (0-d), after
+        :meth:`initialise` or :meth:`fit`.
+    history : dict of str to numpy.ndarray
+        After :meth:`fit`: ``loss``, the training loss after every epoch.
     """
 
-    def __init__(self, activation, hidden=8, learning_rate=0.5, epochs=2000, seed=None):
+    def __init__(self, activation: Activation, hidden: int = 8, learning_rate: float = 0.5, epochs: int = 2000,
+                 seed: int | np.random.Generator | None = None) -> None:
         self.activation = _check_activation(activation)
         self.hidden = _positive(hidden, "hidden", integer=True)
         self.learning_rate = _positive(learning_rate, "learning_rate")
@@ -454,8 +604,19 @@ class TwoLayerNetwork:
         self.seed = seed
         self.parameters = None
 
-    def initialise(self, n_features):
-        """Seeded initial parameters (a dict ``W1, b1, w2, b2``)."""
+    def initialise(self, n_features: int) -> dict[str, np.ndarray]:
+        """Seeded initial parameters (a dict ``W1, b1, w2, b2``), also stored as ``parameters``.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of inputs.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``W1 ~ N(0, 1/n_features)``, ``b1 = 0``, ``w2 ~ N(0, 1/hidden)``, ``b2 = 0``.
+        """
         rng = np.random.default_rng(self.seed)
         self.parameters = {
             "W1": rng.normal(0.0, 1.0 / np.sqrt(n_features), size=(n_features, self.hidden)),
@@ -478,27 +639,94 @@ class TwoLayerNetwork:
         z = a @ parameters["w2"] + parameters["b2"]
         return h, a, slope, z
 
-    def output(self, X):
-        """Output probability ``p``."""
+    def output(self, X: ArrayLike) -> np.ndarray:
+        """Output probability ``p``.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``p`` in [0, 1], shape ``(n_samples,)``.
+        """
         return expit(self._forward(X)[3])
 
-    def predict(self, X):
-        """Labels in {-1, 1} (``p > 1/2``)."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Labels in {-1, 1} (``p > 1/2``).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+
+        Returns
+        -------
+        numpy.ndarray
+            1.0 or -1.0 per sample, shape ``(n_samples,)``.
+        """
         return np.where(self._forward(X)[3] > 0, 1.0, -1.0)
 
-    def accuracy(self, X, t):
+    def accuracy(self, X: ArrayLike, t: ArrayLike) -> float:
+        """Fraction of correctly classified samples.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         X, t = check_inputs(X, t)
         return float(np.mean(self.predict(X) == t))
 
-    def loss_value(self, X, t, parameters=None):
-        """Mean cross-entropy (computed from ``z`` with ``logaddexp``: no overflow)."""
+    def loss_value(self, X: ArrayLike, t: ArrayLike, parameters: Mapping[str, np.ndarray] | None = None) -> float:
+        """Mean cross-entropy (computed from ``z`` with ``logaddexp``: no overflow).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        parameters : dict of str to numpy.ndarray or None, optional
+            Parameters to evaluate at (keys as in :meth:`initialise`); default the network's own.
+
+        Returns
+        -------
+        float
+            The mean cross-entropy (nats).
+        """
         X, t = check_inputs(X, t)
         z = self._forward(X, parameters)[3]
         # -[s ln p + (1 - s) ln(1 - p)] = ln(1 + exp(-t z)) for t in {-1, 1}
         return float(np.mean(np.logaddexp(0.0, -t * z)))
 
-    def gradient(self, X, t, parameters=None):
-        """Gradient of :meth:`loss_value` for every parameter (dict like ``parameters``)."""
+    def gradient(self, X: ArrayLike, t: ArrayLike,
+                 parameters: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Gradient of :meth:`loss_value` for every parameter, by back-propagation.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        parameters : dict of str to numpy.ndarray or None, optional
+            Parameters to evaluate at (keys as in :meth:`initialise`); default the network's own.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``dL/dW1``, ``dL/db1``, ``dL/dw2``, ``dL/db2`` under the keys of ``parameters``.
+        """
         X, t = check_inputs(X, t)
         parameters = self.parameters if parameters is None else parameters
         return self._loss_and_gradient(X, t, parameters)[1]
@@ -512,11 +740,23 @@ class TwoLayerNetwork:
         loss = float(np.mean(np.logaddexp(0.0, -t * z)))
         return loss, {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": a.T @ dz, "b2": np.asarray(dz.sum())}
 
-    def fit(self, X, t):
+    def fit(self, X: ArrayLike, t: ArrayLike) -> TwoLayerNetwork:
         """Batch gradient descent from the seeded initial parameters.
 
         ``history["loss"][k]`` is the training loss after epoch ``k``; it is read off the next
         epoch's forward pass (one forward pass per epoch).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        t : array_like
+            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+
+        Returns
+        -------
+        TwoLayerNetwork
+            ``self``, with ``parameters`` and ``history``.
         """
         X, t = check_inputs(X, t)
         self.initialise(X.shape[1])
@@ -539,22 +779,63 @@ def _augment(X):
     return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
-def rosenblatt_update(weights, bias, X, t, learning_rate=1.0):
+def rosenblatt_update(weights: ArrayLike, bias: float, X: ArrayLike, t: ArrayLike,
+                      learning_rate: float = 1.0) -> np.ndarray:
     """Per-sample Rosenblatt (1958) updates ``eta (t - sign(w.x + b)) (x, 1)``, shape (n, d + 1).
 
-    The last column is the bias update. ``t`` in {-1, 1} or {0, 1}.
+    Parameters
+    ----------
+    weights : array_like
+        ``w``, shape ``(n_features,)``.
+    bias : float
+        ``b``.
+    X : array_like
+        Inputs, shape ``(n_samples, n_features)`` (reduced units).
+    t : array_like
+        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    learning_rate : float, optional
+        ``eta``; default 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_samples, n_features + 1)``; the last column is the bias update.
     """
     X, t = check_inputs(X, t, np.size(weights))
     h = X @ np.asarray(weights, dtype=float) + float(bias)
     return learning_rate * (t - np.sign(h))[:, None] * _augment(X)
 
 
-def tempered_update(activation, weights, bias, X, t, learning_rate=1.0, loss="scaled_cross_entropy"):
+def tempered_update(activation: Activation, weights: ArrayLike, bias: float, X: ArrayLike, t: ArrayLike,
+                    learning_rate: float = 1.0, loss: str = "scaled_cross_entropy") -> np.ndarray:
     """Per-sample gradient-descent updates ``-eta dL/d(w, b)`` of one unit, shape (n, d + 1).
 
     With ``loss="scaled_cross_entropy"`` and the derived unit this is
     ``eta (t - M)/(1 - beta zJ (1 - M**2)) (x, 1)``, which tends to :func:`rosenblatt_update`
-    as ``T -> 0`` (module docstring). ``loss="squared"`` gives the delta rule (not scaled by T).
+    as ``T -> 0`` (module docstring; Rosenblatt 1958; Hertz, Krogh & Palmer 1991, ch. 5).
+    ``loss="squared"`` gives the delta rule (not scaled by T).
+
+    Parameters
+    ----------
+    activation : Activation
+        The unit's activation (the cross-entropies need a Logistic or MeanFieldActivation).
+    weights : array_like
+        ``w``, shape ``(n_features,)``.
+    bias : float
+        ``b``.
+    X : array_like
+        Inputs, shape ``(n_samples, n_features)`` (reduced units).
+    t : array_like
+        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    learning_rate : float, optional
+        ``eta``; default 1.
+    loss : {"scaled_cross_entropy", "cross_entropy", "squared"}, optional
+        The loss differentiated (module docstring).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_samples, n_features + 1)``; the last column is the bias update.
     """
     X, t = check_inputs(X, t, np.size(weights))
     h = X @ np.asarray(weights, dtype=float) + float(bias)
@@ -562,7 +843,8 @@ def tempered_update(activation, weights, bias, X, t, learning_rate=1.0, loss="sc
     return -learning_rate * delta[:, None] * _augment(X)
 
 
-def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="novikoff"):
+def train_perceptron(X: ArrayLike, t: ArrayLike, learning_rate: float = 1.0, max_epochs: int = 1000,
+                     seed: int | np.random.Generator | None = None, rule: str = "novikoff") -> dict[str, Any]:
     """The perceptron algorithm from ``w = 0, b = 0``; stops after an epoch without a mistake.
 
     Samples are presented in a seeded random order each epoch (``rng.permutation`` of a
@@ -576,6 +858,21 @@ def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="
     ``u.w >= eta gamma (2k - 1)`` and ``|w|**2 <= eta**2 R**2 (4k - 3)`` after ``k`` mistakes,
     so ``(2k - 1)**2 <= (R/gamma)**2 (4k - 3)``, i.e. ``k <= (R/gamma)**2 + 1`` (if no later
     update has ``h = 0`` exactly, an event of probability 0 for continuous data).
+
+    Parameters
+    ----------
+    X : array_like
+        Inputs, shape ``(n_samples, n_features)`` (reduced units).
+    t : array_like
+        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    learning_rate : float, optional
+        ``eta > 0``; default 1.
+    max_epochs : int, optional
+        Largest number of passes; default 1000.
+    seed : int, numpy.random.Generator or None, optional
+        Seeds the presentation order.
+    rule : {"novikoff", "rosenblatt"}, optional
+        The update on a mistake (see above).
 
     Returns
     -------
@@ -613,11 +910,30 @@ def train_perceptron(X, t, learning_rate=1.0, max_epochs=1000, seed=None, rule="
             "converged": converged, "training_errors": errors, "smallest_field": float(smallest)}
 
 
-def novikoff_bound(X, t, direction):
+def novikoff_bound(X: ArrayLike, t: ArrayLike, direction: ArrayLike) -> tuple[float, float, float]:
     """``(R, gamma, (R/gamma)**2)`` for the augmented samples ``(x, 1)`` and a separating direction.
 
-    ``direction`` is ``(w, b)`` of any separating unit (length ``n_features + 1``; normalised
-    here). ``gamma <= 0`` means it does not separate the data: the bound is then infinite.
+    Novikoff (1962): the perceptron from zero makes at most ``(R/gamma)**2`` mistakes (module
+    docstring). ``gamma <= 0`` means ``direction`` does not separate the data: the bound is then
+    infinite.
+
+    Parameters
+    ----------
+    X : array_like
+        Inputs, shape ``(n_samples, n_features)`` (reduced units).
+    t : array_like
+        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    direction : array_like
+        ``(w, b)`` of any separating unit, length ``n_features + 1`` (normalised here).
+
+    Returns
+    -------
+    R : float
+        ``max |(x, 1)|``.
+    gamma : float
+        ``min t u.(x, 1)`` with ``u`` the normalised direction.
+    bound : float
+        ``(R/gamma)**2``, or ``inf`` when ``gamma <= 0``.
     """
     X, t = check_inputs(X, t)
     u = np.asarray(direction, dtype=float).ravel()
@@ -661,7 +977,8 @@ def _xor(n, rng, noise):
     return X, corner[:, 0] * corner[:, 1]
 
 
-def make_task(name, n_train=100, n_test=1000, seed=None, dim=2, margin=0.1, noise=None):
+def make_task(name: str, n_train: int = 100, n_test: int = 1000, seed: int | np.random.Generator | None = None,
+              dim: int = 2, margin: float = 0.1, noise: float | None = None) -> dict[str, np.ndarray]:
     """A seeded classification task, labels in {-1, 1}.
 
     ``"separable"``: ``x ~ N(0, I_dim)``, labelled by a random teacher unit ``u`` (unit vector in
@@ -671,9 +988,24 @@ def make_task(name, n_train=100, n_test=1000, seed=None, dim=2, margin=0.1, nois
     ``"xor"`` (Gaussian blobs at the corners of the square, noise 0.4) are not linearly
     separable.
 
+    Parameters
+    ----------
+    name : {"separable", "two_moons", "xor"}
+        The task.
+    n_train, n_test : int, optional
+        Numbers of training and test samples; defaults 100 and 1000.
+    seed : int, numpy.random.Generator or None, optional
+        Seeds the whole draw (teacher, training and test samples).
+    dim : int, optional
+        ``"separable"`` only: input dimension; default 2.
+    margin : float, optional
+        ``"separable"`` only: smallest ``|u.(x, 1)|`` kept (``> 0``); default 0.1.
+    noise : float or None, optional
+        ``"two_moons"`` / ``"xor"``: standard deviation of the Gaussian noise; default 0.2 / 0.4.
+
     Returns
     -------
-    dict
+    dict of str to numpy.ndarray
         ``X_train, t_train, X_test, t_test`` and, for ``"separable"``, ``teacher``.
     """
     rng = np.random.default_rng(seed)
@@ -700,12 +1032,29 @@ def make_task(name, n_train=100, n_test=1000, seed=None, dim=2, margin=0.1, nois
     return {"X_train": X_train, "t_train": t_train, "X_test": X_test, "t_test": t_test}
 
 
-def validation_split(n_samples, fraction=0.2, seed=None):
+def validation_split(n_samples: int, fraction: float = 0.2,
+                     seed: int | Sequence[int] | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded split of ``range(n_samples)`` into ``(fit_indices, validation_indices)``.
 
     ``round(fraction * n_samples)`` samples (at least 1, at most ``n_samples - 1``) go to the
     validation part, chosen by a permutation from ``numpy.random.default_rng(seed)``; both parts
     are returned sorted (so the order of presentation inside each is the original one).
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples (``>= 2``).
+    fraction : float, optional
+        Validation fraction, strictly between 0 and 1; default 0.2.
+    seed : int, sequence of int, numpy.random.Generator or None, optional
+        Anything ``numpy.random.default_rng`` accepts.
+
+    Returns
+    -------
+    fit_indices : numpy.ndarray of int
+        Sorted indices of the fit part.
+    validation_indices : numpy.ndarray of int
+        Sorted indices of the validation part.
 
     Examples
     --------
@@ -780,8 +1129,10 @@ def _scores(activation, model, outputs, t):
     return accuracy, np.where(np.isfinite(loss), loss, np.inf)
 
 
-def select_learning_rate(activation, X, t, learning_rates, model="single", epochs=300, hidden=8, seed=None,
-                         validation_fraction=0.2, split_seed=None):
+def select_learning_rate(activation: Activation, X: ArrayLike, t: ArrayLike, learning_rates: ArrayLike,
+                         model: str = "single", epochs: int = 300, hidden: int = 8,
+                         seed: int | np.random.Generator | None = None, validation_fraction: float = 0.2,
+                         split_seed: int | Sequence[int] | np.random.Generator | None = None) -> dict[str, Any]:
     """Choose a learning rate for ``activation`` on a validation split of the training data only.
 
     The training set ``(X, t)`` is split by :func:`validation_split` (seed ``split_seed``); a
@@ -790,6 +1141,29 @@ def select_learning_rate(activation, X, t, learning_rates, model="single", epoch
     highest validation accuracy; ties go to the lowest validation loss (squared error in the
     {0, 1} coding for ``model="single"``, cross-entropy for ``"two_layer"``; a diverged fit scores
     an infinite loss), then to the smaller rate. No test data enter: the function never sees them.
+
+    Parameters
+    ----------
+    activation : Activation
+        The activation of the learner.
+    X : array_like
+        Training inputs, shape ``(n_samples, n_features)`` (reduced units).
+    t : array_like
+        Training labels, all in {-1, 1} or all in {0, 1}.
+    learning_rates : float or array_like
+        The candidate rates (each ``> 0``).
+    model : {"single", "two_layer"}, optional
+        :class:`SingleLayerUnit` (squared error, batch, from zero) or :class:`TwoLayerNetwork`.
+    epochs : int, optional
+        Training epochs for every rate; default 300.
+    hidden : int, optional
+        Hidden units of ``"two_layer"``; default 8.
+    seed : int, numpy.random.Generator or None, optional
+        Seeds the initial weights (the same for every rate).
+    validation_fraction : float, optional
+        Part of ``(X, t)`` held out for validation; default 0.2.
+    split_seed : int, sequence of int, numpy.random.Generator or None, optional
+        Seeds the split (:func:`validation_split`).
 
     Returns
     -------
@@ -826,9 +1200,11 @@ def select_learning_rate(activation, X, t, learning_rates, model="single", epoch
             "validation_loss": loss, "learner": learner}
 
 
-def compare_activations(activations, task="separable", model="single", seeds=(0, 1, 2, 3), n_train=100,
-                        n_test=1000, epochs=300, learning_rate=0.5, hidden=8, task_options=None,
-                        validation_fraction=0.2, refit=True):
+def compare_activations(activations: Mapping[str, Activation], task: str = "separable", model: str = "single",
+                        seeds: Sequence[int] = (0, 1, 2, 3), n_train: int = 100, n_test: int = 1000, epochs: int = 300,
+                        learning_rate: float | Sequence[float] = 0.5, hidden: int = 8,
+                        task_options: Mapping[str, Any] | None = None, validation_fraction: float = 0.2,
+                        refit: bool = True) -> xr.Dataset:
     """Held-out accuracy and loss of each activation on the same seeded tasks.
 
     Seed ``k`` fixes the task draw and the initial weights, the same for every activation (a
@@ -845,6 +1221,31 @@ def compare_activations(activations, task="separable", model="single", seeds=(0,
     that was validated, meets the test set instead). Activations with a smaller slope at ``h = 0`` (logistic 1/4,
     softplus 1/2, against 1 for tanh) take smaller steps at the same rate, so one shared rate
     compares rates as much as activations.
+
+    Parameters
+    ----------
+    activations : mapping of str to Activation
+        The activations to compare, by the name used on the ``activation`` dimension.
+    task : {"separable", "two_moons", "xor"}, optional
+        The task of :func:`make_task`.
+    model : {"single", "two_layer"}, optional
+        The learner (see above).
+    seeds : sequence of int, optional
+        One trial per seed (task draw and initial weights); default ``(0, 1, 2, 3)``.
+    n_train, n_test : int, optional
+        Training and test samples per trial; defaults 100 and 1000.
+    epochs : int, optional
+        Training epochs; default 300.
+    learning_rate : float or sequence of float, optional
+        One shared rate, or a grid to select from per activation and seed (see above).
+    hidden : int, optional
+        Hidden units of ``"two_layer"``; default 8.
+    task_options : mapping or None, optional
+        Further keyword arguments of :func:`make_task` (``dim``, ``margin``, ``noise``).
+    validation_fraction : float, optional
+        With a grid: the part of each training set used for validation; default 0.2.
+    refit : bool, optional
+        With a grid: refit on the whole training set with the chosen rate (default True).
 
     Returns
     -------
