@@ -15,9 +15,15 @@ Modules
     C1-C4 on the spiking neurone models.
 :mod:`~neurophase.check.learning`
     C6: learning with the derived activation; Rosenblatt's rule as T -> 0.
-:mod:`~neurophase.check.fit`
-    ``ActivationFit``: the derived family and its rivals fitted with held-out error and
-    bootstrap intervals.
 :mod:`~neurophase.check.compare`
-    Verdicts that compare fitted candidates (C1, C4, and C5 with :mod:`neurophase.recordings`).
+    Verdicts that compare fitted candidates (C1, C4, C5); the estimator is
+    :class:`neurophase.neurons.fit.ActivationFit`.
+:mod:`~neurophase.check.recordings`
+    C5 (and C1) on current-clamp recordings; the ``neurophase recordings`` command.
+:mod:`~neurophase.check.sweep`
+    The generic ``sweep``: any model, any grid, verdicts declared in the experiment file.
+:mod:`~neurophase.check.coarse_graining`
+    N1-N5: the mean-field membrane derived from a conductance model against the full model.
+:mod:`~neurophase.check.population`
+    Q1-Q5: recurrent populations against their derived population mean field.
 """

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from neurophase.errors import ParameterError
+
 __all__ = ["Verdict", "make_verdict", "write_verdicts_csv", "read_verdicts_csv", "VERDICT_COLUMNS", "RULES"]
 
 #: The columns of ``verdicts.csv``, in order.
@@ -158,9 +160,9 @@ def make_verdict(id: str, quantity: str, expected: float, measured: float, ci_lo
     if rule is None:
         rule = "interval" if tolerance is None else "interval_or_tolerance"
     if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(RULES)}; got {rule!r}.")
+        raise ParameterError(f"rule must be one of {', '.join(RULES)}; got {rule!r}.")
     if rule != "interval" and tolerance is None:
-        raise ValueError(f"rule {rule!r} needs a tolerance.")
+        raise ParameterError(f"rule {rule!r} needs a tolerance; give the tolerance fixed before measuring.")
     finite = all(math.isfinite(value) for value in (expected, measured))
     inside = finite and ci_low <= expected <= ci_high
     absolute_tolerance = None

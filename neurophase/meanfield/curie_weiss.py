@@ -84,6 +84,7 @@ __all__ = [
     "finite_size_variance",
     "finite_size_curie_weiss",
     "coercive_field_numeric",
+    "as_reduced",
     "BRANCHES",
 ]
 
@@ -115,6 +116,24 @@ def _reduced(value, name):
     if np.any(np.isnan(array)):
         raise ParameterError(f"{name} contains NaN; pass finite numbers.")
     return array
+
+
+def as_reduced(value: ArrayLike, name: str) -> np.ndarray:
+    """``value`` as a float array of reduced (dimensionless) numbers, checked.
+
+    Parameters
+    ----------
+    value : float or array_like
+        A number or array in reduced units (a dimensioned Brian2 quantity is refused).
+    name : str
+        Its name in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values as floats.
+    """
+    return _reduced(value, name)
 
 
 def _check_temperature(T, name="T"):

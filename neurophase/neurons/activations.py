@@ -58,7 +58,7 @@ from neurophase.meanfield import (
     magnetisation,
     susceptibility,
 )
-from neurophase.meanfield.curie_weiss import _reduced
+from neurophase.meanfield.curie_weiss import as_reduced
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -86,7 +86,7 @@ _SAKTHIVADIVEL = ("D. A. R. Sakthivadivel, 'Formalising the Use of the Activatio
 
 
 def _field(h):
-    return _reduced(h, "h")
+    return as_reduced(h, "h")
 
 
 def _positive_temperature(temperature, limit):
