@@ -44,12 +44,12 @@ HH_REST_INITIAL = {"m": 0.05295509, "h": 0.5959941, "n": 0.3177324}  # models/ho
 
 @pytest.fixture(scope="module")
 def p2():
-    return gating.measure_gating(seed=3, n_bootstrap=200)
+    return gating.measure_gating(seed=3)
 
 
 @pytest.fixture(scope="module")
 def p8():
-    return gating.measure_zero_temperature(seed=5, n_bootstrap=200)
+    return gating.measure_zero_temperature(seed=5)
 
 
 def _by_id(verdicts):
