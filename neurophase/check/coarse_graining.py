@@ -89,10 +89,11 @@ def _membranes(models, holding, inputs=None):
 
 
 def _grid(values, unit, name):
-    """``[start, stop, step]`` with units -> a Quantity grid (stop included)."""
+    """``[start, stop, step]`` with units (strings, or the Quantity array an experiment file makes of
+    them) -> a Quantity grid (stop included)."""
     from neurophase.units import parse_unit, to_magnitude
 
-    if not isinstance(values, (list, tuple)) or len(values) != 3:
+    if isinstance(values, str) or np.ndim(values) != 1 or len(values) != 3:
         raise ParameterError(f"inputs.{name} must be [start, stop, step] with units, e.g. "
                              f"[\"-5 {unit}\", \"5 {unit}\", \"0.05 {unit}\"].")
     start, stop, step = (float(to_magnitude(value, unit, name=f"inputs.{name}")) for value in values)
