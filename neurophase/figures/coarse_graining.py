@@ -339,7 +339,8 @@ def pulse_figures(datasets, verdicts):
     figure, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.6 * rows), squeeze=False, sharey=True)
     for index, (axis, number) in enumerate(zip(axes.ravel(), numbers)):
         axis.errorbar(levels, probability[index],
-                      yerr=[probability[index] - low[index], high[index] - probability[index]], fmt="o", ms=3,
+                      yerr=np.vstack([probability[index] - low[index], high[index] - probability[index]]), fmt="o",
+                      ms=3,
                       color="k", capsize=1.5, lw=0.8, label="Markov simulation (95 % CP)")
         fine = pulse["amplitude"].values
         axis.plot(fine, pulse["derived_curve"].values[index], "-", color="tab:blue", lw=1.6,
@@ -370,8 +371,8 @@ def pulse_figures(datasets, verdicts):
     width = widths["width"].values
     usable = widths["usable"].values > 0.5
     width_low, width_high = widths["width_low"].values, widths["width_high"].values
-    axis.errorbar(numbers[usable], width[usable], yerr=[width[usable] - width_low[usable],
-                                                        width_high[usable] - width[usable]],
+    axis.errorbar(numbers[usable], width[usable], yerr=np.vstack([width[usable] - width_low[usable],
+                                                                  width_high[usable] - width[usable]]),
                   fmt="o", color="k", capsize=2, label="measured width (probit ML, 95 % profile)")
     if (~usable).any():
         axis.plot(numbers[~usable], np.clip(width[~usable], 1e-3, None), "o", mfc="none", color="0.6",
@@ -459,8 +460,8 @@ def escape_figures(datasets, verdicts):
     figure, axis = plt.subplots(figsize=(6.4, 4.6))
     rate = rates["rate"].values
     seen = rates["events"].values > 0
-    axis.errorbar(numbers[seen], rate[seen], yerr=[rate[seen] - rates["rate_low"].values[seen],
-                                                   rates["rate_high"].values[seen] - rate[seen]],
+    axis.errorbar(numbers[seen], rate[seen], yerr=np.vstack([rate[seen] - rates["rate_low"].values[seen],
+                                                             rates["rate_high"].values[seen] - rate[seen]]),
                   fmt="o", color="k", capsize=2, label="escape rate, Markov simulation (95 % Garwood)")
     if (~seen).any():
         axis.plot(numbers[~seen], rates["rate_high"].values[~seen], "v", color="k", mfc="none",
