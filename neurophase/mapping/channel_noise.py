@@ -27,8 +27,10 @@ to one dimension in the same way):
     (P. Hanggi, H. Grabert, P. Talkner & H. Thomas 1984, Phys. Rev. A 29:371; C. R. Doering,
     K. V. Sargsyan & L. M. Sander 2005, Multiscale Model. Simul. 3:283; J. P. Keener &
     J. M. Newby 2011, Phys. Rev. E 84:011918, who show that the diffusion approximation gets
-    the exponent wrong when the barrier is not small): the two prefactors coincide, the
-    exponents differ at third order in the barrier width;
+    the exponent wrong when the barrier is not small): the two prefactors coincide, and the
+    integrands ``ln((1 + x)/(1 - x)) = 2x + 2x^3/3 + ...`` and ``2x`` differ at third order in
+    the imbalance ``x = (death - birth)/(death + birth)``, so the barriers part only where the
+    barrier is wide;
 (iii) the EXACT mean first-passage time of the chain from its starting law (the binomial law
     of the gates at the resting voltage, as the Markov channel simulation starts) to the
     absorbing state half way from the saddle to the excited branch, as a finite sum
