@@ -39,7 +39,7 @@ import numpy as np
 from neurophase.errors import ParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import xarray as xr
     from numpy.typing import ArrayLike
@@ -399,8 +399,10 @@ def sampled_mean_standard_error(variance: ArrayLike, correlation: ArrayLike, sam
     return result if result.shape else float(result)
 
 
-def profile_likelihood_interval(negative_log_likelihood, estimate, index, confidence=0.95, bounds=None,
-                                span=20.0, method="SLSQP"):
+def profile_likelihood_interval(negative_log_likelihood: Callable[[np.ndarray], float], estimate: ArrayLike,
+                                index: int, confidence: float = 0.95,
+                                bounds: Sequence[tuple[float | None, float | None]] | None = None,
+                                span: float = 20.0, method: str = "SLSQP") -> Interval:
     """A parameter of a maximum-likelihood fit with its profile-likelihood interval.
 
     The interval is ``{theta: 2 [l(theta_hat) - max_nuisance l(theta, nuisance)] <= q}`` with
@@ -415,16 +417,16 @@ def profile_likelihood_interval(negative_log_likelihood, estimate, index, confid
     ----------
     negative_log_likelihood : callable
         ``-ln L(parameters)`` of a 1-D parameter array.
-    estimate : array_like
+    estimate : array_like, parameter units
         The maximum-likelihood estimate (all parameters).
     index : int
         The parameter of interest.
-    confidence : float
+    confidence : float, dimensionless
         Coverage of the interval (asymptotically).
     bounds : sequence of (low, high), optional
         Bounds of every parameter (None: unbounded); an end beyond its bound is returned as
         that bound's side infinity (the data do not bound it there).
-    span : float
+    span : float, dimensionless
         The search for each end goes at most ``span`` times ``max(1, |estimate|)`` away.
     method : str
         Bounded minimiser of the nuisance parameters (SLSQP: few evaluations and, unlike

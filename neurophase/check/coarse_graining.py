@@ -113,6 +113,7 @@ of threshold or width; more means the derived curve does not predict the firing 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,10 @@ from neurophase.errors import ParameterError
 if TYPE_CHECKING:
     import xarray as xr
     from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.mapping.channel_noise import GateNoise
+    from neurophase.mapping.coarse_graining import CoarseGrainedMembrane
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["LIBRARY_CONDUCTANCE_MODELS", "CHANNEL_MODELS", "measure_coarse_graining_table", "measure_spike_threshold",
            "measure_channel_noise_pulse", "measure_channel_noise_escape", "channel_reduction",
@@ -413,6 +418,7 @@ _N5_RATIO_TOLERANCE = 0.25
 _CONFIDENCE = 0.95
 
 
+@dataclasses.dataclass(frozen=True)
 class ChannelReduction:
     """What :func:`channel_reduction` returns: the two model files and the derived gate chain.
 
@@ -429,17 +435,24 @@ class ChannelReduction:
         The channel type holding the order-parameter gate (``"Na"``).
     gates_per_channel : int
         Order-parameter gates per channel of that type.
-    other_gates : dict
+    other_gates : dict of str to int
         The type's other gates and their numbers (``{"h": 1}``).
     number_parameter : str
         The parameter that sets the number of channels of that type (``"N_Na"``).
     """
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    model: Model
+    channel_model: Model
+    membrane: CoarseGrainedMembrane
+    noise: GateNoise
+    channel_type: str
+    gates_per_channel: int
+    other_gates: dict
+    number_parameter: str
 
 
-def channel_reduction(model, channel_model=None, drive=None):
+def channel_reduction(model: str | Model, channel_model: str | Model | None = None,
+                      drive: Quantity | None = None) -> ChannelReduction:
     """Load a deterministic model and its Markov channel model; derive the gate chain.
 
     Parameters
@@ -449,8 +462,13 @@ def channel_reduction(model, channel_model=None, drive=None):
     channel_model : str or Model, optional
         A model with a ``[channels]`` table and the same kinetics (default:
         :data:`CHANNEL_MODELS` ``[model]``).
-    drive : Quantity, optional
+    drive : Quantity (input dimension), optional
         Constant drive at which the slow gates are frozen and the chain is taken (default 0).
+
+    Returns
+    -------
+    ChannelReduction
+        The models, the derived membrane and gate chain, and the channel bookkeeping.
 
     Raises
     ------
@@ -530,9 +548,12 @@ def _channel_grid(channel_numbers, name="channel_numbers"):
     return np.rint(values)
 
 
-def measure_channel_noise_pulse(model="hodgkin_huxley_1952", channel_model=None, channel_numbers=None,
-                                amplitudes=None, pulse_duration="0.5 ms", pulse_start="20 ms", duration="30 ms",
-                                trials=48, drive=None, seed=0, target="cython", device="runtime", n_resamples=1000):
+def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", channel_model: str | Model | None = None,
+                                channel_numbers: Sequence[float] | None = None, amplitudes: Quantity | None = None,
+                                pulse_duration: Quantity | str = "0.5 ms", pulse_start: Quantity | str = "20 ms",
+                                duration: Quantity | str = "30 ms", trials: int = 48, drive: Quantity | None = None,
+                                seed: int = 0, target: str = "cython", device: str = "runtime",
+                                n_resamples: int = 1000) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """N3 and N5: pulse firing probability against amplitude and channel number (ONE network).
 
     Every (channel number x amplitude x trial) is one neurone of the Markov channel model
@@ -542,25 +563,28 @@ def measure_channel_noise_pulse(model="hodgkin_huxley_1952", channel_model=None,
     Parameters
     ----------
     model, channel_model : str or Model
-        The deterministic model whose derivation is tested and its Markov counterpart.
-    channel_numbers : list of numbers
+        The deterministic model whose derivation is tested and its Markov counterpart
+        (default: the library counterpart, :data:`CHANNEL_MODELS`).
+    channel_numbers : sequence of float, dimensionless
         Channels of the order-parameter type (>= 6 values for the N3 exponent).
-    amplitudes : Quantity
-        Pulse amplitudes above the drive (the model's input unit).
-    pulse_duration, pulse_start, duration : Quantity or str
+    amplitudes : Quantity (input dimension)
+        Pulse amplitudes above the drive.
+    pulse_duration, pulse_start, duration : Quantity (time) or str
         The pulse and the trial length; spikes are counted from the pulse onset to the end.
     trials : int
         Trials per (N, amplitude); even-indexed ones train the N5 fits, odd ones are held out.
-    drive : Quantity, optional
+    drive : Quantity (input dimension), optional
         Baseline drive (default 0; the slow gates are frozen at the rest there).
     seed : int
         Brian2 seed.
+    target, device : str
+        Brian2 code generation (:class:`~neurophase.micro.devices.Brian2Device`).
     n_resamples : int
         Bootstrap resamples of the held-out trials.
 
     Returns
     -------
-    (verdicts, datasets)
+    (list of Verdict, dict of Dataset)
         ``N3-exponent``, ``N3-constant``, ``N5``; datasets ``pulse`` (the simulation with the
         derived and fitted probabilities), ``widths`` (per N), ``derived`` (the gate chain) and
         ``heldout`` (Brier scores per N and model).
@@ -812,8 +836,11 @@ def _mean_interval_bootstrap(values, n_resamples, seed):
                                                       method="percentile", seed=seed))
 
 
-def measure_channel_noise_escape(model="hodgkin_huxley_1952", channel_model=None, channel_numbers=None,
-                                 drive=None, duration="1.5 s", trials=60, seed=0, target="cython", device="runtime"):
+def measure_channel_noise_escape(model: str | Model = "hodgkin_huxley_1952", channel_model: str | Model | None = None,
+                                 channel_numbers: Sequence[float] | None = None, drive: Quantity | None = None,
+                                 duration: Quantity | str = "1.5 s", trials: int = 60, seed: int = 0,
+                                 target: str = "cython",
+                                 device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """N4: spontaneous escape rate from rest against the channel number (ONE network).
 
     Every (channel number x trial) is one neurone of the Markov channel model held at the
@@ -824,21 +851,24 @@ def measure_channel_noise_escape(model="hodgkin_huxley_1952", channel_model=None
     Parameters
     ----------
     model, channel_model : str or Model
-        The deterministic model whose derivation is tested and its Markov counterpart.
-    channel_numbers : list of numbers
+        The deterministic model whose derivation is tested and its Markov counterpart
+        (default: the library counterpart, :data:`CHANNEL_MODELS`).
+    channel_numbers : sequence of float, dimensionless
         Channels of the order-parameter type (>= 5 values).
-    drive : Quantity, optional
+    drive : Quantity (input dimension), optional
         Sub-threshold drive (default 0; it must lie below the derived fold).
-    duration : Quantity or str
+    duration : Quantity (time) or str
         Length of every trial.
     trials : int
         Trials per channel number.
     seed : int
         Brian2 seed.
+    target, device : str
+        Brian2 code generation (:class:`~neurophase.micro.devices.Brian2Device`).
 
     Returns
     -------
-    (verdicts, datasets)
+    (list of Verdict, dict of Dataset)
         ``N4-diffusion``, ``N4-wkb``, ``N4-exact``; datasets ``escape`` (the simulation),
         ``rates`` (measured and derived rates per N), ``derived`` (the gate chain) and
         ``barriers`` (the two quasi-potential barriers against the drive).

@@ -29,15 +29,32 @@ add_coarse_grain_parser, run_coarse_grain
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from neurophase.mapping.coarse_graining import CoarseGrainedMembrane
 
 __all__ = ["add_coarse_grain_parser", "run_coarse_grain", "write_report"]
 
 
-def add_coarse_grain_parser(subparsers):
-    """Add ``coarse-grain`` to ``subparsers``; returns its parser."""
+def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``coarse-grain`` to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "coarse-grain", help="derive the mean-field membrane (J, h, T, branches, folds) of a model file",
         description="Coarse-grain a conductance-based model file into its mean-field membrane "
@@ -81,8 +98,20 @@ def add_coarse_grain_parser(subparsers):
     return parser
 
 
-def run_coarse_grain(args):
-    """Run ``neurophase coarse-grain`` from parsed ``args``; returns 0 (errors raise NeurophaseError)."""
+def run_coarse_grain(args: argparse.Namespace) -> int:
+    """Run ``neurophase coarse-grain``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_coarse_grain_parser`).
+
+    Returns
+    -------
+    int
+        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (the
+        command line prints them as one ``error:`` line, exit status 2), and nothing is written.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -242,8 +271,28 @@ def _write_channels(stage, results):
     return "\n".join(lines)
 
 
-def write_report(path, membrane, netcdf_name, figures, channel_section=None):
-    """``report.md``: the derived parameters as a table, the folds, the gates and the figures."""
+def write_report(path: str | Path, membrane: CoarseGrainedMembrane, netcdf_name: str,
+                 figures: Sequence[tuple[str, str]], channel_section: str | None = None) -> Path:
+    """``report.md``: the derived parameters as a table, the folds, the gates and the figures.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    membrane : CoarseGrainedMembrane
+        The derived membrane.
+    netcdf_name : str
+        The name of its NetCDF file (linked from the report).
+    figures : sequence of (str, str)
+        ``(file name, caption)`` of every figure.
+    channel_section : str, optional
+        The channel-noise section (Markdown) of a ``--channels`` run.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     from brian2 import ms, mV
 
     from neurophase.units import to_magnitude
@@ -299,4 +348,4 @@ def write_report(path, membrane, netcdf_name, figures, channel_section=None):
     if channel_section:
         lines += ["", channel_section]
     Path(path).write_text("\n".join(lines) + "\n")
-    return path
+    return Path(path)

@@ -84,12 +84,21 @@ diffusion_quasi_potential, wkb_quasi_potential
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp, ndtr
 
 from neurophase.errors import ParameterError
 from neurophase.neurons.derived import self_consistent_roots
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.mapping.coarse_graining import CoarseGrainedMembrane
 
 __all__ = ["GateNoise", "gate_noise", "model_gate_rates", "log_first_passage_times", "diffusion_quasi_potential",
            "wkb_quasi_potential", "EXACT_GATE_LIMIT"]
@@ -118,6 +127,20 @@ class GateNoise:
     Build it with :func:`gate_noise`. Rates are per gate (1/s); channel numbers ``N`` are
     numbers of channels of the type holding the order-parameter gate, ``n = a N`` gates.
 
+    Parameters
+    ----------
+    membrane : CoarseGrainedMembrane
+        The derived membrane (a dynamic order-parameter gate).
+    gates_per_channel : int
+        Order-parameter gates per channel.
+    drive_level : float, input_unit
+        The constant drive as a plain number in the membrane's ``input_unit``.
+
+    Raises
+    ------
+    ParameterError
+        An instantaneous order-parameter gate, or a drive without a rest state and a saddle.
+
     Attributes
     ----------
     membrane : CoarseGrainedMembrane
@@ -145,7 +168,7 @@ class GateNoise:
         Kramers prefactor ``sqrt(|A'_r| A'_s)/(2 pi) sqrt(B_r/B_s)`` (Hz), the same for (i), (ii).
     """
 
-    def __init__(self, membrane, gates_per_channel, drive_level):
+    def __init__(self, membrane: CoarseGrainedMembrane, gates_per_channel: int, drive_level: float) -> None:
         from brian2 import Hz, volt
 
         from neurophase.units import parse_unit
@@ -193,19 +216,52 @@ class GateNoise:
         self.prefactor = prefactor * Hz
 
     # ---------------------------------------------------------------------- the chain
-    def rates(self, m):
-        """``(alpha, beta)`` of one gate at ``V*(m, I)`` (1/s, plain numbers)."""
+    def rates(self, m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Opening and closing rates of one gate at ``V*(m, I)``.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Fraction of open gates.
+
+        Returns
+        -------
+        alpha, beta : numpy.ndarray, 1/second
+            Per-gate opening and closing rates.
+        """
         voltage = self.membrane.balance_voltage(np.asarray(m, dtype=float), self.drive_level)
         alpha, beta = self.membrane.gate_rates(voltage)
         return np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float)
 
-    def drift(self, m):
-        """``A(m) = alpha (1 - m) - beta m`` per gate (1/s): the reduced dynamics dm/dt."""
+    def drift(self, m: ArrayLike) -> np.ndarray:
+        """``A(m) = alpha (1 - m) - beta m``: the reduced dynamics dm/dt.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Fraction of open gates.
+
+        Returns
+        -------
+        numpy.ndarray, 1/second
+            ``A(m)``.
+        """
         alpha, beta = self.rates(m)
         return alpha * (1.0 - np.asarray(m)) - beta * np.asarray(m)
 
-    def diffusion(self, m):
-        """``B(m) = alpha (1 - m) + beta m`` (1/s): ``n Var(dm)/dt`` of the chain."""
+    def diffusion(self, m: ArrayLike) -> np.ndarray:
+        """``B(m) = alpha (1 - m) + beta m``: ``n Var(dm)/dt`` of the chain.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Fraction of open gates.
+
+        Returns
+        -------
+        numpy.ndarray, 1/second
+            ``B(m)``.
+        """
         alpha, beta = self.rates(m)
         return alpha * (1.0 - np.asarray(m)) + beta * np.asarray(m)
 
@@ -221,45 +277,109 @@ class GateNoise:
         step = 1e-6 * min(m, 1.0 - m)
         return float((self.drift(m + step) - self.drift(m - step)) / (2.0 * step))
 
-    def quasi_potential(self, m, kind="wkb"):
-        """``Phi(m) - Phi(m_rest)`` per gate, ``kind`` ``"diffusion"`` or ``"wkb"`` (dimensionless)."""
+    def quasi_potential(self, m: ArrayLike, kind: str = "wkb") -> float | np.ndarray:
+        """``Phi(m) - Phi(m_rest)`` per gate.
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Fraction(s) of open gates.
+        kind : {"diffusion", "wkb"}
+            Which quasi-potential (module docstring, (i) and (ii)).
+
+        Returns
+        -------
+        float or numpy.ndarray, dimensionless
+            The quasi-potential per gate, relative to the rest state.
+        """
         if kind not in ("diffusion", "wkb"):
             raise ParameterError(f"kind must be 'diffusion' or 'wkb'; got {kind!r}.")
         integral = diffusion_quasi_potential if kind == "diffusion" else wkb_quasi_potential
         values = [integral(self._birth, self._death, self.rest, float(point)) for point in np.atleast_1d(m)]
         return np.asarray(values) if np.ndim(m) else float(values[0])
 
-    def barrier(self, kind="wkb"):
-        """``Delta Phi`` per gate between rest and saddle."""
+    def barrier(self, kind: str = "wkb") -> float:
+        """``Delta Phi`` per gate between rest and saddle.
+
+        Parameters
+        ----------
+        kind : {"diffusion", "wkb"}
+            Which quasi-potential.
+
+        Returns
+        -------
+        float, dimensionless
+            The barrier per gate.
+        """
         return self.barrier_wkb if kind == "wkb" else self.barrier_diffusion
 
-    def slope(self, kind="wkb"):
-        """Predicted ``d ln(rate) / dN`` per channel: ``-a Delta Phi`` (1 / channel)."""
+    def slope(self, kind: str = "wkb") -> float:
+        """Predicted ``d ln(rate) / dN``: ``-a Delta Phi``.
+
+        Parameters
+        ----------
+        kind : {"diffusion", "wkb"}
+            Which quasi-potential.
+
+        Returns
+        -------
+        float, 1/channel
+            The Kramers slope of ln(rate) against the channel number.
+        """
         return -self.gates_per_channel * self.barrier(kind)
 
-    def gate_count(self, channels):
-        """``n = a N`` gates (rounded), N given as numbers."""
+    def gate_count(self, channels: ArrayLike) -> np.ndarray:
+        """``n = a N`` gates (rounded).
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N (>= 1).
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Gate counts.
+        """
         return np.rint(self.gates_per_channel * _channel_numbers(channels)).astype(np.int64)
 
     # --------------------------------------------------------------------- rates
-    def kramers_rate(self, channels, kind="wkb"):
-        """Escape rate ``prefactor x exp(-a N Delta Phi)`` (Hz) for channel numbers ``channels``."""
+    def kramers_rate(self, channels: ArrayLike, kind: str = "wkb") -> Quantity:
+        """Kramers' escape rate ``prefactor x exp(-a N Delta Phi)``.
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+        kind : {"diffusion", "wkb"}
+            Which barrier.
+
+        Returns
+        -------
+        Quantity (frequency)
+            One rate per channel number.
+        """
         from brian2 import Hz
 
         n = self.gate_count(channels).astype(float)
         return float(self.prefactor / Hz) * np.exp(-n * self.barrier(kind)) * Hz
 
-    def mean_first_passage_time(self, channels, start="binomial"):
-        """EXACT mean first-passage time of the chain to :attr:`absorbing` (a Quantity in s).
+    def mean_first_passage_time(self, channels: ArrayLike, start: str = "binomial") -> Quantity:
+        """EXACT mean first-passage time of the chain to :attr:`absorbing`.
 
         Parameters
         ----------
-        channels : array_like
-            Channel numbers N (``n = a N`` gates each).
+        channels : array_like, dimensionless
+            Channel numbers N (``n = a N`` gates each, at most :data:`EXACT_GATE_LIMIT`).
         start : {"binomial", "rest"}
             ``"binomial"``: the gates start from the binomial law ``B(n, m_inf(V_rest))``, the
             stationary law of independent gates at the resting voltage (how the Markov channel
             simulation starts); ``"rest"``: from ``k = round(n m_rest)``.
+
+        Returns
+        -------
+        Quantity (time)
+            One mean first-passage time per channel number.
 
         Notes
         -----
@@ -292,9 +412,22 @@ class GateNoise:
         weights = binom.logpmf(k[:top], n, self.rest)  # m_inf(V_rest) = m_rest: the rest is a fixed point
         return float(logsumexp(weights + log_time) - logsumexp(weights))
 
-    def escape_rate_hz(self, channels):
-        """Escape rate from rest (Hz, plain numbers): the exact chain up to :data:`EXACT_GATE_LIMIT`
-        gates, Kramers with the WKB barrier beyond (its relative error is O(1/n) < 1e-4 there)."""
+    def escape_rate_hz(self, channels: ArrayLike) -> np.ndarray:
+        """Escape rate from rest as plain numbers.
+
+        The exact chain up to :data:`EXACT_GATE_LIMIT` gates, Kramers with the WKB barrier
+        beyond (its relative error is O(1/n) < 1e-4 there).
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+
+        Returns
+        -------
+        numpy.ndarray, Hz
+            One rate per channel number.
+        """
         from brian2 import Hz
 
         numbers = _channel_numbers(channels)
@@ -306,12 +439,38 @@ class GateNoise:
             rates[~small] = np.asarray(self.kramers_rate(numbers[~small], "wkb") / Hz, dtype=float)
         return rates
 
-    def exact_rate(self, channels, start="binomial"):
-        """``1 / T`` of :meth:`mean_first_passage_time` (Hz)."""
+    def exact_rate(self, channels: ArrayLike, start: str = "binomial") -> Quantity:
+        """``1 / T`` of :meth:`mean_first_passage_time`.
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+        start : {"binomial", "rest"}
+            Starting law (see :meth:`mean_first_passage_time`).
+
+        Returns
+        -------
+        Quantity (frequency)
+            One rate per channel number.
+        """
         return 1.0 / self.mean_first_passage_time(channels, start=start)
 
-    def exact_slope(self, channels, start="binomial"):
-        """Least-squares slope of ``ln(1/T_exact)`` against N over ``channels`` (1 / channel)."""
+    def exact_slope(self, channels: ArrayLike, start: str = "binomial") -> float:
+        """Least-squares slope of ``ln(1/T_exact)`` against N.
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            At least two channel numbers.
+        start : {"binomial", "rest"}
+            Starting law (see :meth:`mean_first_passage_time`).
+
+        Returns
+        -------
+        float, 1/channel
+            The slope over ``channels``.
+        """
         from brian2 import Hz
 
         numbers = _channel_numbers(channels)
@@ -321,11 +480,23 @@ class GateNoise:
         return float(np.polyfit(numbers, log_rate, 1)[0])
 
     # ------------------------------------------------------------------ fluctuations
-    def stationary_variance(self, channels):
-        """Linear-noise variance of ``m`` at rest, ``B(m_r) / (2 |A'(m_r)| n)``."""
+    def stationary_variance(self, channels: ArrayLike) -> np.ndarray:
+        """Linear-noise variance of ``m`` at rest, ``B(m_r) / (2 |A'(m_r)| n)``.
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``Var(m)`` per channel number.
+        """
         return self.diffusion_rest / (2.0 * abs(self.drift_slope_rest) * self.gate_count(channels))
 
-    def open_fraction_variances(self, channels, other_gates=None):
+    def open_fraction_variances(self, channels: ArrayLike,
+                                other_gates: Mapping[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Variance of the open-channel fraction at rest: the chain's against the exact law.
 
         At fixed (resting) voltage a channel with ``a`` order-parameter gates and other gates
@@ -335,9 +506,16 @@ class GateNoise:
         linear order and without the voltage feedback, variance
         ``(a m^(a-1) prod x^power)^2 m (1 - m)/n``.
 
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+        other_gates : mapping of str to int, optional
+            The channel's other gates (frozen in the membrane) and their numbers, e.g. ``{"h": 1}``.
+
         Returns
         -------
-        (chain, exact) : ndarray, ndarray
+        chain, exact : numpy.ndarray, dimensionless
             Both variances for every N.
         """
         numbers = _channel_numbers(channels)
@@ -355,7 +533,8 @@ class GateNoise:
         return chain, exact
 
     # ------------------------------------------------------------------ brief pulses
-    def pulse_threshold(self, duration, start=None, settle=None, tolerance=1e-7):
+    def pulse_threshold(self, duration: Quantity, start: float | ArrayLike | None = None,
+                        settle: Quantity | None = None, tolerance: float = 1e-7) -> Quantity:
         """Pulse threshold ``A*`` of the derived fast subsystem (a Quantity in the input's unit).
 
         The fast subsystem (voltage and order-parameter gate, slow gates frozen at rest) is
@@ -371,15 +550,20 @@ class GateNoise:
 
         Parameters
         ----------
-        duration : Quantity
+        duration : Quantity (time)
             Pulse duration.
-        start : float or sequence of float, optional
+        start : float or sequence of float, dimensionless, optional
             Order parameter(s) at the pulse onset (the voltage is ``V*(start, I)``); a sequence
             gives one threshold per start.
-        settle : Quantity, optional
+        settle : Quantity (time), optional
             Time after the pulse in which the state must leave the saddle region.
-        tolerance : float
+        tolerance : float, dimensionless
             Relative width of the final bracket.
+
+        Returns
+        -------
+        Quantity (input dimension)
+            ``A*`` above the drive (an array for a sequence of starts).
         """
         from neurophase.units import parse_unit, to_magnitude
 
@@ -467,19 +651,43 @@ class GateNoise:
                                  "the pulse threshold needs a constant capacitance.")
         return float(to_magnitude(self.membrane.capacitance * mV / ms, self.membrane.input_unit))
 
-    def kick_threshold(self, duration):
-        """``C (V_saddle - V_rest) / d``: N1's brief-pulse threshold (the kick to the saddle voltage)."""
+    def kick_threshold(self, duration: Quantity) -> Quantity:
+        """``C (V_saddle - V_rest) / d``: N1's brief-pulse threshold (the kick to the saddle voltage).
+
+        Parameters
+        ----------
+        duration : Quantity (time)
+            Pulse duration ``d``.
+
+        Returns
+        -------
+        Quantity (input dimension)
+            The kick threshold.
+        """
         from neurophase.units import parse_unit, to_magnitude
 
         d_ms = float(to_magnitude(duration, "ms", name="duration"))
         depth = float((self.saddle_voltage - self.rest_voltage) / _volt()) * 1e3
         return self._capacitance_per_mV_ms() * depth / d_ms * parse_unit(self.membrane.input_unit)
 
-    def threshold_sensitivity(self, duration, step=None, settle=None):
-        """``dA*/dm_0`` at rest (input unit per unit of m): centred difference of :meth:`pulse_threshold`.
+    def threshold_sensitivity(self, duration: Quantity, step: float | None = None,
+                              settle: Quantity | None = None) -> float:
+        """``dA*/dm_0`` at rest: a centred difference of :meth:`pulse_threshold`.
 
-        ``step`` (default 1 % of the distance from rest to the saddle) is the change of the
-        starting order parameter; the thresholds are bracketed to 1e-8 (relative).
+        Parameters
+        ----------
+        duration : Quantity (time)
+            Pulse duration.
+        step : float, dimensionless, optional
+            Change of the starting order parameter (default 1 % of the distance from rest to
+            the saddle); the thresholds are bracketed to 1e-8 (relative).
+        settle : Quantity (time), optional
+            As in :meth:`pulse_threshold`.
+
+        Returns
+        -------
+        float, input_unit
+            ``dA*/dm_0`` in the input unit per unit of ``m``.
         """
         from neurophase.units import to_magnitude
 
@@ -489,18 +697,47 @@ class GateNoise:
                                  tolerance=1e-8), self.membrane.input_unit), dtype=float)
         return float((levels[1] - levels[0]) / (2.0 * delta))
 
-    def pulse_width(self, channels, duration, sensitivity=None):
-        """``sigma_A = |dA*/dm_0| sqrt(Var_LNA(m))`` for every N (a Quantity in the input's unit)."""
+    def pulse_width(self, channels: ArrayLike, duration: Quantity, sensitivity: float | None = None) -> Quantity:
+        """``sigma_A = |dA*/dm_0| sqrt(Var_LNA(m))`` for every N.
+
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N.
+        duration : Quantity (time)
+            Pulse duration.
+        sensitivity : float, input_unit, optional
+            A precomputed :meth:`threshold_sensitivity`.
+
+        Returns
+        -------
+        Quantity (input dimension)
+            One width per channel number.
+        """
         from neurophase.units import parse_unit
 
         slope = self.threshold_sensitivity(duration) if sensitivity is None else float(sensitivity)
         return abs(slope) * np.sqrt(self.stationary_variance(channels)) * parse_unit(self.membrane.input_unit)
 
-    def width_constant(self, duration, sensitivity=None):
-        """``C_A = sigma_A sqrt(N)`` (input unit x sqrt(channel)), independent of N."""
+    def width_constant(self, duration: Quantity, sensitivity: float | None = None) -> Quantity:
+        """``C_A = sigma_A sqrt(N)``, independent of N.
+
+        Parameters
+        ----------
+        duration : Quantity (time)
+            Pulse duration.
+        sensitivity : float, input_unit, optional
+            A precomputed :meth:`threshold_sensitivity`.
+
+        Returns
+        -------
+        Quantity (input dimension)
+            ``C_A`` (times channel^(1/2)).
+        """
         return self.pulse_width(np.array([1.0]), duration, sensitivity=sensitivity)[0]
 
-    def firing_probability(self, amplitudes, channels, duration, window, threshold=None, sensitivity=None):
+    def firing_probability(self, amplitudes: Quantity, channels: ArrayLike, duration: Quantity, window: Quantity,
+                           threshold: Quantity | None = None, sensitivity: float | None = None) -> np.ndarray:
         """Derived ``P(fire | A, N)`` after a pulse, counted over ``window`` from its onset.
 
         ``1 - (1 - s_N) (1 - Phi((A - A*)/sigma_A(N)))``: the pulse fires with the probit of
@@ -510,18 +747,20 @@ class GateNoise:
 
         Parameters
         ----------
-        amplitudes : Quantity
+        amplitudes : Quantity (input dimension)
             Pulse amplitudes (above the drive).
-        channels : array_like
+        channels : array_like, dimensionless
             Channel numbers.
-        duration, window : Quantity
+        duration, window : Quantity (time)
             Pulse duration; counting window from the pulse onset.
-        threshold, sensitivity : optional
-            Precomputed ``A*`` (Quantity) and ``dA*/dm_0`` (float, input unit), to reuse.
+        threshold : Quantity (input dimension), optional
+            A precomputed ``A*``.
+        sensitivity : float, input_unit, optional
+            A precomputed ``dA*/dm_0``.
 
         Returns
         -------
-        ndarray
+        numpy.ndarray, dimensionless
             Shape ``(len(channels), len(amplitudes))``.
         """
 
@@ -538,8 +777,15 @@ class GateNoise:
         return 1.0 - (1.0 - spontaneous[:, None]) * (1.0 - evoked)
 
     # ------------------------------------------------------------------------ output
-    def summary(self):
-        """Plain numbers (units in the keys) for notes and reports."""
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers (units in the keys) for notes and reports.
+
+        Returns
+        -------
+        dict
+            Drive, states, voltages (``*_mV``), loop gain, drift slopes (``*_per_ms``), barriers,
+            slopes (per channel) and prefactor (``prefactor_Hz``).
+        """
         from brian2 import Hz, mV
 
         return {
@@ -555,13 +801,27 @@ class GateNoise:
             "prefactor_Hz": float(self.prefactor / Hz),
         }
 
-    def to_dataset(self, channels, duration=None, threshold=None, sensitivity=None):
+    def to_dataset(self, channels: ArrayLike, duration: Quantity | None = None, threshold: Quantity | None = None,
+                   sensitivity: float | None = None) -> xr.Dataset:
         """The derived noise quantities over ``channels`` as a Dataset (units in attrs).
 
-        Variables over ``channels``: Kramers (diffusion, WKB) and exact rates, exact mean
-        first-passage time, linear-noise variance and, with a pulse ``duration``, the pulse
-        width; scalars: barriers, slopes, states, prefactor, threshold and its sensitivity
-        (``threshold``, a Quantity, and ``sensitivity``, a float, reuse precomputed values).
+        Parameters
+        ----------
+        channels : array_like, dimensionless
+            Channel numbers N (the ``channels`` dimension).
+        duration : Quantity (time), optional
+            A pulse duration: adds the pulse threshold, its sensitivity and the widths.
+        threshold : Quantity (input dimension), optional
+            A precomputed ``A*``.
+        sensitivity : float, input_unit, optional
+            A precomputed ``dA*/dm_0``.
+
+        Returns
+        -------
+        xarray.Dataset
+            Kramers (diffusion, WKB) and exact rates, exact mean first-passage time and
+            linear-noise variance over ``channels``; scalars: barriers, slopes, states,
+            prefactor (and the pulse quantities); provenance in attrs.
         """
         import xarray as xr
         from brian2 import Hz, ms
@@ -610,7 +870,7 @@ class GateNoise:
         return xr.Dataset(variables, coords=coords, attrs=attrs)
 
 
-def log_first_passage_times(log_birth, log_death):
+def log_first_passage_times(log_birth: ArrayLike, log_death: ArrayLike) -> np.ndarray:
     """Exact mean first-passage times of a birth-death chain, in logarithms.
 
     States ``k = 0 .. K`` with birth rates ``b(k)`` (``k -> k + 1``) and death rates ``d(k)``
@@ -625,13 +885,13 @@ def log_first_passage_times(log_birth, log_death):
 
     Parameters
     ----------
-    log_birth, log_death : array_like
+    log_birth, log_death : array_like, ln(rate)
         ``ln b(k)`` and ``ln d(k)`` for ``k = 0 .. K`` (rates in any unit; T in its inverse);
         ``b(k)`` for ``k < K`` and ``d(k)`` for ``1 <= k < K`` must be positive.
 
     Returns
     -------
-    ndarray
+    numpy.ndarray, ln(time)
         ``ln T(k)`` for ``k = 0 .. K - 1``.
 
     Examples
@@ -657,21 +917,47 @@ def log_first_passage_times(log_birth, log_death):
     return np.logaddexp.accumulate(log_step[::-1])[::-1]
 
 
-def diffusion_quasi_potential(birth, death, low, high):
-    """``-2 int_low^high A/B dm`` with ``A = birth - death``, ``B = birth + death`` (per unit, 1/s).
+def diffusion_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: Callable[[np.ndarray], np.ndarray],
+                              low: float, high: float) -> float:
+    """``-2 int_low^high A/B dm`` with ``A = birth - death``, ``B = birth + death``.
 
     The quasi-potential of the diffusion (Fokker-Planck) approximation of a birth-death chain
     with per-unit rates ``birth(m)``, ``death(m)``: its stationary density is
     ``exp(-n Phi)/B`` (Gardiner sec. 5.2; Hanggi et al. 1984). 96-point Gauss-Legendre.
+
+    Parameters
+    ----------
+    birth, death : callable
+        Per-unit rates as functions of the fraction ``m`` (any rate unit; arrays in, out).
+    low, high : float, dimensionless
+        The integration limits.
+
+    Returns
+    -------
+    float, dimensionless
+        ``Phi(high) - Phi(low)``.
     """
     return _gauss_integral(lambda m: -2.0 * (birth(m) - death(m)) / (birth(m) + death(m)), float(low), float(high))
 
 
-def wkb_quasi_potential(birth, death, low, high):
+def wkb_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: Callable[[np.ndarray], np.ndarray],
+                        low: float, high: float) -> float:
     """``int_low^high ln(death/birth) dm``: the chain's own (WKB, large-deviation) quasi-potential.
 
     ``-ln pi(n m)/n`` of the exact stationary law of the chain to leading order in ``n``
     (Hanggi, Grabert, Talkner & Thomas 1984; Keener & Newby 2011). 96-point Gauss-Legendre.
+
+    Parameters
+    ----------
+    birth, death : callable
+        Per-unit rates as functions of the fraction ``m`` (any rate unit; arrays in, out).
+    low, high : float, dimensionless
+        The integration limits.
+
+    Returns
+    -------
+    float, dimensionless
+        ``Phi(high) - Phi(low)``.
     """
     return _gauss_integral(lambda m: np.log(death(m)) - np.log(birth(m)), float(low), float(high))
 
@@ -682,7 +968,7 @@ def _volt():
     return volt
 
 
-def gate_noise(membrane, gates_per_channel, drive=None):
+def gate_noise(membrane: CoarseGrainedMembrane, gates_per_channel: int, drive: Quantity | None = None) -> GateNoise:
     """The reduced birth-death chain of ``membrane``'s order-parameter gates (THEORY.md 6b).
 
     Parameters
@@ -692,7 +978,7 @@ def gate_noise(membrane, gates_per_channel, drive=None):
     gates_per_channel : int
         Order-parameter gates per channel (HH sodium: 3; read it off the model's ``[channels]``
         table, :mod:`neurophase.micro.channels`).
-    drive : Quantity, optional
+    drive : Quantity (input dimension), optional
         The constant drive (default: the membrane's holding input). Must be below the fold, so
         that a rest state and a saddle exist.
 
@@ -718,13 +1004,25 @@ def gate_noise(membrane, gates_per_channel, drive=None):
     return GateNoise(membrane, int(gates_per_channel), level)
 
 
-def model_gate_rates(model, gate):
+def model_gate_rates(model: Any, gate: str) -> Callable[[ArrayLike], tuple[np.ndarray, np.ndarray]]:
     """The opening and closing rates of ``gate`` in a model file's own equations.
 
     Reads the subexpressions ``alpha_<gate>`` and ``beta_<gate>`` (Hz) of a loaded model (e.g.
-    a Markov channel file, :mod:`neurophase.micro.channels`) and returns a function of the
-    voltage (volts, plain numbers) giving ``(alpha, beta)`` in 1/s: used to check that a
-    channel model has the kinetics of the deterministic model it is compared with.
+    a Markov channel file, :mod:`neurophase.micro.channels`): used to check that a channel
+    model has the kinetics of the deterministic model it is compared with.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model file (:func:`neurophase.micro.modelfile.load_model`; the mapping layer
+        takes the loaded object).
+    gate : str
+        The gate name (``"m"``).
+
+    Returns
+    -------
+    callable
+        ``rates(voltage)`` with ``voltage`` in volts (plain numbers) -> ``(alpha, beta)`` in 1/s.
 
     Raises
     ------

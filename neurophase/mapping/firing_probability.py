@@ -38,6 +38,7 @@ import dataclasses
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from neurophase.errors import ParameterError
@@ -45,8 +46,24 @@ from neurophase.errors import ParameterError
 __all__ = ["PulseResponseFit", "fit_pulse_response", "pulse_response", "escape_rate"]
 
 
-def pulse_response(amplitudes, threshold, width, floor=0.0, lapse=0.0):
-    """``psi(A) = floor + (1 - floor)(1 - lapse) Phi((A - threshold)/width)`` (plain numbers)."""
+def pulse_response(amplitudes: ArrayLike, threshold: float, width: float, floor: float = 0.0,
+                   lapse: float = 0.0) -> np.ndarray:
+    """``psi(A) = floor + (1 - floor)(1 - lapse) Phi((A - threshold)/width)``.
+
+    Parameters
+    ----------
+    amplitudes : array_like, amplitude unit
+        Pulse amplitudes as plain numbers.
+    threshold, width : float, amplitude unit
+        ``A50`` and ``sigma`` in the same unit.
+    floor, lapse : float, dimensionless
+        ``gamma`` and ``lambda``.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        The firing probability at every amplitude.
+    """
     amplitudes = np.asarray(amplitudes, dtype=float)
     return floor + (1.0 - floor) * (1.0 - lapse) * ndtr((amplitudes - threshold) / width)
 
@@ -82,30 +99,42 @@ class PulseResponseFit:
     trials: int
     unit: str
 
-    def probability(self, amplitudes):
-        """The fitted ``psi`` at ``amplitudes`` (numbers in :attr:`unit`)."""
+    def probability(self, amplitudes: ArrayLike) -> np.ndarray:
+        """The fitted ``psi`` at ``amplitudes``.
+
+        Parameters
+        ----------
+        amplitudes : array_like, unit
+            Amplitudes as plain numbers in :attr:`unit`.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            The fitted firing probability.
+        """
         return pulse_response(amplitudes, self.threshold, self.width, self.floor, self.lapse)
 
     @property
-    def bounded(self):
+    def bounded(self) -> bool:
         """True when the width interval is finite on both sides."""
         return bool(np.all(np.isfinite(self.width_interval)))
 
 
-def fit_pulse_response(amplitudes, fired, unit="1", floor=True, lapse=True, confidence=0.95):
+def fit_pulse_response(amplitudes: ArrayLike, fired: ArrayLike, unit: str = "1", floor: bool = True,
+                       lapse: bool = True, confidence: float = 0.95) -> PulseResponseFit:
     """Fit ``psi(A)`` to 0/1 outcomes by binomial maximum likelihood, with profile intervals.
 
     Parameters
     ----------
-    amplitudes : array_like
+    amplitudes : array_like, unit
         Pulse amplitudes (numbers in ``unit``), one per row of ``fired``.
-    fired : array_like
+    fired : array_like, dimensionless
         Outcomes, shape ``(amplitudes, trials)``: 1 fired, 0 not, NaN missing.
     unit : str
         Unit of the amplitudes (kept for the report).
     floor, lapse : bool
         Fit ``gamma`` and ``lambda`` (else they are 0).
-    confidence : float
+    confidence : float, dimensionless
         Coverage of the profile-likelihood intervals.
 
     Returns
@@ -199,24 +228,28 @@ def fit_pulse_response(amplitudes, fired, unit="1", floor=True, lapse=True, conf
         confidence=float(confidence), log_likelihood=-float(best.fun), trials=int(counts.sum()), unit=str(unit))
 
 
-def escape_rate(first_spike_times, duration, confidence=0.95):
+def escape_rate(first_spike_times: ArrayLike, duration: float,
+                confidence: float = 0.95) -> tuple[float, float, float, float, float]:
     """Escape rate from first-spike times of trials censored at ``duration``.
 
     Parameters
     ----------
-    first_spike_times : array_like
+    first_spike_times : array_like, time unit
         Time of the first spike of every trial from its start (NaN: no spike by ``duration``),
         in any time unit; the rate is per that unit.
-    duration : float
+    duration : float, time unit
         Length of every trial, same unit.
-    confidence : float
+    confidence : float, dimensionless
         Coverage of the Garwood interval.
 
     Returns
     -------
-    (rate, low, high, events, exposure) : floats
-        ``events / exposure``, its exact Poisson interval, the number of trials with a spike
-        and the summed time at risk.
+    rate, low, high : float, 1/time unit
+        ``events / exposure`` and its exact Poisson interval.
+    events : float, dimensionless
+        The number of trials with a spike.
+    exposure : float, time unit
+        The summed time at risk.
 
     Examples
     --------
