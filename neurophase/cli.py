@@ -13,8 +13,10 @@ Subcommands
     Firing-rate curve of a model (see :mod:`neurophase.micro.commands`).
 ``recordings FILE... --out DIR``
     Firing statistics of current-clamp recordings checked against the derived activations.
-``coarse-grain MODEL --out DIR``
-    The mean-field membrane derived from a conductance-based model file (THEORY.md 6a).
+``coarse-grain MODEL --out DIR [--channels N ...]``
+    The mean-field membrane derived from a conductance-based model file (THEORY.md 6a); with
+    ``--channels`` also its channel-noise predictions N3-N5 against the exact Markov channel
+    model (THEORY.md 6b).
 ``population MODEL --coupling ... --drive ... --noise ... --out DIR``
     A recurrent population's rate over a (w, drive) grid, simulated and predicted (see
     :mod:`neurophase.check.population_command`).

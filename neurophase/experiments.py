@@ -79,6 +79,8 @@ MEASUREMENTS = {
     "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
     "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
     "population": "neurophase.check.population:measure_population",
+    "coarse_graining_pulse": "neurophase.check.coarse_graining:measure_channel_noise_pulse",
+    "coarse_graining_escape": "neurophase.check.coarse_graining:measure_channel_noise_escape",
 }
 
 _ALLOWED = {

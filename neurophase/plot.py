@@ -34,6 +34,8 @@ PLOTTERS = {
     "coarse_graining_table": "neurophase.figures.coarse_graining:table_figures",
     "coarse_graining_threshold": "neurophase.figures.coarse_graining:threshold_figures",
     "population": "neurophase.figures.population:figures",
+    "coarse_graining_pulse": "neurophase.figures.coarse_graining:pulse_figures",
+    "coarse_graining_escape": "neurophase.figures.coarse_graining:escape_figures",
 }
 
 

@@ -72,7 +72,6 @@ PENDING = {
     "neurophase.mapping._symbolic",
     "neurophase.mapping.firing",
     "neurophase.check.recordings",
-    "neurophase.check.coarse_graining_command",
     # added by issue 11 (populations) while the rule came in
     "neurophase.check.population",
     "neurophase.check.population_command",

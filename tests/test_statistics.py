@@ -126,3 +126,28 @@ def test_jackknife_interval_of_the_mean_is_the_student_interval():
     student = mean_interval(data.values, axis=0)
     for a, b in zip(jack, student):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_profile_likelihood_interval_with_a_nuisance_parameter_has_its_closed_form():
+    """Normal data, unknown variance: the profile interval of the mean is
+    |mean - mu| <= s_ML sqrt(exp(q/n) - 1) (q the chi-square quantile; Pawitan 2001, sec. 3.4)."""
+    from scipy import stats
+
+    from neurophase.statistics import profile_likelihood_interval
+
+    data = np.random.default_rng(8).normal(3.0, 2.0, 25)
+    n = data.size
+
+    def nll(parameters):
+        mu, log_sigma = parameters
+        return n * log_sigma + 0.5 * np.sum((data - mu) ** 2) / np.exp(2 * log_sigma)
+
+    s_ml = data.std()
+    estimate, low, high = profile_likelihood_interval(nll, [data.mean(), np.log(s_ml)], 0)
+    half = s_ml * np.sqrt(np.exp(stats.chi2.ppf(0.95, 1) / n) - 1)
+    assert estimate == pytest.approx(data.mean())
+    assert low == pytest.approx(data.mean() - half, rel=1e-6)
+    assert high == pytest.approx(data.mean() + half, rel=1e-6)
+    # a bounded parameter whose likelihood does not fall far enough: that end is infinite
+    flat = profile_likelihood_interval(lambda p: 0.01 * (p[0] - 1.0) ** 2, [1.0], 0, bounds=[(0.0, 5.0)])
+    assert flat.low == -np.inf and flat.high == np.inf

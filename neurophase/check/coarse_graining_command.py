@@ -3,7 +3,7 @@
 Usage::
 
     neurophase coarse-grain MODEL [--input START STOP STEP UNIT] [--order-parameter GATE]
-                            [--rest-input Q] [--channels N ...] --out DIR
+                            [--rest-input Q] [--channels N [N ...] [--channel-model MODEL] ...] --out DIR
 
 ``MODEL`` is a library model name or a model file. Writes into ``DIR`` (only when everything
 succeeded): ``<model>_coarse_grained.nc`` (every derived quantity with its unit and provenance,
@@ -12,9 +12,14 @@ the derived parameters, the folds, the gates, what is exact and what is not) and
 (branches and folds against the input, potential landscape). The same from Python:
 ``neurophase.mapping.coarse_grain(load_model(MODEL), inputs=..., order_parameter=...)``.
 
-It lives in ``check`` because it loads model files (``micro``) and, with ``--channels``, is to run
-the channel-noise simulations and verdicts N3-N5 (THEORY.md 6b), which are not in this version:
-``_run_channels`` is the place where they go.
+With ``--channels`` it also runs the channel-noise simulations and verdicts N3-N5 (THEORY.md
+6b; :func:`neurophase.check.coarse_graining.measure_channel_noise_pulse` and
+:func:`~neurophase.check.coarse_graining.measure_channel_noise_escape`): the exact Markov channel
+model of the same kinetics (the library counterpart, ``hodgkin_huxley_markov`` for
+``hodgkin_huxley_1952``, or the model file given with ``--channel-model``) is simulated at the
+given channel numbers, one network for the pulses (N x amplitude x trial) and one for the
+spontaneous escape (N x trial), and ``verdicts.csv`` (the columns of every verdict table), the
+datasets ``channel_noise_*.nc`` and their figures are written beside the derived membrane.
 
 Functions
 ---------
@@ -24,15 +29,32 @@ add_coarse_grain_parser, run_coarse_grain
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from neurophase.mapping.coarse_graining import CoarseGrainedMembrane
 
 __all__ = ["add_coarse_grain_parser", "run_coarse_grain", "write_report"]
 
 
-def add_coarse_grain_parser(subparsers):
-    """Add ``coarse-grain`` to ``subparsers``; returns its parser."""
+def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``coarse-grain`` to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "coarse-grain", help="derive the mean-field membrane (J, h, T, branches, folds) of a model file",
         description="Coarse-grain a conductance-based model file into its mean-field membrane "
@@ -46,15 +68,50 @@ def add_coarse_grain_parser(subparsers):
                              "activating gate of a depolarising conductance)")
     parser.add_argument("--rest-input", default=None, metavar="Q",
                         help='holding input of the rest state, e.g. "-0.05 nA" (default 0)')
-    parser.add_argument("--channels", nargs="+", type=int, default=None, metavar="N",
-                        help="channel numbers for the channel-noise simulations N3-N5 (not in this version)")
+    parser.add_argument("--channels", nargs="+", type=float, default=None, metavar="N",
+                        help="channel numbers (of the order-parameter gate's channel type) for the channel-noise "
+                             "simulations and verdicts N3-N5, e.g. 100 1000 10000 100000")
+    noise = parser.add_argument_group("channel noise (with --channels)")
+    noise.add_argument("--channel-model", default=None, metavar="MODEL",
+                       help="the Markov channel model to simulate: a library name or a model file with a [channels] "
+                            "table and the same kinetics (default: the library counterpart, e.g. "
+                            "hodgkin_huxley_markov for hodgkin_huxley_1952)")
+    noise.add_argument("--pulse-amplitudes", nargs=4, default=None, metavar=("START", "STOP", "STEP", "UNIT"),
+                       help="pulse amplitudes (default: 25 levels from 0 to 6 x the derived pulse threshold)")
+    noise.add_argument("--pulse-duration", default="0.5 ms", metavar="Q", help='pulse duration (default "0.5 ms")')
+    noise.add_argument("--pulse-start", default="20 ms", metavar="Q",
+                       help='pulse onset in each trial (default "20 ms": the counts relax first)')
+    noise.add_argument("--duration", default="30 ms", metavar="Q",
+                       help='length of a pulse trial; spikes are counted from the onset (default "30 ms")')
+    noise.add_argument("--trials", type=int, default=40, metavar="K",
+                       help="pulse trials per (N, amplitude), even; half train the N5 fit (default 40)")
+    noise.add_argument("--escape-duration", default="1 s", metavar="Q",
+                       help='length of a spontaneous-escape trial (default "1 s")')
+    noise.add_argument("--escape-trials", type=int, default=40, metavar="K",
+                       help="spontaneous-escape trials per N (default 40)")
+    noise.add_argument("--drive", default=None, metavar="Q",
+                       help="constant sub-threshold drive of the escape trials and baseline of the pulses "
+                            "(default: the holding input)")
+    noise.add_argument("--seed", type=int, default=0, help="Brian2 seed (default 0)")
     parser.add_argument("--out", required=True, help="output folder (written only if everything succeeds)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
 
-def run_coarse_grain(args):
-    """Run ``neurophase coarse-grain`` from parsed ``args``; returns 0 (errors raise NeurophaseError)."""
+def run_coarse_grain(args: argparse.Namespace) -> int:
+    """Run ``neurophase coarse-grain``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_coarse_grain_parser`).
+
+    Returns
+    -------
+    int
+        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (the
+        command line prints them as one ``error:`` line, exit status 2), and nothing is written.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -78,11 +135,11 @@ def run_coarse_grain(args):
             raise ParameterError(f"--input has a non-finite value ({start} {stop} {step}); give finite numbers.")
         inputs = input_grid(start, stop, step, unit)
     rest_input = None if args.rest_input is None else parse_quantity(args.rest_input, name="--rest-input")
-    if args.channels is not None:
-        if any(number < 1 for number in args.channels):
-            raise ParameterError(f"--channels needs channel numbers N >= 1; got {args.channels}.")
-        _run_channels(args)
+    durations = _check_channel_options(args) if args.channels is not None else None
     membrane = coarse_grain(model, inputs=inputs, order_parameter=args.order_parameter, rest_input=rest_input)
+    channel_results = None
+    if args.channels is not None:
+        channel_results = _run_channels(args, model, rest_input, durations)
     dataset = membrane.to_dataset()
     out = Path(args.out)
     with staged_output(out) as stage:
@@ -93,26 +150,149 @@ def run_coarse_grain(args):
             figure.savefig(stage / f"{stem}.png", dpi=110, bbox_inches="tight")
             plt.close(figure)
             figures.append((f"{stem}.png", caption))
-        write_report(stage / "report.md", membrane, netcdf.name, figures)
+        channel_section = None
+        if channel_results is not None:
+            channel_section = _write_channels(stage, channel_results)
+        write_report(stage / "report.md", membrane, netcdf.name, figures, channel_section=channel_section)
     if not args.quiet:
         row = membrane.summary()
         print(f"{model.name}: order parameter {row['order_parameter']}, T_eff {row['T_eff_mV']:.4g} mV, "
               f"J_eff at rest {row['J_eff_rest_mV']:.4g} mV, h {row['h_rest_mV']:.4g} mV, "
               f"max loop gain {row['loop_gain_max_rest']:.4g}; rest branch ends at "
               f"{row['fold_up_input']:.5g} {membrane.input_unit} ({row['fold_up_voltage_mV']:.4g} mV).")
-        print(f"wrote {out}/ ({netcdf.name}, report.md, {len(figures)} figures)")
+        if channel_results is not None:
+            verdicts = channel_results["verdicts"]
+            held = sum(verdict.holds for verdict in verdicts)
+            print(f"channel noise: {held} of {len(verdicts)} verdicts hold ("
+                  + ", ".join(f"{v.id} {'holds' if v.holds else 'fails'}" for v in verdicts) + ")")
+        print(f"wrote {out}/ ({netcdf.name}, report.md, {len(figures)} figures"
+              + (", verdicts.csv, channel_noise_*.nc" if channel_results is not None else "") + ")")
     return 0
 
 
-def _run_channels(args):
-    """Channel-noise simulations and verdicts N3-N5 (THEORY.md 6b): not in this version."""
-    raise ParameterError(
-        "--channels (the channel-noise simulations N3-N5) is not available in this version; run "
-        "without it to get the derived membrane.")
+def _check_channel_options(args):
+    """The channel-noise options on their own (before anything is computed); returns durations in ms."""
+    import numpy as np
+
+    from neurophase.units import parse_quantity, to_magnitude
+
+    numbers = np.asarray(args.channels, dtype=float)
+    if np.any(~np.isfinite(numbers)) or np.any(numbers < 1):
+        raise ParameterError(f"--channels needs channel numbers N >= 1; got {args.channels}.")
+    if np.unique(np.rint(numbers)).size != numbers.size:
+        raise ParameterError(f"--channels lists a channel number twice: {args.channels}.")
+    durations = {}
+    for option in ("pulse_duration", "pulse_start", "duration", "escape_duration"):
+        text = getattr(args, option)
+        value = float(to_magnitude(parse_quantity(text, name=f"--{option.replace('_', '-')}"), "ms",
+                                   name=f"--{option.replace('_', '-')}"))
+        if not np.isfinite(value) or value < 0 or (value == 0 and option != "pulse_start"):
+            raise ParameterError(f"--{option.replace('_', '-')} must be a positive duration; got {text!r}.")
+        durations[option] = value
+    if durations["pulse_start"] + durations["pulse_duration"] >= durations["duration"]:
+        raise ParameterError(
+            f"The pulse ({args.pulse_start} + {args.pulse_duration}) does not end before the trial does "
+            f"(--duration {args.duration}); lengthen --duration or shorten the pulse.")
+    if args.trials < 4 or args.trials % 2:
+        raise ParameterError(f"--trials must be an even number >= 4 (half train, half held out); got {args.trials}.")
+    if args.escape_trials < 1:
+        raise ParameterError(f"--escape-trials must be at least 1; got {args.escape_trials}.")
+    if args.pulse_amplitudes is not None:
+        try:
+            start, stop, step = (float(value) for value in args.pulse_amplitudes[:3])
+        except ValueError:
+            start = stop = step = np.nan
+        if not (np.isfinite([start, stop, step]).all() and step > 0 and stop > start):
+            raise ParameterError(
+                f"--pulse-amplitudes needs START < STOP, STEP > 0 and a unit, e.g. --pulse-amplitudes 0 40 2 uA/cm**2; "
+                f"got {' '.join(args.pulse_amplitudes)}.")
+    return durations
 
 
-def write_report(path, membrane, netcdf_name, figures):
-    """``report.md``: the derived parameters as a table, the folds, the gates and the figures."""
+def _run_channels(args, model, rest_input, durations):
+    """Run N3-N5 (THEORY.md 6b) with checked options; nothing is written here."""
+    import numpy as np
+
+    from neurophase.check.coarse_graining import (
+        channel_reduction,
+        measure_channel_noise_escape,
+        measure_channel_noise_pulse,
+    )
+    from neurophase.micro.commands import input_grid
+    from neurophase.units import parse_quantity, parse_unit, to_magnitude
+
+    numbers = np.asarray(args.channels, dtype=float)
+    drive = rest_input if args.drive is None else parse_quantity(args.drive, name="--drive")
+    reduction = channel_reduction(model, args.channel_model, drive)  # errors before any simulation
+    unit_text = reduction.membrane.input_unit
+    if args.pulse_amplitudes is not None:
+        start, stop, step, unit = args.pulse_amplitudes
+        amplitudes = input_grid(start, stop, step, unit)
+        to_magnitude(amplitudes, unit_text, name="--pulse-amplitudes")
+    else:
+        from brian2 import ms
+
+        threshold = float(to_magnitude(reduction.noise.pulse_threshold(durations["pulse_duration"] * ms), unit_text))
+        amplitudes = np.linspace(0.0, 6.0 * threshold, 25) * parse_unit(unit_text)
+    channel_model = reduction.channel_model
+    pulse_verdicts, pulse_data = measure_channel_noise_pulse(
+        model, channel_model, numbers, amplitudes, pulse_duration=args.pulse_duration, pulse_start=args.pulse_start,
+        duration=args.duration, trials=args.trials, drive=drive, seed=args.seed)
+    escape_verdicts, escape_data = measure_channel_noise_escape(
+        model, channel_model, numbers, drive=drive, duration=args.escape_duration, trials=args.escape_trials,
+        seed=args.seed + 1)
+    return {"verdicts": pulse_verdicts + escape_verdicts, "pulse": (pulse_verdicts, pulse_data),
+            "escape": (escape_verdicts, escape_data), "channel_model": channel_model.name}
+
+
+def _write_channels(stage, results):
+    """Datasets, figures and verdicts.csv of the channel-noise run; returns the report section."""
+    import matplotlib.pyplot as plt
+
+    from neurophase.check.verdicts import write_verdicts_csv
+    from neurophase.figures.coarse_graining import escape_figures, pulse_figures
+    from neurophase.io import save_dataset
+    from neurophase.report import verdict_table
+
+    lines = ["## Channel noise (THEORY.md 6b: N3-N5)", "",
+             f"Simulated: `{results['channel_model']}` (exact Markov channel counts); predicted: the gate chain "
+             "derived from the model file, nothing fitted.", "", verdict_table(results["verdicts"]), ""]
+    for verdict in results["verdicts"]:
+        lines += [f"- **{verdict.id}**: {verdict.note}", ""]
+    for key, plotter in (("pulse", pulse_figures), ("escape", escape_figures)):
+        verdicts, datasets = results[key]
+        for name, dataset in datasets.items():
+            save_dataset(dataset, stage / f"channel_noise_{key}_{name}.nc")
+        for stem, figure, caption in plotter(datasets, verdicts):
+            figure.savefig(stage / f"{stem}.png", dpi=110, bbox_inches="tight")
+            plt.close(figure)
+            lines += [f"![{stem}.png]({stem}.png)", "", caption, ""]
+    write_verdicts_csv(results["verdicts"], stage / "verdicts.csv")
+    return "\n".join(lines)
+
+
+def write_report(path: str | Path, membrane: CoarseGrainedMembrane, netcdf_name: str,
+                 figures: Sequence[tuple[str, str]], channel_section: str | None = None) -> Path:
+    """``report.md``: the derived parameters as a table, the folds, the gates and the figures.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    membrane : CoarseGrainedMembrane
+        The derived membrane.
+    netcdf_name : str
+        The name of its NetCDF file (linked from the report).
+    figures : sequence of (str, str)
+        ``(file name, caption)`` of every figure.
+    channel_section : str, optional
+        The channel-noise section (Markdown) of a ``--channels`` run.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     from brian2 import ms, mV
 
     from neurophase.units import to_magnitude
@@ -165,5 +345,7 @@ def write_report(path, membrane, netcdf_name, figures):
     lines += ["", "## Figures", ""]
     for filename, caption in figures:
         lines += [f"![{filename}]({filename})", "", caption, ""]
+    if channel_section:
+        lines += ["", channel_section]
     Path(path).write_text("\n".join(lines) + "\n")
-    return path
+    return Path(path)

@@ -12,6 +12,13 @@ threshold_figures
     strength-duration curves, and predicted against measured thresholds.
 table_rows
     The N2 table (plain numbers, units in the keys) from ``derived_<model>`` datasets.
+pulse_figures
+    N3 and N5 (``coarse_graining_pulse``): firing probability against amplitude per channel
+    number with the derived curves, the width against N (log-log) with the derived line, the
+    collapse in ``(A - A*) sqrt(N)``, and the held-out Brier scores.
+escape_figures
+    N4 (``coarse_graining_escape``): ln(escape rate) against N with the diffusion (Kramers),
+    WKB and exact-chain predictions, and the two barriers against the drive.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 __all__ = ["membrane_figures", "table_figures", "threshold_figures", "draw_branches", "draw_potential",
-           "table_rows"]
+           "table_rows", "pulse_figures", "escape_figures"]
 
 
 def draw_branches(axis, dataset, title=None):
@@ -286,4 +293,225 @@ def threshold_figures(datasets, verdicts):
     figures.append(("predicted_vs_measured", figure,
                     "N1: measured thresholds of the full models against the derived predictions (green: within the "
                     "20 % tolerance fixed before measuring, red: outside); bars are the bisection brackets."))
+    return figures
+
+
+# ------------------------------------------------------------------------------------------
+# N3-N5: channel noise
+# ------------------------------------------------------------------------------------------
+def _binomial_interval(successes, trials, confidence=0.95):
+    """Clopper-Pearson interval of a proportion (Clopper & Pearson 1934, Biometrika 26:404)."""
+    from scipy.stats import beta
+
+    successes = np.asarray(successes, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    alpha = 1.0 - confidence
+    with np.errstate(all="ignore"):
+        low = np.where(successes > 0, beta.ppf(alpha / 2, successes, trials - successes + 1), 0.0)
+        high = np.where(successes < trials, beta.ppf(1 - alpha / 2, successes + 1, trials - successes), 1.0)
+    return low, high
+
+
+def _channel_dimension(dataset):
+    return next(name for name in dataset.dims if name.startswith("param_"))
+
+
+def pulse_figures(datasets, verdicts):
+    """N3/N5: P(fire) against amplitude per N, width scaling and collapse, held-out errors."""
+    from scipy.special import ndtr
+
+    pulse, widths, heldout = datasets.get("pulse"), datasets.get("widths"), datasets.get("heldout")
+    if pulse is None or widths is None:
+        return []
+    dimension = _channel_dimension(pulse)
+    numbers = pulse[dimension].values
+    unit = pulse.attrs.get("input_unit", pulse["input"].attrs.get("units", ""))
+    levels = pulse["input"].values
+    fired = pulse["fired"].transpose(dimension, "input", "trial").values
+    successes, trials = fired.sum(axis=2), np.full(fired.shape[:2], fired.shape[2])
+    low, high = _binomial_interval(successes, trials)
+    probability = successes / trials
+    figures = []
+
+    # 1. firing probability against amplitude, one panel per N
+    columns = min(5, numbers.size)
+    rows = int(np.ceil(numbers.size / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.6 * rows), squeeze=False, sharey=True)
+    for index, (axis, number) in enumerate(zip(axes.ravel(), numbers)):
+        axis.errorbar(levels, probability[index],
+                      yerr=np.vstack([probability[index] - low[index], high[index] - probability[index]]), fmt="o",
+                      ms=3,
+                      color="k", capsize=1.5, lw=0.8, label="Markov simulation (95 % CP)")
+        fine = pulse["amplitude"].values
+        axis.plot(fine, pulse["derived_curve"].values[index], "-", color="tab:blue", lw=1.6,
+                  label="derived P(fire | A, N) (nothing fitted)")
+        axis.plot(fine, pulse["probit_curve"].values[index], "--", color="0.5", lw=1.0,
+                  label="probit with floor and lapse (fit, N3)")
+        axis.plot(fine, pulse["fitted_curve"].values[index], ":", color="tab:orange", lw=1.2,
+                  label="logistic fitted to training trials (N5)")
+        axis.set_xscale("symlog", linthresh=10.0)
+        axis.set_title(f"N = {number:g}", fontsize=8)
+        axis.set_ylim(-0.03, 1.03)
+        if index % columns == 0:
+            axis.set_ylabel("P(fire)")
+        if index >= (rows - 1) * columns:
+            axis.set_xlabel(f"pulse amplitude A ({unit})")
+    for axis in axes.ravel()[numbers.size:]:
+        axis.axis("off")
+    axes.ravel()[0].legend(fontsize=5.5, loc="upper left")
+    figure.tight_layout()
+    figures.append(("pulse_probability", figure,
+                    "N3/N5: firing probability after a brief pulse against its amplitude, per channel number N "
+                    "(points: exact Markov channels, 95 % Clopper-Pearson), with the derived curve (blue, nothing "
+                    "fitted) over the data; the spontaneous floor and the refractory ceiling dominate at small N."))
+
+    # 2. width against N, and the collapse
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    axis = axes[0]
+    width = widths["width"].values
+    usable = widths["usable"].values > 0.5
+    width_low, width_high = widths["width_low"].values, widths["width_high"].values
+    axis.errorbar(numbers[usable], width[usable], yerr=np.vstack([width[usable] - width_low[usable],
+                                                                  width_high[usable] - width[usable]]),
+                  fmt="o", color="k", capsize=2, label="measured width (probit ML, 95 % profile)")
+    if (~usable).any():
+        axis.plot(numbers[~usable], np.clip(width[~usable], 1e-3, None), "o", mfc="none", color="0.6",
+                  label="width not bounded by the data (left out)")
+    line = np.geomspace(numbers.min(), numbers.max(), 50)
+    constant = float(pulse.attrs.get("derived_width_constant", np.nan))
+    axis.plot(line, constant / np.sqrt(line), "-", color="tab:blue", lw=1.6,
+              label=f"derived C_A / sqrt(N), C_A = {constant:.3g}")
+    exponent = widths.attrs.get("exponent", np.nan)
+    if np.isfinite(exponent) and usable.any():
+        anchor = np.flatnonzero(usable)[-1]
+        axis.plot(line, width[anchor] * (line / numbers[anchor]) ** exponent, "--", color="0.4", lw=1,
+                  label=f"measured power law, exponent {exponent:.3f}")
+        axis.plot(line, width[anchor] * (line / numbers[anchor]) ** -0.5, ":", color="tab:green", lw=1,
+                  label="slope -1/2 through the largest N")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("channel number N")
+    axis.set_ylabel(f"width sigma of P(fire) ({unit})")
+    axis.legend(fontsize=6.5)
+    threshold = float(pulse.attrs.get("derived_threshold", np.nan))
+    thresholds = widths["threshold"].values
+    colours = plt.cm.viridis(np.linspace(0, 1, numbers.size))
+    scales = width[usable] * np.sqrt(numbers[usable])
+    limit = max(6 * constant if np.isfinite(constant) else 0.0, 4 * float(np.nanmax(scales)) if scales.size else 0.0,
+                1e-9)
+    for axis, centre, title in ((axes[1], np.full(numbers.size, threshold), "derived threshold A*"),
+                                (axes[2], thresholds, "measured A50 per N (shape only)")):
+        for index in np.flatnonzero(usable):
+            axis.plot((levels - centre[index]) * np.sqrt(numbers[index]), probability[index], "o", ms=3,
+                      color=colours[index], alpha=0.8, label=f"N = {numbers[index]:g}")
+        span = np.linspace(-limit, limit, 400)
+        axis.plot(span, ndtr(span / constant), "-", color="tab:blue", lw=1.8, label="derived Phi(x / C_A)")
+        axis.set_xlabel(f"(A - {'A*' if axis is axes[1] else 'A50'}) sqrt(N) ({unit} x channel^0.5)")
+        axis.set_ylabel("P(fire)")
+        axis.set_title(f"collapse about the {title}", fontsize=9)
+        axis.set_xlim(-limit, limit)
+    axes[2].legend(fontsize=6)
+    figure.tight_layout()
+    figures.append(("width_scaling", figure,
+                    "N3: the width of P(fire) against N (log-log; open circles: not bounded by the data) with the "
+                    "derived line C_A/sqrt(N), and the data collapsed in (A - A*) sqrt(N) onto the derived "
+                    "Phi(x / C_A): if channel number is the temperature, every N falls on the blue curve."))
+
+    # 3. held-out errors
+    if heldout is not None:
+        figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+        styles = {"derived": ("tab:blue", "-o", "derived (nothing fitted)"),
+                  "fitted_logistic": ("tab:orange", "-s", "logistic fitted per N (fit)"),
+                  "null_base_rate": ("0.5", "--^", "null: training base rate"),
+                  "null_step_at_derived_threshold": ("tab:red", ":v", "null: step at the derived A*")}
+        for name, (colour, style, label) in styles.items():
+            if name in heldout:
+                axes[0].plot(numbers, heldout[name].values, style, color=colour, label=label, ms=4)
+        axes[0].set_xscale("log")
+        axes[0].set_xlabel("channel number N")
+        axes[0].set_ylabel("mean held-out Brier score per trial")
+        axes[0].legend(fontsize=7)
+        axis = axes[1]
+        names = [name for name in styles if f"pooled_{name}" in heldout.attrs]
+        for row, name in enumerate(names):
+            mean, low_b, high_b = heldout.attrs[f"pooled_{name}"]
+            axis.errorbar([mean], [row], xerr=[[mean - low_b], [high_b - mean]], fmt="o", color=styles[name][0],
+                          capsize=3)
+        axis.set_yticks(range(len(names)))
+        axis.set_yticklabels([styles[name][2] for name in names], fontsize=7)
+        axis.set_xlabel("held-out Brier score, all N (95 % bootstrap)")
+        ratio = heldout.attrs.get("ratio_derived_fitted", np.nan)
+        axis.set_title(f"derived / fitted = {ratio:.3g}", fontsize=9)
+        figure.tight_layout()
+        figures.append(("heldout_errors", figure,
+                        "N5: held-out Brier score per trial of the derived P(fire | A, N) against a logistic fitted "
+                        "to the training trials and two null models, per N and pooled (lower is better)."))
+    return figures
+
+
+def escape_figures(datasets, verdicts):
+    """N4: ln(escape rate) against N with the three derived predictions; barriers against the drive."""
+    rates, barriers = datasets.get("rates"), datasets.get("barriers")
+    if rates is None:
+        return []
+    dimension = _channel_dimension(rates)
+    numbers = rates[dimension].values
+    figures = []
+    figure, axis = plt.subplots(figsize=(6.4, 4.6))
+    rate = rates["rate"].values
+    seen = rates["events"].values > 0
+    axis.errorbar(numbers[seen], rate[seen], yerr=np.vstack([rate[seen] - rates["rate_low"].values[seen],
+                                                             rates["rate_high"].values[seen] - rate[seen]]),
+                  fmt="o", color="k", capsize=2, label="escape rate, Markov simulation (95 % Garwood)")
+    if (~seen).any():
+        axis.plot(numbers[~seen], rates["rate_high"].values[~seen], "v", color="k", mfc="none",
+                  label="no escape: 95 % upper bound")
+    axis.plot(numbers, rates["steady_rate"].values, "s", mfc="none", color="0.5", ms=5,
+              label="steady count rate (includes recovery)")
+    attrs = rates.attrs
+    axis.plot(numbers, rates["rate_kramers_diffusion"].values, "-", color="tab:blue", lw=1.5,
+              label=f"derived: Kramers, diffusion (slope {attrs.get('slope_diffusion', np.nan):.3g})")
+    axis.plot(numbers, rates["rate_kramers_wkb"].values, "--", color="tab:purple", lw=1.5,
+              label=f"derived: Kramers, WKB (slope {attrs.get('slope_wkb', np.nan):.3g})")
+    axis.plot(numbers, rates["rate_exact_chain"].values, ":", color="tab:red", lw=2,
+              label=f"derived: exact chain 1/MFPT (slope {attrs.get('slope_exact', np.nan):.3g})")
+    slope = attrs.get("slope", np.nan)
+    if np.isfinite(slope) and seen.sum() >= 2:
+        weights = rates["events"].values[seen]
+        intercept = np.average(np.log(rate[seen]) - slope * numbers[seen], weights=weights)
+        axis.plot(numbers, np.exp(intercept + slope * numbers), "-", color="0.6", lw=0.8,
+                  label=f"measured: ln(rate) fit, slope {slope:.3g}")
+    axis.set_yscale("log")
+    top = np.nanmax(np.r_[rates["rate_high"].values, rates["steady_rate"].values]) * 3
+    axis.set_ylim(max(np.nanmin(rate[seen]) / 1e3, 1e-4) if seen.any() else 1e-4, top)
+    axis.set_xlabel("channel number N")
+    axis.set_ylabel("rate (Hz)")
+    axis.set_title(f"drive {attrs.get('drive', 0):g} {attrs.get('input_unit', '')}", fontsize=9)
+    axis.legend(fontsize=6.5)
+    figure.tight_layout()
+    figures.append(("escape_rates", figure,
+                    "N4: spontaneous escape rate from rest against the channel number (log scale) with the derived "
+                    "gate-chain predictions (Kramers with the diffusion and WKB barriers, exact first passage); "
+                    "Kramers: ln(rate) falls linearly in N with slope -a Delta Phi."))
+    if barriers is not None:
+        figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+        drives = barriers["drive"].values
+        unit = barriers["drive"].attrs.get("units", "")
+        axes[0].plot(drives, barriers["barrier_diffusion"].values, "-", color="tab:blue", label="Delta Phi_diff")
+        axes[0].plot(drives, barriers["barrier_wkb"].values, "--", color="tab:purple", label="Delta Phi_WKB")
+        axes[0].set_yscale("log")
+        axes[0].set_xlabel(f"constant drive ({unit})")
+        axes[0].set_ylabel("barrier per gate")
+        axes[0].axvline(barriers.attrs.get("measured_drive", np.nan), color="k", lw=0.8, label="measured drive")
+        axes[0].legend(fontsize=7)
+        with np.errstate(all="ignore"):
+            excess = barriers["barrier_wkb"].values / barriers["barrier_diffusion"].values - 1
+        axes[1].plot(drives, 100 * excess, "-", color="k")
+        axes[1].axvline(barriers.attrs.get("measured_drive", np.nan), color="k", lw=0.8)
+        axes[1].set_xlabel(f"constant drive ({unit})")
+        axes[1].set_ylabel("Delta Phi_WKB / Delta Phi_diff - 1 (%)")
+        figure.tight_layout()
+        figures.append(("barriers", figure,
+                        "N4: the derived barrier of the gate chain against the drive, diffusion against WKB: they "
+                        "part only where the barrier is wide (Keener & Newby 2011); both close at the fold."))
     return figures

@@ -24,6 +24,13 @@ Modules
 :mod:`~neurophase.mapping.population`
     A population of a model file coarse-grained to its mean field (Siegert or the uncoupled
     model's measured transfer function): cusp, folds, phase diagram, relaxation, variance.
+:mod:`~neurophase.mapping.channel_noise`
+    Its noise side (THEORY.md 6b): the birth-death chain of the order-parameter gates with N
+    channels; diffusion and WKB quasi-potentials, Kramers rates, exact mean first-passage
+    times, linear-noise variance, pulse threshold and width ``C_A / sqrt(N)``.
+:mod:`~neurophase.mapping.firing_probability`
+    Estimators (fits) of the firing probability after a pulse (probit with floor and lapse,
+    profile-likelihood intervals) and of escape rates from censored first-spike times.
 """
 
 from neurophase.mapping.coarse_graining import CoarseGrainedMembrane, coarse_grain

@@ -19,19 +19,24 @@ __all__ = ["SymbolicModel", "numpy_function", "exprel", "exprel_prime", "exprel_
 
 
 # ------------------------------------------------------------------- exprel and its derivatives
-def _series(x, order):
-    """``sum_k c_k x**k`` of ``exprel`` (order 0), ``exprel'`` (1) or ``exprel''`` (2), |x| small."""
+def _series_coefficients(order):
     from math import factorial
 
+    if order == 0:
+        return tuple(1.0 / factorial(k + 1) for k in range(15))
+    if order == 1:
+        return tuple((k + 1) / factorial(k + 2) for k in range(15))
+    return tuple((k + 2) * (k + 1) / factorial(k + 3) for k in range(15))
+
+
+_SERIES = {order: _series_coefficients(order)[::-1] for order in (0, 1, 2)}
+
+
+def _series(x, order):
+    """``sum_k c_k x**k`` of ``exprel`` (order 0), ``exprel'`` (1) or ``exprel''`` (2), |x| small."""
     total = np.zeros_like(x)
-    for k in range(14, -1, -1):
-        if order == 0:
-            c = 1.0 / factorial(k + 1)
-        elif order == 1:
-            c = (k + 1) / factorial(k + 2)
-        else:
-            c = (k + 2) * (k + 1) / factorial(k + 3)
-        total = total * x + c
+    for coefficient in _SERIES[order]:
+        total = total * x + coefficient
     return total
 
 

@@ -493,6 +493,85 @@ class CoarseGrainedMembrane:
         level = to_magnitude(current, self.input_unit, name="current")
         return self._fast.reduced_rate(m, self._si(level)) * Hz
 
+    # ------------------------------------------------ plain-number functions (SI, as self_map)
+    def balance_voltage(self, m: ArrayLike, current: ArrayLike) -> np.ndarray:
+        """``V*(m, I)`` as plain numbers (the voltage at which the membrane current balances).
+
+        Parameters
+        ----------
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate.
+        current : float or array_like, input_unit
+            Injected drive as plain numbers in ``input_unit`` (as :meth:`self_map`).
+
+        Returns
+        -------
+        numpy.ndarray, volt
+            ``V*`` in volts, the broadcast shape of ``m`` and ``current``.
+        """
+        return self._fast.v_star(m, self._si(current))
+
+    def gate_rates(self, voltage: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Opening and closing rates ``(alpha, beta)`` of the order-parameter gate at ``voltage``.
+
+        A two-state gate ``dx/dt = (x_inf - x)/tau_x`` opens at ``alpha = x_inf/tau_x`` and closes
+        at ``beta = (1 - x_inf)/tau_x`` (Hodgkin & Huxley 1952, Eqs. 7 and 15: ``x_inf =
+        alpha/(alpha + beta)``, ``tau_x = 1/(alpha + beta)``).
+
+        Parameters
+        ----------
+        voltage : float or array_like, volt
+            Membrane potential as plain numbers in volts.
+
+        Returns
+        -------
+        alpha : numpy.ndarray, 1/second
+            Opening rate per gate.
+        beta : numpy.ndarray, 1/second
+            Closing rate per gate.
+
+        Raises
+        ------
+        ParameterError
+            The order-parameter gate is instantaneous (it has no opening and closing rates).
+        """
+        if self.order_parameter_kind != "dynamic":
+            raise ParameterError(
+                f"The order-parameter gate {self.order_parameter!r} of {self.model_name!r} is instantaneous: "
+                "it has no opening and closing rates, so its channel noise cannot be derived; use a model "
+                "whose order-parameter gate has its own kinetics (e.g. hodgkin_huxley_1952).")
+        voltage = np.asarray(voltage, dtype=float)
+        steady = self._fast.steady(voltage)
+        tau = self._fast.tau(voltage)
+        return steady / tau, (1.0 - steady) / tau
+
+    def fast_rates(self, voltage: ArrayLike, m: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """``(dv/dt, dm/dt)`` of the fast subsystem (slow gates frozen at :attr:`frozen`).
+
+        Parameters
+        ----------
+        voltage : float or array_like, volt
+            Membrane potential as plain numbers in volts.
+        m : float or array_like, dimensionless
+            Open probability of the order-parameter gate.
+        current : float or array_like, input_unit
+            Injected drive as plain numbers in ``input_unit``.
+
+        Returns
+        -------
+        voltage_rate : numpy.ndarray, volt/second
+            ``dv/dt``, the broadcast shape.
+        gate_rate : numpy.ndarray, 1/second
+            ``dm/dt = (m_inf(v) - m)/tau_m(v)`` (NaN for an instantaneous gate, ``m = m_inf(v)``).
+        """
+        voltage, m, current = np.broadcast_arrays(np.asarray(voltage, float), np.asarray(m, float),
+                                                  np.asarray(current, float))
+        rate_v = np.asarray(self._fast.rate(voltage, m, self._si(current)), dtype=float) + 0.0 * voltage
+        if self.order_parameter_kind != "dynamic":
+            return rate_v, np.full(voltage.shape, np.nan)
+        rate_m = (self._fast.steady(voltage) - m) / self._fast.tau(voltage)
+        return rate_v, np.asarray(rate_m, dtype=float)
+
     def activation(self) -> DerivedActivation:
         """The derived rate neurone of this membrane.
 

@@ -72,3 +72,131 @@ def test_coarse_grain_command_errors_write_nothing(tmp_path, capsys, arguments, 
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error:") and message in error[0]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------ N3-N5
+def test_channel_reduction_pairs_the_model_with_its_markov_file(tmp_path):
+    from neurophase.check.coarse_graining import channel_reduction
+    from neurophase.errors import ParameterError
+    from neurophase.resources import models_directory
+
+    reduction = channel_reduction("hodgkin_huxley_1952")
+    assert reduction.channel_model.name == "hodgkin_huxley_markov"
+    assert (reduction.channel_type, reduction.gates_per_channel, reduction.other_gates,
+            reduction.number_parameter) == ("Na", 3, {"h": 1}, "N_Na")
+    with pytest.raises(ParameterError, match="no Markov channel counterpart"):
+        channel_reduction("wang_buzsaki_1996")
+    with pytest.raises(ParameterError, match="declares no Markov channels"):
+        channel_reduction("hodgkin_huxley_1952", channel_model="hodgkin_huxley_1952")
+    # a channel file whose m gate opens 10 % faster is not the model it would test
+    text = (models_directory() / "hodgkin_huxley_markov.toml").read_text()
+    changed = tmp_path / "faster_m.toml"
+    changed.write_text(text.replace("alpha_m = 1.0 /", "alpha_m = 1.1 /").replace(
+        'name = "hodgkin_huxley_markov"', 'name = "faster_m"'))
+    with pytest.raises(ParameterError, match="differ"):
+        channel_reduction("hodgkin_huxley_1952", channel_model=str(changed))
+
+
+@pytest.mark.brian2
+def test_n3_n5_on_a_small_grid():
+    from brian2 import cm, ms, uA
+
+    from neurophase.check.coarse_graining import channel_reduction, measure_channel_noise_pulse
+    from neurophase.units import to_magnitude
+
+    levels = np.array([0.0, 8.0, 11.0, 12.5, 13.5, 15.0, 18.0, 30.0])
+    verdicts, datasets = measure_channel_noise_pulse(channel_numbers=[1000, 10000, 100000],
+                                                     amplitudes=levels * uA / cm**2, trials=8, duration="28 ms",
+                                                     seed=5, n_resamples=200)
+    assert [v.id for v in verdicts] == ["N3-exponent", "N3-constant", "N5"]
+    noise = channel_reduction("hodgkin_huxley_1952").noise
+    assert verdicts[0].expected == -0.5
+    assert verdicts[1].expected == pytest.approx(float(to_magnitude(noise.width_constant(0.5 * ms), "uA/cm**2")),
+                                                 rel=1e-6)
+    assert verdicts[2].expected == 1.0
+    pulse, heldout = datasets["pulse"], datasets["heldout"]
+    assert pulse["fired"].shape == (3, levels.size, 8)
+    # the held-out Brier scores recomputed from the stored outcomes and predictions (odd trials)
+    fired = pulse["fired"].transpose("param_N_Na", "input", "trial").values[:, :, 1::2]
+    derived = pulse["derived_p_fire"].values[:, :, None]
+    fitted = pulse["fitted_p_fire"].values[:, :, None]
+    np.testing.assert_allclose(heldout["derived"].values, ((fired - derived) ** 2).mean(axis=(1, 2)))
+    ratio = ((fired - derived) ** 2).mean() / ((fired - fitted) ** 2).mean()
+    assert verdicts[2].measured == pytest.approx(ratio)
+    assert verdicts[2].ci_low <= ratio <= verdicts[2].ci_high
+    from neurophase.plot import figures_for
+
+    stems = [stem for stem, figure, caption in figures_for("coarse_graining_pulse", datasets, verdicts)]
+    assert stems == ["pulse_probability", "width_scaling", "heldout_errors", "verdicts"]
+
+
+@pytest.mark.brian2
+def test_n4_on_a_small_grid():
+    from neurophase.check.coarse_graining import channel_reduction, measure_channel_noise_escape
+
+    verdicts, datasets = measure_channel_noise_escape(channel_numbers=[500, 1000, 2000], trials=6, duration="150 ms",
+                                                      seed=5)
+    assert [v.id for v in verdicts] == ["N4-diffusion", "N4-wkb", "N4-exact"]
+    noise = channel_reduction("hodgkin_huxley_1952").noise
+    assert verdicts[0].expected == pytest.approx(noise.slope("diffusion"))
+    assert verdicts[1].expected == pytest.approx(noise.slope("wkb"))
+    rates = datasets["rates"]
+    latency = datasets["escape"]["first_spike_latency"].transpose("param_N_Na", "input", "trial").values[:, 0, :]
+    events = np.isfinite(latency).sum(axis=1)
+    exposure = np.where(np.isfinite(latency), latency, 150.0).sum(axis=1) * 1e-3
+    np.testing.assert_allclose(rates["rate"].values, events / exposure, rtol=1e-12)
+    seen = events > 0
+    slope = np.polyfit(np.array([500, 1000, 2000])[seen], np.log(events[seen] / exposure[seen]), 1,
+                       w=np.sqrt(events[seen]))[0]
+    assert verdicts[0].measured == pytest.approx(slope, rel=1e-9)
+    from neurophase.plot import figures_for
+
+    stems = [stem for stem, figure, caption in figures_for("coarse_graining_escape", datasets, verdicts)]
+    assert stems == ["escape_rates", "barriers", "verdicts"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["hodgkin_huxley_1952", "--channels", "100", "-3"], "N >= 1"),
+    (["hodgkin_huxley_1952", "--channels", "100", "--pulse-start", "20 ms", "--duration", "20.2 ms"],
+     "does not end before the trial"),
+    (["wang_buzsaki_1996", "--channels", "100"], "no Markov channel counterpart"),
+    (["hodgkin_huxley_1952", "--channels", "100", "--channel-model", "hodgkin_huxley_1952"],
+     "declares no Markov channels"),
+    (["hodgkin_huxley_1952", "--channels", "100", "--trials", "5"], "even number"),
+])
+def test_channel_options_errors_write_nothing(tmp_path, capsys, arguments, message):
+    out = tmp_path / "out"
+    assert main(["coarse-grain", *arguments, "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("error:") and message in error[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.brian2
+def test_coarse_grain_command_with_channels_writes_verdicts(tmp_path, capsys):
+    from neurophase.check.verdicts import VERDICT_COLUMNS, read_verdicts_csv
+
+    out = tmp_path / "hh"
+    assert main(["coarse-grain", "hodgkin_huxley_1952", "--channels", "1000", "2000", "50000",
+                 "--pulse-amplitudes", "0", "30", "6", "uA/cm**2", "--trials", "4", "--escape-trials", "3",
+                 "--escape-duration", "60 ms", "--out", str(out), "--quiet"]) == 0
+    header = (out / "verdicts.csv").read_text().splitlines()[0]
+    assert tuple(header.split(",")) == VERDICT_COLUMNS
+    assert [row["id"] for row in read_verdicts_csv(out / "verdicts.csv")] == [
+        "N3-exponent", "N3-constant", "N5", "N4-diffusion", "N4-wkb", "N4-exact"]
+    names = {path.name for path in out.iterdir()}
+    assert {"escape_rates.png", "pulse_probability.png", "channel_noise_pulse_widths.nc",
+            "channel_noise_escape_rates.nc", "report.md"} <= names
+    assert "## Channel noise" in (out / "report.md").read_text()
+
+
+def test_input_grids_as_an_experiment_file_gives_them():
+    from neurophase.check.coarse_graining import _grid
+    from neurophase.experiments import load_experiment
+    from neurophase.units import to_magnitude
+
+    settings = load_experiment("coarse_graining").measurements[0].settings
+    parsed = _grid(settings["inputs"]["hodgkin_huxley_1952"], "uA/cm**2", "hodgkin_huxley_1952")
+    listed = _grid(["-2 uA/cm**2", "4 uA/cm**2", "0.01 uA/cm**2"], "uA/cm**2", "hodgkin_huxley_1952")
+    np.testing.assert_allclose(to_magnitude(parsed, "uA/cm**2"), to_magnitude(listed, "uA/cm**2"))
+    assert len(parsed) == 601
