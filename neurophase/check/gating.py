@@ -56,10 +56,11 @@ from neurophase.mapping.boltzmann import boltzmann, boltzmann_midpoint, fit_bolt
 from neurophase.mapping.order_parameter import stationary_statistics
 from neurophase.meanfield import coercive_field_numeric, finite_size_curie_weiss
 from neurophase.micro import ising
-from neurophase.micro.gating import gating_functions, model_temperature_kelvin
+from neurophase.micro.gating import gating_functions, model_temperature_kelvin, temperature_setting
 from neurophase.micro.modelfile import load_model
 from neurophase.micro.references import hodgkin_huxley_1952_rates
 from neurophase.statistics import sampled_mean_standard_error, trial_interval
+from neurophase.units import setting_units
 
 __all__ = ["measure_gating", "measure_zero_temperature"]
 
@@ -67,6 +68,9 @@ __all__ = ["measure_gating", "measure_zero_temperature"]
 HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 
 
+@setting_units(numbers=("voltage_range", "voltage_step", "simulation_step"), voltage_range="mV",
+               voltage_step="mV", simulation_step="mV", temperature=temperature_setting, duration="ms",
+               tau0="ms")
 def measure_gating(model="hodgkin_huxley_1952", gates=None, voltage_range=(-100.0, 20.0), voltage_step=1.0,
                    residual_tolerance=0.02, temperature=None, simulation_step=10.0, N=1000, trials=4,
                    duration=None, tau0=None, seed=0, target="cython", device="runtime"):
@@ -251,6 +255,7 @@ def _linear_response_error(M, T, J, N, q, record_every, samples, trials):
     return sampled_mean_standard_error(variance, correlation, samples, trials)
 
 
+@setting_units(duration="ms", tau0="ms")
 def measure_zero_temperature(N=500, trials=4, temperatures=(0.5, 0.2, 0.1, 0.05),
                              fields=(-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
                                      0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),

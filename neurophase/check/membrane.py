@@ -49,6 +49,7 @@ from neurophase.meanfield import finite_size_curie_weiss
 from neurophase.meanfield.dynamics import simulate_quench
 from neurophase.micro import ising
 from neurophase.statistics import trial_interval
+from neurophase.units import setting_units
 
 __all__ = [
     "measure_independent_channels",
@@ -98,6 +99,7 @@ def _summary_dataset(statistics, attrs):
 # --------------------------------------------------------------------------------------
 # P1, P11 (J = 0)
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
                                  fields=tuple(np.linspace(-2.0, 2.0, 11)), duration=None,
                                  tau0=None, seed=0, target="cython", device="runtime"):
@@ -166,6 +168,7 @@ def measure_independent_channels(N=1000, trials=4, temperatures=(0.5, 1.0, 2.0),
 # --------------------------------------------------------------------------------------
 # P3, P4, P5, P6, P11, P12 (all-to-all)
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_critical_behaviour(N=2000, trials=6, duration=None, tau0=None, seed=0, target="cython",
                                device="runtime",
                                temperatures_below=(0.8, 0.85, 0.9, 0.95),
@@ -417,6 +420,7 @@ def _switching_fields(data, level):
     return up, down
 
 
+@setting_units(periods="ms", tau0="ms")
 def measure_hysteresis(N=4000, trials=4, temperature=0.5, field_maximum=0.6,
                        periods=None, tau0=None, seed=0, target="cython", device="runtime"):
     """P7: the coercive field at ``T = T_c/2`` from triangle field sweeps.
@@ -510,6 +514,7 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
     return fit_relu(stimuli, np.asarray(ordered, dtype=float))
 
 
+@setting_units(rate="1/ms", tau0_values="ms", fit_minimum_time="ms")
 def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
                    stimuli=(1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9), tau0_values=None,
                    ordered_threshold=0.25, fit_minimum_time=None, seed=0, target="cython",
@@ -631,6 +636,7 @@ def measure_quench(N=1000, trials=4, T_rest=2.0, kappa=1.0, rate=None,
 # --------------------------------------------------------------------------------------
 # 2-D lattice
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_lattice(N=1024, trials=4, temperatures=(1.8, 1.9, 2.0, 2.1, 2.15, 2.2), duration=None, tau0=None,
                     seed=0, target="cython", device="runtime"):
     """The beta exponent of the 2-D periodic square lattice (z = 4, nearest neighbours).

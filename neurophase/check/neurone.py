@@ -51,7 +51,7 @@ from neurophase.micro.references import (
     morris_lecar_hopf_current,
 )
 from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import parse_unit, setting_units, to_magnitude
 
 __all__ = [
     "measure_class1_onset",
@@ -125,6 +125,7 @@ def _refined_levels(low, high, scale, uniform, geometric):
     return np.unique(np.round(np.concatenate([inside, above]), 12))
 
 
+@setting_units(duration="ms")
 def measure_class1_onset(grids=None, duration=None, tolerance=0.1, min_isis=5, min_points=ONSET_MIN_POINTS,
                          seed=0, target="cython", device="runtime"):
     """C1: onset exponent of ``f = A (I - I_c)^x`` resolved near onset, expected 1/2, per model.
@@ -443,6 +444,7 @@ def _weighted_slope(sigmas, widths, log_se):
     return float(coefficients[0]), covariance, design, weights, x, y, coefficients
 
 
+@setting_units(pulse_duration="ms", pulse_start="ms", duration="ms", dt="ms")
 def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=None, sigmas=None, pulse_duration=None,
                               pulse_start=None, duration=None, dt=None, trials=100, tolerance=0.1, n_bootstrap=200,
                               reference_trials=4000, seed=0, target="cython", device="runtime"):
@@ -589,6 +591,7 @@ def measure_noise_temperature(model="leaky_integrate_and_fire", amplitudes=None,
 # --------------------------------------------------------------------------------------------
 # C4: derived activation against its rivals on noisy f-I
 # --------------------------------------------------------------------------------------------
+@setting_units(duration="ms", noise_tau="ms")
 def measure_activation_fit(grids=None, seeds=6, duration=None, noise_tau=None, folds=5, n_bootstrap=200, seed=0,
                            target="cython", device="runtime"):
     """C4: held-out error of the derived activation against the best rival, per model.
