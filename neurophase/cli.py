@@ -51,7 +51,7 @@ __all__ = ["main", "build_parser"]
 # The modules must be light to import (argparse only at module level); see the module docstring.
 _PLUGINS = {
     "fi": ("neurophase.micro.commands", "add_fi_parser", "run_fi"),
-    "recordings": ("neurophase.check.recordings", "add_recordings_parser", "run_recordings"),
+    "recordings": ("neurophase.check.recordings_command", "add_recordings_parser", "run_recordings"),
     "coarse-grain": ("neurophase.check.coarse_graining_command", "add_coarse_grain_parser", "run_coarse_grain"),
     "population": ("neurophase.check.population_command", "add_population_parser", "run_population"),
 }

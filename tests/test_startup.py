@@ -30,7 +30,7 @@ def _imported_after(code):
     "from neurophase.cli import main; main(['experiments'])",
     "from neurophase.cli import main; main(['fi', '--help'])",
     "from neurophase.cli import main; main(['recordings', '--help'])",
-    "import neurophase.recordings.commands",
+    "import neurophase.check.recordings_command",
 ])
 def test_heavy_modules_are_imported_only_by_the_commands_that_run_them(code):
     code = code.replace("main(", "__import__('contextlib').suppress(SystemExit).__enter__(); main(")
