@@ -485,7 +485,7 @@ def _run_pending(experiment, pending, executor, record, hashes, progress, out, f
                 f"{error} {_kept_text(record, out)}") from error
         raise NeurophaseError(
             f"Measurement {measurement.label!r} ({measurement.function}) failed: "
-            f"{record_problem(measurement.label, error)}. {_kept_text(record, out)} Fix the cause "
+            f"{record_problem(error)}. {_kept_text(record, out)} Fix the cause "
             "and run again.") from error
     except KeyboardInterrupt:
         how = "at once (second Ctrl-C)" if interrupt_forced() else "by Ctrl-C"

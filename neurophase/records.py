@@ -26,6 +26,9 @@ every file's SHA-256 matches (:meth:`ResumeRecord.finished`); anything else runs
 
 The manifest of a finished output folder has the same ``measurements`` and, under ``files``,
 the SHA-256 of every file in the folder (:func:`verify_manifest` checks a folder against it).
+
+:func:`check_output_folder` and :func:`check_output_file` refuse, before anything runs, an output
+path that is of the wrong kind, not writable, or holds an older result (without ``overwrite``).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from neurophase.errors import NeurophaseError, OutputError
 from neurophase.io import share_mode
 
 __all__ = ["ResumeRecord", "settings_hash", "file_sha256", "write_manifest", "read_manifest",
-           "verify_manifest", "MANIFEST", "verdicts_to_json", "verdicts_from_json"]
+           "verify_manifest", "MANIFEST", "verdicts_to_json", "verdicts_from_json", "check_output_folder",
+           "check_output_file", "record_problem"]
 
 MANIFEST = "manifest.json"
 _FORMAT = 1
@@ -280,7 +284,7 @@ def check_output_file(out, overwrite=False, suffixes=(".nc",)):
     _check_writable(out)
 
 
-def record_problem(label, error):
+def record_problem(error):
     """The text of a measurement failure for messages (type and message, one line)."""
-    text = " ".join(str(error).split())
+    text = " ".join(str(error).split()).rstrip(".")
     return f"{type(error).__name__}: {text}" if not isinstance(error, NeurophaseError) else text

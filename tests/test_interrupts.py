@@ -130,3 +130,79 @@ def test_second_ctrl_c_stops_at_once(tmp_path):
     assert process.returncode == 130
     assert not out.exists() and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted:")
+
+
+SMALL_EXPERIMENT = """
+[experiment]
+name = "small"
+title = "Three small Ising-membrane measurements"
+
+[execution]
+seed = 11
+
+[[measurement]]
+function = "independent_channels"
+label = "first"
+N = 200
+trials = 3
+temperatures = [1.0, 2.0]
+duration = "40 ms"
+
+[[measurement]]
+function = "independent_channels"
+label = "second"
+N = 400
+trials = 3
+temperatures = [0.5, 1.0]
+duration = "2000 ms"
+
+[[measurement]]
+function = "zero_temperature"
+label = "third"
+N = 100
+trials = 2
+temperatures = [0.5, 0.2]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.brian2
+def test_ctrl_c_during_run_then_resume_equals_an_uninterrupted_run(tmp_path):
+    import json
+
+    import xarray as xr
+
+    from neurophase.experiments import run_experiment
+    from neurophase.io import load_dataset
+
+    experiment = tmp_path / "small.toml"
+    experiment.write_text(SMALL_EXPERIMENT)
+    reference = tmp_path / "reference"
+    run_experiment(experiment, reference, progress=False)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "neurophase.cli", "run", str(experiment), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    _wait_for_line(process, "[1/3] first (independent_channels) finished")
+    time.sleep(1.0)  # inside the second measurement (2 s of model time)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and "1 finished measurement(s) are kept in" in last
+    assert not out.exists()
+    manifest = json.loads((tmp_path / "out.partial" / "manifest.json").read_text())
+    assert list(manifest["measurements"]) == ["first"]
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "first: taken from the resume record" in resumed.stderr
+    assert "[2/3] second" in resumed.stderr and "[1/3]" not in resumed.stderr
+    assert not (tmp_path / "out.partial").exists()
+    assert (out / "verdicts.csv").read_bytes() == (reference / "verdicts.csv").read_bytes()
+    names = sorted(path.name for path in reference.glob("*.nc"))
+    assert names == sorted(path.name for path in out.glob("*.nc"))
+    for name in names:
+        one, other = load_dataset(reference / name), load_dataset(out / name)
+        for dataset in (one, other):
+            for key in ("created", "wall_time_seconds"):
+                dataset.attrs.pop(key, None)
+        xr.testing.assert_identical(one, other)
