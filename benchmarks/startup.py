@@ -32,9 +32,9 @@ def _command(name):
 
 def _heavy_imports(name):
     code = {"import neurophase": "import neurophase",
-            "neurophase --help": "from neurophase.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass",
+            "neurophase --help": "from neurophase.cli import main; main(['--help'])",
             "neurophase models": "from neurophase.cli import main; main(['models'])"}[name]
-    script = f"import sys, io, contextlib\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+    script = "import sys, io, contextlib\nwith contextlib.redirect_stdout(io.StringIO()):\n"
     script += "".join(f"    {line}\n" for line in code.splitlines())
     script += f"print(__import__('json').dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

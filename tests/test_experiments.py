@@ -1,7 +1,6 @@
 """Experiment files and the runner: validation before any work, outputs, no half-written folders,
 results written as they arrive, resume after an interruption."""
 
-import json
 import os
 import stat
 

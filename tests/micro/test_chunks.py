@@ -78,9 +78,7 @@ def test_staircase_grids_are_split_along_trials():
 
 
 def test_diverging_chunks_are_reported_with_every_finished_point():
-    from brian2 import pA
-
-    from brian2 import ms
+    from brian2 import ms, pA
 
     # dv/dt = v I / (pA ms), Euler with 0.1 ms steps: v grows by 91 per step at 900 pA, past 1e308 in 20 ms
     model = model_from_equations("dv/dt = v * I_input / (pA * ms) : 1\nI_input : amp", threshold="v > v_max",

@@ -106,11 +106,11 @@ def test_other_bad_arguments(tmp_path, synthetic):
 
 
 def test_some_files_bad_lists_them_on_stderr_and_logs_each_cell(tmp_path, synthetic, capsys):
-    voltages, currents, _ = synthetic.sweeps(np.arange(0.0, 400.0, 25.0))
+    voltages, currents, _ = synthetic.sweeps(np.arange(0.0, 400.0, 50.0))
     cell = _csv(tmp_path / "cell.csv", voltages, currents, synthetic.SAMPLING_RATE)
     volts = _csv(tmp_path / "volts.csv", voltages[:3] / 1e3, currents[:3], synthetic.SAMPLING_RATE)
     status = main(["recordings", str(cell), str(volts), "--out", str(tmp_path / "out"), "--bootstrap", "40",
-                   "--no-figures"])
+                   "--folds", "2", "--no-figures"])
     captured = capsys.readouterr()
     assert status == 1
     errors = captured.err.splitlines()
