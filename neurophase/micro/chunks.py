@@ -58,9 +58,11 @@ def _grid_size(n_levels, seeds, n_sigma, protocol):
     return int(per_neurone_levels) * int(seeds) * int(n_sigma)
 
 
-def default_chunk_size(inputs, seeds, noise, protocol):
+def default_chunk_size(inputs, seeds, noise, protocol, combinations=1):
     """The default split: eight chunks of equal size, at least 100 neurones each. It depends on
     the grid only (never on the cluster), so a noisy grid draws the same numbers everywhere.
+    ``combinations``: the number of parameter combinations of a parameter grid
+    (:mod:`neurophase.micro.grid`).
 
     >>> import numpy as np
     >>> default_chunk_size(np.arange(1000), 2, None, "step")
@@ -68,11 +70,12 @@ def default_chunk_size(inputs, seeds, noise, protocol):
     """
     n_levels = int(np.size(np.asarray(inputs)))
     n_sigma = int(np.size(np.asarray(noise))) if noise is not None else 1
-    return max(100, math.ceil(_grid_size(n_levels, seeds, n_sigma, protocol) / 8))
+    return max(100, math.ceil(_grid_size(n_levels, seeds, n_sigma * int(combinations), protocol) / 8))
 
 
 def plan_chunks(n_levels, seeds, n_sigma, protocol, chunk_size):
-    """``(axis, slices)``: the axis split (``"input"`` or ``"trial"``) and one slice per chunk.
+    """``(axis, slices)``: the axis split (``"input"`` or ``"trial"``) and one slice per chunk
+    (``n_sigma``: neurones per level and trial, i.e. noise levels x parameter combinations).
 
     >>> plan_chunks(10, 2, 1, "step", 8)
     ('input', [slice(0, 4, None), slice(4, 8, None), slice(8, 10, None)])
@@ -153,13 +156,17 @@ def firing_curve_chunks(model, inputs, chunk_size=None, executor=None, seed=0, s
     if not isinstance(inputs, Quantity) or np.ndim(np.asarray(inputs)) != 1:
         raise ParameterError("'inputs' must be a one-dimensional Brian2 quantity (e.g. "
                              "`np.arange(0, 20, 0.5) * uA/cm**2`) to be split into chunks.")
+    from neurophase.micro.grid import parameter_grid
+
     n_levels = int(np.size(np.asarray(inputs)))
     seeds = int(seeds)
-    n_sigma = int(np.size(np.asarray(noise))) if noise is not None else 1
-    total = _grid_size(n_levels, seeds, n_sigma, protocol)
+    # every noise level and parameter combination is one neurone per level and trial
+    combinations = parameter_grid(model, options.get("parameters")).size
+    n_outer = (int(np.size(np.asarray(noise))) if noise is not None else 1) * combinations
+    total = _grid_size(n_levels, seeds, n_outer, protocol)
     if chunk_size is None:
-        chunk_size = default_chunk_size(inputs, seeds, noise, protocol)
-    axis, slices = plan_chunks(n_levels, seeds, n_sigma, protocol, chunk_size)
+        chunk_size = default_chunk_size(inputs, seeds, noise, protocol, combinations=combinations)
+    axis, slices = plan_chunks(n_levels, seeds, n_outer, protocol, chunk_size)
     n_chunks = len(slices)
     record = [] if record_voltage is None else [int(index) for index in np.atleast_1d(record_voltage)]
     for index in record:

@@ -48,6 +48,17 @@ def test_deterministic_grid_in_chunks_equals_the_single_network():
     np.testing.assert_allclose(chunked["first_spike_latency"].values[:, 0], expected, atol=0.11)
 
 
+def test_parameter_grids_are_split_with_the_inputs():
+    from brian2 import ms
+
+    levels = np.arange(200.0, 400.0, 50.0)
+    parameters = {"tau_m": np.array([10.0, 20.0, 40.0]) * ms}
+    whole = _lif(levels, parameters=parameters)
+    chunked = _lif(levels, parameters=parameters, chunk_size=6)  # 2 levels x 3 values of tau_m
+    assert chunked.attrs["chunks"] == 2 and chunked.attrs["n_neurons"] == whole.attrs["n_neurons"] == 12
+    xr.testing.assert_identical(_comparable(chunked, CHUNK_ATTRS), _comparable(whole))
+
+
 def test_noisy_grid_depends_on_the_split_only_not_on_the_executor():
     from brian2 import pA
 
