@@ -374,9 +374,17 @@ def _check_dimensions(model, where):
     group = None
     part, line_patterns = "equations", []
     try:
-        group = brian2.NeuronGroup(1, brian2.Equations(plain), refractory=refractory,
-                                   namespace=model.namespace(), codeobj_class=brian2.NumpyCodeObject,
-                                   method=model.method or "euler", name="model_file_check*")
+        checked = brian2.Equations(plain)
+        namespace = model.namespace()
+        if model.channels:  # the Markov channel counts and fractions the simulator adds
+            from neurophase.micro.channels import markov_scheme
+
+            scheme = markov_scheme(model)
+            checked = checked + brian2.Equations(scheme.equations())
+            namespace.update(scheme.namespace())
+        group = brian2.NeuronGroup(1, checked, refractory=refractory, namespace=namespace,
+                                   codeobj_class=brian2.NumpyCodeObject, method=model.method or "euler",
+                                   name="model_file_check*")
         try:
             group.equations.check_units(group, run_namespace=run_namespace)
         except DimensionMismatchError as error:
