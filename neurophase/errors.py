@@ -14,6 +14,9 @@ __all__ = [
     "ParameterError",
     "SimulationError",
     "RecordingError",
+    "InterruptedRunError",
+    "OutputError",
+    "SchedulerError",
 ]
 
 
@@ -58,3 +61,25 @@ class SimulationError(NeurophaseError, RuntimeError):
 
 class RecordingError(NeurophaseError, ValueError):
     """A recording file cannot be read as a current-clamp step recording."""
+
+
+class InterruptedRunError(NeurophaseError, RuntimeError):
+    """A run stopped before its end (Ctrl-C, a stop request, a time limit): never a result.
+
+    Brian2 stops a network early on Ctrl-C and returns normally; neurophase checks every run
+    (:func:`neurophase.interrupts.run_network`) and raises this instead of handing on a
+    truncated simulation. ``completed`` is the fraction of the requested duration simulated.
+    """
+
+    def __init__(self, message, completed=None):
+        super().__init__(message)
+        self.completed = completed
+
+
+class OutputError(NeurophaseError, ValueError):
+    """An output path cannot be used: it is a folder where a file is needed (or the reverse),
+    it is not writable, or it holds an older result that ``--overwrite`` was not given for."""
+
+
+class SchedulerError(NeurophaseError, RuntimeError):
+    """A Dask scheduler cannot be reached, has no workers, or lost a task's workers too often."""

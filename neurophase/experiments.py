@@ -29,7 +29,17 @@ in the file itself (``[[measurement.verdicts]]`` tables: id, quantity, expected,
 rule, note). ``experiments/README.md`` has a worked example.
 
 Every key is checked before anything runs: an unknown table, key, measurement or setting stops
-the run with a message naming it and listing what is allowed, and nothing is written.
+the run with a message naming it and listing what is allowed, and nothing is written. Every
+setting is checked against the unit its function takes (declared with
+:func:`neurophase.units.setting_units`, else read from the default: a number means a
+dimensionless number), so ``temperature = "1 mV"`` is an error, not 0.001.
+
+Each measurement is written as soon as it finishes (serial or Dask) into the resume record
+``<out>.partial`` (:mod:`neurophase.records`); the output folder is assembled from it when all
+have finished, and the record is then deleted. After a failure or Ctrl-C the record keeps the
+finished measurements; ``run_experiment(..., resume=True)`` (``neurophase run --resume``) runs
+only the others (an entry counts when its settings hash and every checksum match), so the
+verdicts equal those of an uninterrupted run with the same seed.
 
 :func:`run_experiment` writes into the output folder (through
 :func:`neurophase.io.staged_output`, so a failed run leaves nothing half-written):
@@ -38,7 +48,8 @@ the run with a message naming it and listing what is allowed, and nothing is wri
 - ``<label>_<figure>.png``: the figures;
 - ``report.md``: every figure with its caption, the verdict table, the settings;
 - ``verdicts.csv``: one row per checked prediction (``id, quantity, expected, measured,
-  ci_low, ci_high, holds``).
+  ci_low, ci_high, holds``);
+- ``manifest.json``: the SHA-256 of every file and the settings hash of every measurement.
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import logging
 import re
 import time
 import tomllib
@@ -53,8 +65,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neurophase.errors import ExperimentFileError, NeurophaseError
+from neurophase.errors import ExperimentFileError, InterruptedRunError, NeurophaseError
 from neurophase.resources import experiments_directory, list_experiments
+
+logger = logging.getLogger("neurophase")
 
 __all__ = ["MEASUREMENTS", "Experiment", "Measurement", "load_experiment", "run_experiment"]
 
@@ -98,6 +112,7 @@ class Measurement:
     label: str
     settings: dict
     folder: str = ""
+    raw: dict = dataclasses.field(default_factory=dict)  # the settings as written (TOML values)
 
     def resolve(self):
         """The Python function behind :attr:`function`."""
@@ -253,8 +268,24 @@ def load_experiment(path_or_name):
         folder = str(candidate.resolve().parent)
         _check_settings(function, raw, f"{where}, measurement {number} ({function})", folder)
         settings = {key: _relative_to(_parse_setting(value, key, where), folder) for key, value in raw.items()}
-        measurements.append(Measurement(function=function, label=label, settings=settings, folder=folder))
+        settings = _check_setting_units(function, settings, raw, f"{where}, measurement {number} ({function})",
+                                        folder)
+        measurements.append(Measurement(function=function, label=label, settings=settings, folder=folder,
+                                        raw=raw))
     seed = execution.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
+        raise ExperimentFileError(f"{where}: [execution] seed = {seed!r} must be a whole number in 0 .. 2**32 - 1.")
+    workers = execution.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ExperimentFileError(f"{where}: [execution] workers = {workers!r} must be a whole number >= 1.")
+    scheduler = execution.get("scheduler")
+    if scheduler is not None:
+        from neurophase.sweep import get_executor
+
+        try:
+            get_executor(scheduler)
+        except NeurophaseError as error:
+            raise ExperimentFileError(f"{where}: [execution] {error}") from None
     return Experiment(
         name=header["name"], title=header["title"], description=header.get("description", ""),
         scheduler=execution.get("scheduler"), seed=None if seed is None else int(seed),
@@ -279,6 +310,126 @@ def _check_settings(function, settings, where, folder=""):
         )
 
 
+def _setting_rule(function, name):
+    """``(unit, numbers)`` for setting ``name`` of ``function``: the declared unit
+    (:func:`neurophase.units.setting_units`) or the one its default implies; ``unit`` None means
+    no check, ``"bool"`` a boolean, a callable a checker; ``numbers``: plain numbers are in
+    ``unit``."""
+    import numbers as numeric
+
+    from brian2.units.fundamentalunits import Quantity
+
+    declared = getattr(function, "setting_units", None) or {}
+    if name in declared:
+        return declared[name], name in (getattr(function, "setting_numbers", None) or ())
+    parameter = inspect.signature(function).parameters.get(name)
+    default = None if parameter is None else parameter.default
+
+    def is_number(value):
+        return isinstance(value, numeric.Real) and not isinstance(value, bool) and not isinstance(value, Quantity)
+
+    if isinstance(default, bool):
+        return "bool", False
+    if isinstance(default, Quantity):
+        return default, False
+    if is_number(default):
+        return "1", True
+    if isinstance(default, (tuple, list)) and default and all(is_number(item) for item in default):
+        return "1", True
+    return None, False
+
+
+def _check_setting_units(function, settings, raw, where, folder=""):
+    """Check every setting against the unit its function takes; return the settings with
+    quantities given for plain-number settings converted to those numbers (see
+    :func:`_setting_rule`)."""
+    from brian2.units.fundamentalunits import Quantity, get_dimensions, get_unit
+
+    from neurophase.units import has_dimension_of, parse_quantity, parse_unit, to_magnitude
+
+    resolved = _resolve(function, folder)
+    checked = dict(settings)
+    for name, value in settings.items():
+        unit, numbers = _setting_rule(resolved, name)
+        if unit is None:
+            continue
+        written = raw.get(name, value)
+        if callable(unit) and not isinstance(unit, Quantity):
+            try:
+                unit(value, name)
+            except NeurophaseError as error:
+                raise ExperimentFileError(f"{where}: setting {name}: {error}") from None
+            continue
+        if unit == "bool":
+            if not isinstance(value, bool):
+                raise ExperimentFileError(f"{where}: setting {name} = {written!r} must be true or false.")
+            continue
+        unit_value = parse_unit(unit) if isinstance(unit, str) else unit
+        unit_text = unit if isinstance(unit, str) else str(unit)
+        if unit_text == "1":
+            wanted = "a plain number (dimensionless)"
+        elif numbers:
+            wanted = f"a number of {unit_text} or a quantity such as '1 {unit_text}'"
+        else:
+            wanted = f"a quantity with its unit, such as '1 {unit_text}'"
+
+        def one(item, text):
+            if isinstance(item, (list, tuple)):
+                texts = text if isinstance(text, (list, tuple)) and len(text) == len(item) else [text] * len(item)
+                return [one(element, element_text) for element, element_text in zip(item, texts)]
+            if isinstance(item, str):
+                try:
+                    parse_quantity(item, name=name)
+                    problem = "is text"
+                except NeurophaseError as error:
+                    problem = f"cannot be read ({error})"
+                raise ExperimentFileError(f"{where}: setting {name} = {text!r} {problem}; it takes {wanted}.")
+            if isinstance(item, bool) or not isinstance(item, (int, float, Quantity)):
+                raise ExperimentFileError(f"{where}: setting {name} = {text!r} is not a number; it takes {wanted}.")
+            if not isinstance(item, Quantity):
+                if numbers or has_dimension_of(item, unit_value):
+                    return item
+            elif has_dimension_of(item, unit_value):
+                if not numbers:
+                    return item
+                magnitude = to_magnitude(item, unit_value, name=name)
+                return float(magnitude) if np.ndim(magnitude) == 0 else magnitude.tolist()
+            raise ExperimentFileError(
+                f"{where}: setting {name} = {text!r} has dimension {get_unit(get_dimensions(item))!s}, "
+                f"but {function} takes {wanted}. Fix its unit.")
+
+        checked[name] = one(value, written)
+    return checked
+
+
+def _hash_inputs(measurement):
+    """What besides the settings decides a measurement's result and can change between runs: the
+    text of every model file it names and the source file of its function (SHA-256 each)."""
+    from neurophase.records import file_sha256
+
+    inputs = {}
+    for key, value in sorted(measurement.settings.items()):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, str) and item.endswith(".toml") and Path(item).is_file():
+                inputs[f"{key}:{Path(item).name}"] = file_sha256(item)
+    try:
+        source = inspect.getsourcefile(measurement.resolve())
+    except TypeError:
+        source = None
+    if source:
+        inputs["function source"] = file_sha256(source)
+    return inputs
+
+
+def _effective_seed(measurement, seed):
+    """The seed ``_run_measurement`` hands to the measurement (None if it takes none)."""
+    parameters = inspect.signature(measurement.resolve()).parameters
+    if seed is not None and "seed" in parameters and "seed" not in measurement.settings:
+        return seed
+    return measurement.settings.get("seed")
+
+
 def _run_measurement(job):
     """Run one measurement (top-level so that Dask can ship it to a worker)."""
     measurement, seed = job
@@ -291,30 +442,117 @@ def _run_measurement(job):
     return list(verdicts), dict(datasets), time.perf_counter() - started
 
 
-def _fail_keeping_finished(experiment, results, failed, out, error):
-    """Save the measurements that finished to ``<out>.partial`` and raise a clear error."""
+def _kept_text(record, out):
+    if not len(record):
+        return f"Nothing was finished, so nothing was kept; the output folder {out} was not written."
+    return (f"The {len(record)} finished measurement(s) are kept in {record.folder}: run the same "
+            f"command with --resume to continue. The output folder {out} was not written.")
+
+
+def _run_pending(experiment, pending, executor, record, hashes, progress, out, finished_before):
+    """Run ``pending`` measurements on ``executor``, writing each into ``record`` as it arrives."""
+    from neurophase.interrupts import deferred_interrupts, interrupt_forced
+    from neurophase.progress import progress_bar
+    from neurophase.records import record_problem
+    from neurophase.schema import content_hash
+    from neurophase.sweep import TaskFailure
+
+    total = len(experiment.measurements)
+    jobs = [(measurement, experiment.seed) for measurement in pending]
+    labels = [f"measurement {measurement.label!r} ({measurement.function})" for measurement in pending]
+    bar = progress_bar(total=total, description="measurements", enabled=progress, unit="measurement")
+    bar.update(finished_before)
+    done = finished_before
+    try:
+        with executor:
+            for index, (verdicts, datasets, seconds) in executor.as_completed(_run_measurement, jobs, labels):
+                measurement = pending[index]
+                for dataset in datasets.values():
+                    dataset.attrs.setdefault("experiment", experiment.name)
+                    dataset.attrs.setdefault("experiment_hash", content_hash(experiment.text))
+                with deferred_interrupts():  # a first Ctrl-C lets this write finish
+                    record.add(measurement.label, measurement.function, hashes[measurement.label],
+                               verdicts, datasets, seconds)
+                done += 1
+                held = sum(verdict.holds for verdict in verdicts)
+                bar.update(1)
+                logger.info("[%d/%d] %s (%s) finished in %.1f s: %d of %d predictions hold",
+                            done, total, measurement.label, measurement.function, seconds, held,
+                            len(verdicts))
+    except TaskFailure as failure:
+        measurement, error = pending[failure.index], failure.error
+        if isinstance(error, InterruptedRunError):
+            raise InterruptedRunError(
+                f"measurement {measurement.label!r} ({measurement.function}) was interrupted: "
+                f"{error} {_kept_text(record, out)}") from error
+        raise NeurophaseError(
+            f"Measurement {measurement.label!r} ({measurement.function}) failed: "
+            f"{record_problem(error)}. {_kept_text(record, out)} Fix the cause "
+            "and run again.") from error
+    except KeyboardInterrupt:
+        how = "at once (second Ctrl-C)" if interrupt_forced() else "by Ctrl-C"
+        raise InterruptedRunError(f"the run was stopped {how}. {_kept_text(record, out)}") from None
+    finally:
+        bar.close()
+
+
+def _assemble(experiment, record, out, scheduler, started, overwrite):
+    """Write the output folder from the finished record (datasets copied byte for byte, figures,
+    verdicts.csv, report.md, manifest.json); return ``(verdicts, written file names, seconds)``."""
+    import shutil
+
+    import matplotlib.pyplot as plt
+
     from neurophase.check.verdicts import write_verdicts_csv
-    from neurophase.io import save_dataset, staged_output
+    from neurophase.io import staged_output
+    from neurophase.plot import figures_for, summary_figure
+    from neurophase.records import read_manifest, write_manifest
+    from neurophase.report import write_report
 
-    out = Path(out)
-    kept = ""
-    if results:
-        partial = out.with_name(out.name + ".partial")
-        with staged_output(partial) as stage:
-            verdicts = []
-            for measurement, (found, datasets, _) in zip(experiment.measurements, results):
-                verdicts.extend(found)
-                for name, dataset in datasets.items():
-                    save_dataset(dataset, stage / f"{measurement.label}_{name}.nc")
-            write_verdicts_csv(verdicts, stage / "verdicts.csv")
-        kept = (f" The {len(results)} measurement(s) that finished before it were saved in {partial}.")
-    raise NeurophaseError(
-        f"Measurement {failed.label!r} ({failed.function}) failed: {type(error).__name__}: {error}."
-        f"{kept} The output folder {out} was not written; fix the cause and run again."
-    ) from error
+    old = read_manifest(out) if overwrite and out.is_dir() else None
+    all_verdicts, sections, measurements = [], [], {}
+    with staged_output(out) as stage:
+        for measurement in experiment.measurements:
+            verdicts, datasets, seconds = record.load(measurement.label)
+            all_verdicts.extend(verdicts)
+            files = []
+            for name, path in record.dataset_files(measurement.label).items():
+                filename = f"{measurement.label}_{name}.nc"
+                shutil.copyfile(path, stage / filename)
+                files.append(filename)
+            figures = []
+            for stem, figure, caption in figures_for(measurement.function, datasets, verdicts):
+                filename = f"{measurement.label}_{stem}.png"
+                figure.savefig(stage / filename, dpi=110, bbox_inches="tight")
+                plt.close(figure)
+                figures.append((filename, caption))
+            sections.append({"measurement": measurement, "verdicts": verdicts, "datasets": files,
+                             "figures": figures, "seconds": seconds})
+            entry = record.entries[measurement.label]
+            measurements[measurement.label] = {"function": entry["function"],
+                                               "settings_hash": entry["settings_hash"],
+                                               "seconds": entry["seconds"], "datasets": files}
+        write_verdicts_csv(all_verdicts, stage / "verdicts.csv")
+        summary = summary_figure(all_verdicts)
+        if summary is not None:
+            summary.savefig(stage / "summary_verdicts.png", dpi=110, bbox_inches="tight")
+            plt.close(summary)
+        seconds = time.perf_counter() - started
+        write_report(stage / "report.md", experiment, sections, all_verdicts,
+                     scheduler=scheduler or "serial", seconds=seconds,
+                     summary=("summary_verdicts.png" if summary is not None else None))
+        write_manifest(stage, measurements)
+        written = sorted(path.name for path in stage.iterdir())
+    if old is not None:  # files of the older result that this run did not rewrite
+        for name in set(old.get("files", {})) - set(written):
+            stale = out / name
+            if stale.is_file():
+                stale.unlink()
+    return all_verdicts, written, seconds
 
 
-def run_experiment(path_or_name, out, scheduler=None, progress=None):
+def run_experiment(path_or_name, out, scheduler=None, progress=None, resume=False, overwrite=False,
+                   worker_timeout=None):
     """Run an experiment file and write its results into the folder ``out``.
 
     Parameters
@@ -322,75 +560,69 @@ def run_experiment(path_or_name, out, scheduler=None, progress=None):
     path_or_name : str or Path
         An experiment file, or the name of a shipped one (``"quickstart"``).
     out : str or Path
-        Output folder; created if needed. Written only when the whole run succeeds.
+        Output folder: absent or empty (or holding an older result, with ``overwrite``).
+        Written only when the whole run succeeds.
     scheduler : str, optional
         Overrides ``[execution] scheduler`` (see :mod:`neurophase.sweep`).
     progress : bool, optional
-        Show progress bars (default: only on a terminal).
+        Progress bars (default: only on a terminal; log lines of the ``"neurophase"`` logger
+        report each finished measurement in every case).
+    resume : bool
+        Continue from the resume record ``out.partial``: measurements recorded there with the
+        same settings hash and intact checksums are not run again.
+    overwrite : bool
+        Replace an older result in ``out`` (files of its manifest that this run does not write
+        are deleted; other files are kept), and discard a resume record instead of refusing.
+    worker_timeout : float, optional
+        Dask: seconds without any worker before the run gives up.
 
     Returns
     -------
     dict
-        ``verdicts`` (list of Verdict), ``files`` (written paths), ``seconds`` (wall time).
+        ``verdicts`` (list of Verdict), ``files`` (written paths), ``seconds`` (wall time),
+        ``resumed`` (labels taken from the resume record).
+
+    Raises
+    ------
+    OutputError
+        ``out`` cannot be used (checked before anything runs).
+    InterruptedRunError
+        Ctrl-C or a Brian2 stop request: the finished measurements stay in ``out.partial``.
+    NeurophaseError
+        A measurement failed (its name and error in the message; the finished ones are kept).
     """
-    from neurophase.check.verdicts import write_verdicts_csv
-    from neurophase.io import save_dataset, staged_output
-    from neurophase.plot import figures_for, summary_figure
-    from neurophase.progress import progress_bar
-    from neurophase.report import write_report
-    from neurophase.schema import content_hash
+    from neurophase.progress import inner_progress
+    from neurophase.records import ResumeRecord, check_output_folder, settings_hash
     from neurophase.sweep import get_executor
 
     experiment = load_experiment(path_or_name)
-    chosen = scheduler if scheduler is not None else experiment.scheduler
-    started = time.perf_counter()
-    jobs = [(measurement, experiment.seed) for measurement in experiment.measurements]
-    with get_executor(chosen, workers=experiment.workers) as executor:
-        if executor.name == "serial":
-            results = []
-            bar = progress_bar(jobs, description="measurements", enabled=progress, unit="measurement")
-            for job in bar:
-                bar.set_postfix_str(job[0].label)
-                try:
-                    results.append(_run_measurement(job))
-                except Exception as error:
-                    _fail_keeping_finished(experiment, results, job[0], out, error)
-        else:
-            results = executor.map(_run_measurement, jobs)
     out = Path(out)
-    written = []
-    all_verdicts = []
-    sections = []
-    with staged_output(out) as stage:
-        for measurement, (verdicts, datasets, seconds) in zip(experiment.measurements, results):
-            all_verdicts.extend(verdicts)
-            files = []
-            for name, dataset in datasets.items():
-                dataset.attrs.setdefault("experiment", experiment.name)
-                dataset.attrs.setdefault("experiment_hash", content_hash(experiment.text))
-                filename = f"{measurement.label}_{name}.nc"
-                save_dataset(dataset, stage / filename)
-                files.append(filename)
-            figures = []
-            for stem, figure, caption in figures_for(measurement.function, datasets, verdicts):
-                filename = f"{measurement.label}_{stem}.png"
-                figure.savefig(stage / filename, dpi=110, bbox_inches="tight")
-                import matplotlib.pyplot as plt
-
-                plt.close(figure)
-                figures.append((filename, caption))
-            sections.append({"measurement": measurement, "verdicts": verdicts, "datasets": files,
-                             "figures": figures, "seconds": seconds})
-        write_verdicts_csv(all_verdicts, stage / "verdicts.csv")
-        summary = summary_figure(all_verdicts)
-        if summary is not None:
-            import matplotlib.pyplot as plt
-
-            summary.savefig(stage / "summary_verdicts.png", dpi=110, bbox_inches="tight")
-            plt.close(summary)
-        seconds = time.perf_counter() - started
-        write_report(stage / "report.md", experiment, sections, all_verdicts,
-                     scheduler=chosen or "serial", seconds=seconds,
-                     summary=("summary_verdicts.png" if summary is not None else None))
-        written = sorted(path.name for path in stage.iterdir())
-    return {"verdicts": all_verdicts, "files": [out / name for name in written], "seconds": seconds}
+    check_output_folder(out, overwrite=overwrite, resume=resume)
+    chosen = scheduler if scheduler is not None else experiment.scheduler
+    executor = get_executor(chosen, workers=experiment.workers, worker_timeout=worker_timeout)
+    record = ResumeRecord(out.with_name(out.name + ".partial"))
+    if record.exists() and not resume:  # overwrite: start again
+        record.remove()
+        record = ResumeRecord(record.folder)
+    hashes = {measurement.label: settings_hash(measurement.function, measurement.raw,
+                                               _effective_seed(measurement, experiment.seed),
+                                               _hash_inputs(measurement))
+              for measurement in experiment.measurements}
+    finished = [measurement.label for measurement in experiment.measurements
+                if resume and record.finished(measurement.label, hashes[measurement.label])]
+    for label in list(record.entries):
+        if label not in finished:  # changed settings, damaged files, or no longer in the file
+            record.discard(label)
+    for label in finished:
+        logger.info("%s: taken from the resume record %s (settings and checksums match)", label,
+                    record.folder)
+    pending = [measurement for measurement in experiment.measurements if measurement.label not in finished]
+    started = time.perf_counter()
+    if pending:
+        with inner_progress(progress is not False and getattr(executor, "name", "") == "serial"):
+            _run_pending(experiment, pending, executor, record, hashes, progress, out, len(finished))
+    verdicts, written, seconds = _assemble(experiment, record, out, chosen, started, overwrite)
+    record.remove()
+    logger.info("wrote %d files to %s", len(written), out)
+    return {"verdicts": verdicts, "files": [out / name for name in written], "seconds": seconds,
+            "resumed": finished}

@@ -11,6 +11,12 @@ to_quantity
 staged_output
     A context manager giving a staging folder that is moved into place only when the work
     inside succeeds, so that a failed run never leaves a half-written output folder.
+share_mode
+    Give a file written through :mod:`tempfile` (mode 0600) the mode of any other output file
+    (0666 minus the umask, usually 0644).
+
+Every file neurophase writes is first written under a temporary name and renamed into place, so
+an interrupted or failed write never leaves a file that looks complete.
 """
 
 from __future__ import annotations
@@ -24,10 +30,19 @@ from pathlib import Path
 import xarray as xr
 
 from neurophase import units
-from neurophase.errors import NeurophaseError
+from neurophase.errors import NeurophaseError, OutputError
 from neurophase.schema import validate_dataset
 
-__all__ = ["save_dataset", "load_dataset", "to_quantity", "staged_output"]
+__all__ = ["save_dataset", "load_dataset", "to_quantity", "staged_output", "share_mode"]
+
+
+def share_mode(path, directory=False):
+    """Set ``path`` to the mode a plain ``open``/``mkdir`` would give it (0666/0777 minus the
+    umask): :mod:`tempfile` creates files 0600 and folders 0700, and every output should share
+    one mode."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~mask)
 
 
 def save_dataset(dataset, path):
@@ -39,6 +54,7 @@ def save_dataset(dataset, path):
     os.close(handle)
     try:
         dataset.to_netcdf(temporary)
+        share_mode(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -69,22 +85,31 @@ def to_quantity(variable):
 def staged_output(directory):
     """Yield a staging folder; on success its files are moved into ``directory``.
 
-    If the body raises, the staging folder is deleted and ``directory`` is left exactly as it
-    was (or absent), so a failed run leaves nothing half-written. Files already in
-    ``directory`` that the run does not rewrite are kept.
+    If the body raises (or is interrupted), the staging folder is deleted and ``directory`` is
+    left exactly as it was (or absent), so a failed run leaves nothing half-written. A new
+    ``directory`` appears at once (the staging folder is renamed); into an existing one the
+    files are moved one by one, replacing files of the same name and keeping the others.
+
+    Raises
+    ------
+    OutputError
+        ``directory`` exists and is not a folder (checked before anything is done).
     """
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"{directory} is a file, not a folder; give a folder for the results.")
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
         yield staging
-    except BaseException:
+        share_mode(staging, directory=True)
+        if not directory.exists():
+            os.replace(staging, directory)
+            return
+        for item in staging.iterdir():
+            target = directory / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    directory.mkdir(parents=True, exist_ok=True)
-    for item in staging.iterdir():
-        target = directory / item.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(item, target)
-    shutil.rmtree(staging, ignore_errors=True)

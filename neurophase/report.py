@@ -6,7 +6,7 @@ import datetime
 import platform
 from pathlib import Path
 
-__all__ = ["write_report", "verdict_table"]
+__all__ = ["write_report", "verdict_table", "escape_cell"]
 
 
 def _format(value):
@@ -15,6 +15,15 @@ def _format(value):
     except (TypeError, ValueError):
         return str(value)
     return f"{value:.4g}"
+
+
+def escape_cell(text):
+    r"""Text safe inside a Markdown table cell: ``|`` escaped, line breaks as spaces.
+
+    >>> print(escape_cell("|x| < 1\nnext"))
+    \|x\| < 1 next
+    """
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def verdict_table(verdicts):
@@ -26,9 +35,9 @@ def verdict_table(verdicts):
     for verdict in verdicts:
         mark = "**yes**" if verdict.holds else "**no**"
         lines.append(
-            f"| {verdict.id} | {verdict.quantity} | {_format(verdict.expected)} | "
+            f"| {escape_cell(verdict.id)} | {escape_cell(verdict.quantity)} | {_format(verdict.expected)} | "
             f"{_format(verdict.measured)} | [{_format(verdict.ci_low)}, {_format(verdict.ci_high)}] | "
-            f"{mark} | {verdict.criterion} |"
+            f"{mark} | {escape_cell(verdict.criterion)} |"
         )
     return "\n".join(lines)
 

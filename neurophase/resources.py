@@ -8,9 +8,11 @@ without a source checkout.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
-__all__ = ["models_directory", "experiments_directory", "list_models", "list_experiments"]
+__all__ = ["models_directory", "experiments_directory", "list_models", "list_experiments",
+           "model_header", "experiment_header"]
 
 _REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -40,3 +42,30 @@ def list_models():
 def list_experiments():
     """Names of the shipped experiments, sorted."""
     return sorted(path.stem for path in experiments_directory().glob("*.toml"))
+
+
+def _header(path, table, keys, kind):
+    from neurophase.errors import ExperimentFileError, ModelFileError
+
+    error_class = ModelFileError if kind == "model" else ExperimentFileError
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise error_class(f"{kind} file {path} cannot be read: {error}. Fix or remove it.") from error
+    header = data.get(table)
+    if not isinstance(header, dict):
+        raise error_class(f"{kind} file {path} has no [{table}] table; add one with {', '.join(keys)}.")
+    return {key: str(header.get(key, "")) for key in keys}
+
+
+def model_header(name):
+    """``name``, ``title``, ``citation`` and ``kind`` of a library model, read from the TOML
+    text alone (no Brian2 objects are built: that is :func:`neurophase.micro.modelfile.load_model`)."""
+    return _header(models_directory() / f"{name}.toml", "model",
+                   ("name", "title", "citation", "kind"), "model")
+
+
+def experiment_header(name):
+    """``name``, ``title`` and ``description`` of a shipped experiment, read from its TOML text."""
+    return _header(experiments_directory() / f"{name}.toml", "experiment",
+                   ("name", "title", "description"), "experiment")

@@ -8,6 +8,9 @@ assert_quantity_allclose
     Two values with units agree within a relative / absolute tolerance, dimensions checked.
 assert_round_trips
     A Dataset survives NetCDF writing and reading with values, units and provenance intact.
+assert_cli_refuses
+    A ``neurophase`` command line is refused as the command-line rules require: exit status 2,
+    one ``error:`` line, no traceback, nothing written.
 
 Independent references (written from the papers, not from the model files), shared by the
 tests and benchmarks/:
@@ -40,7 +43,45 @@ from neurophase.units import to_magnitude
 
 __all__ = ["assert_follows_schema", "assert_quantity_allclose", "assert_round_trips",
            "hodgkin_huxley_1952_rate_tuple", "neuron_hh_spike_times", "hodgkin_huxley_gillespie",
-           "run_script_result"]
+           "run_script_result", "assert_cli_refuses"]
+
+
+def _listing(folder):
+    folder = Path(folder)
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+            for path in folder.rglob("*")}
+
+
+def assert_cli_refuses(argv, folder, match=None):
+    """Run ``neurophase.cli.main(argv)`` in this process and check that it refuses the input: exit
+    status 2, exactly one line on standard error starting with ``error:`` (matching the regex
+    ``match``), nothing on standard output, no traceback, and ``folder`` (where any output
+    would go) unchanged. Returns the error line.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     assert_cli_refuses(["fi", "no_such_model", "--input", "0", "1", "1", "pA"], folder)
+    "error: Unknown model 'no_such_model'..."
+    """
+    import contextlib
+    import io
+    import re
+
+    from neurophase.cli import main
+
+    before = _listing(folder)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(item) for item in argv])
+    lines = err.getvalue().splitlines()
+    assert status == 2, f"exit status {status} for {argv}; stderr: {err.getvalue()!r}"
+    assert len(lines) == 1 and lines[0].startswith("error: "), f"stderr of {argv}: {err.getvalue()!r}"
+    assert "Traceback" not in err.getvalue()
+    assert out.getvalue() == "", f"stdout of {argv}: {out.getvalue()!r}"
+    assert _listing(folder) == before, f"{argv} wrote into {folder}"
+    if match is not None:
+        assert re.search(match, lines[0]), f"{lines[0]!r} does not match {match!r}"
+    return lines[0]
 
 
 def assert_follows_schema(dataset, required=()):

@@ -19,6 +19,9 @@ to_quantity
     The inverse: numbers plus a unit string -> Quantity.
 parse_grid
     ``{"start": "0 pA", "stop": "500 pA", "step": "10 pA"}`` (or ``"num"``) -> a Quantity array.
+setting_units
+    Decorator declaring the unit of each keyword setting of a measurement function, so that an
+    experiment file's settings are checked before anything runs.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "parse_grid",
     "GRID_KEYS",
     "ACCEPTED_FORMS",
+    "setting_units",
 ]
 
 #: The keys of a grid table: ``start``, ``stop`` and either ``step`` or ``num``.
@@ -292,3 +296,40 @@ def parse_grid(table, name="grid"):
     count = int(np.floor((last - first) / step * (1 + 1e-12) + 1e-9)) + 1
     return np.round(first + step * np.arange(count), 12) * unit
 
+def setting_units(numbers=(), **units):
+    """Declare the physical unit of keyword settings of a measurement function.
+
+    :mod:`neurophase.experiments` checks every setting of an experiment file against it before
+    anything runs (a temperature written ``"1 mV"`` is an error, not 0.001). Settings that are
+    not declared are checked against their default: a number means a dimensionless number, a
+    quantity means that dimension, ``None`` means no check.
+
+    Parameters
+    ----------
+    numbers : sequence of str
+        Declared settings that the function takes as plain numbers in the declared unit (a
+        quantity in the experiment file is converted to that number). The others take Brian2
+        quantities of the declared dimension (a plain number is refused unless the unit is
+        ``"1"``).
+    **units
+        Setting name -> unit string (``"ms"``, ``"1/ms"``, ``"mV"``) or a callable
+        ``check(value, name) -> value`` raising :class:`~neurophase.errors.NeurophaseError`.
+
+    Examples
+    --------
+    >>> @setting_units(numbers=("step",), duration="ms", step="mV")
+    ... def measure(duration=None, step=1.0):
+    ...     return duration
+    >>> measure.setting_units, measure.setting_numbers
+    ({'duration': 'ms', 'step': 'mV'}, ('step',))
+    """
+    unknown = sorted(set(numbers) - set(units))
+    if unknown:
+        raise ValueError(f"numbers names undeclared settings: {unknown}")
+
+    def decorate(function):
+        function.setting_units = dict(units)
+        function.setting_numbers = tuple(numbers)
+        return function
+
+    return decorate

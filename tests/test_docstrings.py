@@ -79,6 +79,9 @@ PENDING = {
     "neurophase.mapping.siegert",
     "neurophase.meanfield.population",
     "neurophase.micro.network",
+    # added by issue 8 (reliability)
+    "neurophase.micro.chunks",
+    "neurophase.check.recordings_command",
 }
 
 

@@ -59,10 +59,11 @@ from neurophase.mapping.boltzmann import boltzmann, boltzmann_midpoint, fit_bolt
 from neurophase.mapping.order_parameter import stationary_statistics
 from neurophase.meanfield import coercive_field_numeric, finite_size_curie_weiss
 from neurophase.micro import ising
-from neurophase.micro.gating import gating_functions, model_temperature_kelvin
+from neurophase.micro.gating import gating_functions, model_temperature_kelvin, temperature_setting
 from neurophase.micro.modelfile import load_model
 from neurophase.micro.references import hodgkin_huxley_1952_rates
 from neurophase.statistics import sampled_mean_standard_error, trial_interval
+from neurophase.units import setting_units
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -75,6 +76,9 @@ __all__ = ["measure_gating", "measure_zero_temperature"]
 HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 
 
+@setting_units(numbers=("voltage_range", "voltage_step", "simulation_step"), voltage_range="mV",
+               voltage_step="mV", simulation_step="mV", temperature=temperature_setting, duration="ms",
+               tau0="ms")
 def measure_gating(model: str | Model = "hodgkin_huxley_1952", gates: Sequence[str] | None = None,
                    voltage_range: tuple[float, float] = (-100.0, 20.0), voltage_step: float = 1.0,
                    residual_tolerance: float = 0.02, temperature: Quantity | str | float | None = None,
@@ -296,6 +300,7 @@ def _linear_response_error(M, T, J, N, q, record_every, samples, trials):
     return sampled_mean_standard_error(variance, correlation, samples, trials)
 
 
+@setting_units(duration="ms", tau0="ms")
 def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequence[float] = (0.5, 0.2, 0.1, 0.05),
                              fields: Sequence[float] = (-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
                                                         0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),

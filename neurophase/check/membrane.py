@@ -52,6 +52,7 @@ from neurophase.meanfield import finite_size_curie_weiss
 from neurophase.meanfield.dynamics import simulate_quench
 from neurophase.micro import ising
 from neurophase.statistics import trial_interval
+from neurophase.units import setting_units
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -104,6 +105,7 @@ def _summary_dataset(statistics, attrs):
 # --------------------------------------------------------------------------------------
 # P1, P11 (J = 0)
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: Sequence[float] = (0.5, 1.0, 2.0),
                                  fields: Sequence[float] = tuple(np.linspace(-2.0, 2.0, 11)),
                                  duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
@@ -198,6 +200,7 @@ def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: S
 # --------------------------------------------------------------------------------------
 # P3, P4, P5, P6, P11, P12 (all-to-all)
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantity | None = None,
                                tau0: Quantity | None = None, seed: int = 0, target: str = "cython",
                                device: str = "runtime",
@@ -479,6 +482,7 @@ def _switching_fields(data, level):
     return up, down
 
 
+@setting_units(periods="ms", tau0="ms")
 def measure_hysteresis(N: int = 4000, trials: int = 4, temperature: float = 0.5, field_maximum: float = 0.6,
                        periods: Sequence[Quantity] | None = None, tau0: Quantity | None = None, seed: int = 0,
                        target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
@@ -600,6 +604,7 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
     return fit_relu(stimuli, np.asarray(ordered, dtype=float))
 
 
+@setting_units(rate="1/ms", tau0_values="ms", fit_minimum_time="ms")
 def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: float = 1.0,
                    rate: Quantity | None = None,
                    stimuli: Sequence[float] = (1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9),
@@ -756,6 +761,7 @@ def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: f
 # --------------------------------------------------------------------------------------
 # 2-D lattice
 # --------------------------------------------------------------------------------------
+@setting_units(duration="ms", tau0="ms")
 def measure_lattice(N: int = 1024, trials: int = 4, temperatures: Sequence[float] = (1.8, 1.9, 2.0, 2.1, 2.15, 2.2),
                     duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
                     target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:

@@ -53,7 +53,7 @@ from neurophase.micro.references import (
     morris_lecar_hopf_current,
 )
 from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import parse_unit, setting_units, to_magnitude
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -130,6 +130,7 @@ def _refined_levels(low, high, scale, uniform, geometric):
     return np.unique(np.round(np.concatenate([inside, above]), 12))
 
 
+@setting_units(duration="ms")
 def measure_class1_onset(grids: Mapping[str, Mapping[str, Any]] | None = None, duration: Quantity | None = None,
                          tolerance: float = 0.1, min_isis: int = 5, min_points: int = ONSET_MIN_POINTS, seed: int = 0,
                          target: str = "cython",
@@ -479,6 +480,7 @@ def _weighted_slope(sigmas, widths, log_se):
     return float(coefficients[0]), covariance, design, weights, x, y, coefficients
 
 
+@setting_units(pulse_duration="ms", pulse_start="ms", duration="ms", dt="ms")
 def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitudes: Quantity | None = None,
                               sigmas: Quantity | None = None, pulse_duration: Quantity | None = None,
                               pulse_start: Quantity | None = None, duration: Quantity | None = None,
@@ -646,6 +648,7 @@ def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitude
 # --------------------------------------------------------------------------------------------
 # C4: derived activation against its rivals on noisy f-I
 # --------------------------------------------------------------------------------------------
+@setting_units(duration="ms", noise_tau="ms")
 def measure_activation_fit(grids: Mapping[str, Mapping[str, Any]] | None = None, seeds: int = 6,
                            duration: Quantity | None = None, noise_tau: Quantity | None = None, folds: int = 5,
                            n_bootstrap: int = 200, seed: int = 0, target: str = "cython",

@@ -42,8 +42,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
 import math
-import sys
 import warnings
 from pathlib import Path
 
@@ -51,14 +51,29 @@ import numpy as np
 
 from neurophase.check.compare import heldout_excess
 from neurophase.check.verdicts import make_verdict, write_verdicts_csv
-from neurophase.errors import NeurophaseError, RecordingError
+from neurophase.errors import NeurophaseError, ParameterError, RecordingError
 from neurophase.neurons.fit import DEFAULT_CANDIDATES, ActivationFit
 from neurophase.recordings.dataset import recording_dataset
 from neurophase.recordings.features import fi_features
 from neurophase.recordings.read import read_recordings
+from neurophase.report import escape_cell
+
+logger = logging.getLogger("neurophase")
 
 __all__ = ["analyse_recordings", "analyse_cell", "measure_recordings", "CellAnalysis", "add_recordings_parser",
-           "run_recordings"]
+           "run_recordings", "minimum_bootstrap"]
+
+
+def minimum_bootstrap(confidence=0.95):
+    """Fewest bootstrap resamples that resolve both ends of a ``confidence`` percentile interval:
+    ``ceil(2 / (1 - confidence))`` (40 at 95 %), so that at least one resample lies beyond each
+    end (Efron & Tibshirani 1993, ch. 13, recommend 1000 or more for intervals; 200 is the
+    default here, as a compromise with run time).
+
+    >>> minimum_bootstrap()
+    40
+    """
+    return int(math.ceil(round(2.0 / (1.0 - confidence), 9)))
 
 
 @dataclasses.dataclass
@@ -153,7 +168,8 @@ def _unique_cells(recordings):
 
 def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, response="rate", folds=5,
                        n_bootstrap=200, random_state=0, spike_settings=None, qc_settings=None,
-                       file_format=None, on_error="raise", figures=True, failures=None, **reader_options):
+                       file_format=None, on_error="raise", figures=True, failures=None, progress=None,
+                       **reader_options):
     """Read recordings, build their Datasets, fit their f-I curves and write verdicts.
 
     Parameters
@@ -177,6 +193,9 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
         Draw the figures (with ``out``).
     failures : list, optional
         With ``on_error="report"``, ``(file, error message)`` pairs are appended to it.
+    progress : bool, optional
+        A bar over the cells (default: on a terminal only); one log line per cell (logger
+        ``"neurophase"``) in every case.
     **reader_options
         E.g. ``liquid_junction_potential="14 mV"``, ``step_amplitudes``, ``step_windows``.
 
@@ -187,6 +206,10 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
     """
     if on_error not in ("raise", "report"):
         raise NeurophaseError(f"on_error={on_error!r} must be 'raise' or 'report'.")
+    if not isinstance(n_bootstrap, int) or n_bootstrap < minimum_bootstrap():
+        raise ParameterError(
+            f"n_bootstrap = {n_bootstrap!r} is too few resamples for the 95% intervals of the verdicts; "
+            f"use at least {minimum_bootstrap()} (default 200).")
     paths = [Path(path) for path in paths]
     if not paths:
         raise RecordingError("No recording files given.")
@@ -205,7 +228,13 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
                 failures.append((", ".join(map(str, group)), str(error)))
     _unique_cells(recordings)
     analyses = []
-    for recording in recordings:
+    from neurophase.progress import progress_bar
+
+    bar = progress_bar(recordings, description="cells", enabled=progress, unit="cell")
+    for number, recording in enumerate(bar, start=1):
+        bar.set_postfix_str(recording.cell)
+        logger.info("[%d/%d] cell %s (%s)", number, len(recordings), recording.cell,
+                    Path(recording.source_file).name)
         try:
             analyses.append(analyse_cell(recording, candidates=candidates, response=response, folds=folds,
                                          n_bootstrap=n_bootstrap, random_state=random_state,
@@ -214,6 +243,10 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
             if on_error == "raise":
                 raise
             failures.append((recording.source_file, str(error)))
+    if not analyses and failures:
+        reasons = "; ".join(f"{name}: {' '.join(str(error).split())}" for name, error in failures)
+        raise RecordingError(f"none of the {len(failures)} recording(s) could be analysed ({reasons}); "
+                             "fix or leave out these files. Nothing was written.")
     verdicts = [verdict for analysis in analyses for verdict in analysis.verdicts]
     if out is not None:
         from neurophase.io import staged_output
@@ -294,8 +327,9 @@ def _report(analyses, verdicts, failures, response, figure_captions):
         "| id | quantity | expected | measured | CI | holds |", "|---|---|---|---|---|---|",
     ]
     for verdict in verdicts:
-        lines.append(f"| {verdict.id} | {verdict.quantity} | {verdict.expected:g} | {verdict.measured:.4g} | "
-                     f"[{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] | {'yes' if verdict.holds else 'no'} |")
+        lines.append(f"| {escape_cell(verdict.id)} | {escape_cell(verdict.quantity)} | {verdict.expected:g} | "
+                     f"{verdict.measured:.4g} | [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}] | "
+                     f"{'yes' if verdict.holds else 'no'} |")
     if not verdicts:
         lines.append("| - | no cell could be fitted | | | | |")
     lines += ["", "Verdict notes:", ""]
@@ -329,8 +363,8 @@ def _report(analyses, verdicts, failures, response, figure_captions):
         lines += ["", "Quality-control exclusions:", ""]
         if excluded:
             lines += ["| sweep | step | current (pA) | reason |", "|---|---|---|---|"]
-            lines += [f"| {item['sweep']} | {item['step']} | {item['input_pA']:g} | {item['reason']} |"
-                      for item in excluded]
+            lines += [f"| {item['sweep']} | {escape_cell(item['step'])} | {item['input_pA']:g} | "
+                      f"{escape_cell(item['reason'])} |" for item in excluded]
         else:
             lines.append("none")
         if analysis.fit is not None:
@@ -379,54 +413,6 @@ def measure_recordings(paths, candidates=DEFAULT_CANDIDATES, response="rate", fo
 
 
 # --------------------------------------------------------------------------------------------
-# The command line
+# The command line: its parser lives in the light module neurophase.check.recordings_command
 # --------------------------------------------------------------------------------------------
-def add_recordings_parser(subparsers):
-    """Add ``recordings`` to ``subparsers`` (from ``ArgumentParser.add_subparsers``); return its parser."""
-    parser = subparsers.add_parser(
-        "recordings",
-        help="f-I curves of current-clamp step recordings against the derived activation (C5)",
-        description="Read current-clamp step recordings (ABF, NWB, CSV, Igor .ibw, Neo formats), detect spikes, "
-                    "run quality control, fit the derived activation and its rivals to each cell's f-I curve, and "
-                    "write verdicts.csv, features.csv, one NetCDF Dataset per cell, figures and report.md.",
-    )
-    parser.add_argument("files", nargs="+", help="recording files or folders (Igor waves of one cell: the folder)")
-    parser.add_argument("--out", required=True, help="output folder (written all-or-nothing)")
-    parser.add_argument("--response", default="rate", choices=("rate", "count_rate"),
-                        help="rate to fit: steady-state 'rate' (default) or spikes/duration 'count_rate'")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of folds and bootstrap (default 0)")
-    parser.add_argument("--liquid-junction-potential", default=None,
-                        help="e.g. '14 mV': subtracted from reported potentials of every file")
-    parser.add_argument("--format", dest="file_format", default=None,
-                        choices=("abf", "igor", "nwb", "csv", "neo"), help="force the reader")
-    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
-    parser.set_defaults(handler=run_recordings)
-    return parser
-
-
-def run_recordings(args):
-    """Run the ``recordings`` command; return the exit status."""
-    options = {}
-    if args.liquid_junction_potential:
-        options["liquid_junction_potential"] = args.liquid_junction_potential
-    failures = []
-    try:
-        datasets, verdicts = analyse_recordings(
-            args.files, out=args.out, response=args.response, folds=args.folds, n_bootstrap=args.bootstrap,
-            random_state=args.seed, file_format=args.file_format, on_error="report",
-            figures=not args.no_figures, failures=failures, **options)
-    except NeurophaseError as error:
-        print(f"neurophase recordings: {error}", file=sys.stderr)
-        return 2
-    analysed = len(datasets)
-    print(f"{analysed} cell(s) analysed, {len(verdicts)} verdict(s); see {args.out}/report.md")
-    for verdict in verdicts:
-        print(f"  {verdict.id}: measured {verdict.measured:.4g} [{verdict.ci_low:.4g}, {verdict.ci_high:.4g}], "
-              f"expected {verdict.expected:g}: {'holds' if verdict.holds else 'does not hold'}")
-    if analysed == 0:
-        return 2
-    for name, error in failures:
-        print(f"  not analysed: {name}: {error}", file=sys.stderr)
-    return 1 if failures else 0
+from neurophase.check.recordings_command import add_recordings_parser, run_recordings  # noqa: E402

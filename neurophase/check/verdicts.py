@@ -49,6 +49,8 @@ class Verdict:
         How ``holds`` was decided, in words (goes into the report).
     note : str
         Anything the reader needs to interpret the row (fit range, N, seeds, ...).
+    rule : str
+        The rule of :func:`make_verdict` that decided ``holds`` (one of :data:`RULES`).
     """
 
     id: str
@@ -61,6 +63,32 @@ class Verdict:
     tolerance: float | None = None
     criterion: str = ""
     note: str = ""
+    rule: str = ""
+
+    def decided_by(self) -> str:
+        """What decided ``holds`` for this row, in a few words with the numbers (for one terminal
+        line: a row can hold by its tolerance although its interval excludes the expected value).
+
+        >>> make_verdict("P4", "T_c", 1.0, 1.03, 1.01, 1.05, tolerance=0.05).decided_by()
+        'CI excludes 1 but |measured - expected| = 0.03 <= tolerance 0.05'
+        """
+        rule = self.rule or ("interval" if self.tolerance is None else "interval_or_tolerance")
+        finite = math.isfinite(self.expected) and math.isfinite(self.measured)
+        inside = finite and self.ci_low <= self.expected <= self.ci_high
+        ci = f"CI {'contains' if inside else 'excludes'} {self.expected:.4g}"
+        if rule == "interval" or self.tolerance is None:
+            return ci
+        distance = abs(self.measured - self.expected) if finite else math.nan
+        within = finite and distance <= self.tolerance
+        difference = f"|measured - expected| = {distance:.3g} {'<=' if within else '>'} tolerance {self.tolerance:.3g}"
+        if rule == "tolerance":
+            return difference
+        if rule == "equivalence":
+            return (f"CI {'inside' if self.holds else 'not inside'} {self.expected:.4g} +- "
+                    f"{self.tolerance:.3g} (equivalence)")
+        if inside:
+            return ci
+        return f"{ci} {'but' if within else 'and'} {difference}"
 
     def as_row(self) -> dict[str, str]:
         """The row of ``verdicts.csv`` (``VERDICT_COLUMNS`` order).
@@ -186,7 +214,7 @@ def make_verdict(id: str, quantity: str, expected: float, measured: float, ci_lo
     return Verdict(
         id=id, quantity=quantity, expected=expected, measured=measured, ci_low=ci_low,
         ci_high=ci_high, holds=bool(holds), tolerance=absolute_tolerance,
-        criterion=criterion, note=note,
+        criterion=criterion, note=note, rule=rule,
     )
 
 

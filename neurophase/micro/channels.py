@@ -717,7 +717,10 @@ def voltage_clamp(model, voltages, duration, seeds=1, holding=None, record=None,
         monitor = StateMonitor(group, list(recorded.values()), record=True, dt=sample_s * second,
                                when="end", name="clamp_monitor")
         objects.append(monitor)
-        Network(*objects).run(duration_s * second, namespace=namespace)
+        from neurophase.interrupts import run_network
+
+        run_network(Network(*objects), duration_s * second,
+                    f"the voltage clamp of {model.name!r} ({n_neurons} neurones)", namespace=namespace)
         times = np.asarray(monitor.t_[:], dtype=float) + step_s
         traces = {name: np.asarray(getattr(monitor, variable)[:], dtype=float)
                   for name, variable in recorded.items()}

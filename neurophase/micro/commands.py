@@ -6,7 +6,8 @@ Usage::
                   [--noise SIGMA] [--noise-tau TAU] [--poisson-exc RATE WEIGHT]
                   [--poisson-inh RATE WEIGHT] [--duration D] [--seeds K] [--dt DT]
                   [--target cython|numpy] [--device runtime|cpp_standalone]
-                  [--spike-record sums|times] [--out FILE.nc]
+                  [--spike-record sums|times] [--out FILE.nc] [--overwrite]
+                  [--scheduler serial|local|tcp://host:port] [--chunk-size N] [--workers K]
 
 ``MODEL`` is a library model name (``neurophase models`` lists them) or a model file.
 ``--input 0 20 0.5 uA/cm**2`` sweeps 0, 0.5, ..., 20 uA/cm2 (STOP included). Quantities such
@@ -18,6 +19,18 @@ conductance input (:mod:`neurophase.micro.synaptic`); with ``--input`` in Hz and
 current. It is :func:`neurophase.micro.neurone.firing_curve`
 with the same arguments.
 
+Every argument is checked before anything is simulated: finite input levels, positive time
+step and duration, a known model whose equations are dimensionally consistent, and an
+``--out`` file that is new (or ``--overwrite``) in a writable folder. The Dataset is written
+only after the whole simulation finished (Ctrl-C: nothing is written, exit status 130).
+``--scheduler local`` or an address splits the grid into chunks of at most ``--chunk-size``
+neurones (default: eight equal chunks of at least 100 neurones), one network each, on Dask
+workers, merged into one Dataset (:mod:`neurophase.micro.chunks`: identical to the same split
+run serially).
+
+This module imports only :mod:`argparse` at module level, so that building the command-line
+parser stays fast; the simulation code is imported by :func:`run_fi`.
+
 Functions
 ---------
 add_fi_parser
@@ -28,31 +41,52 @@ run_fi
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from neurophase.errors import NeurophaseError, ParameterError
-from neurophase.units import parse_quantity, parse_unit
 
-__all__ = ["add_fi_parser", "run_fi", "input_grid"]
+__all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
+
+#: Largest number of input levels of one ``--input`` grid (a typo such as a step of 1e-9 would
+#: otherwise ask for billions of neurones).
+MAX_LEVELS = 10_000_000
 
 
 def input_grid(start, stop, step, unit):
     """Levels ``start, start + step, ..., stop`` (stop included within step/1000) as a Quantity.
 
+    >>> import numpy as np
+    >>> from neurophase.units import parse_unit
     >>> levels = input_grid("0", "1", "0.25", "pA")
     >>> [round(float(value), 2) for value in np.asarray(levels / parse_unit("pA"))]
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
+    import numpy as np
+
+    from neurophase.units import parse_unit
+
     try:
         start, stop, step = float(start), float(stop), float(step)
     except ValueError as error:
         raise ParameterError(
             f"--input needs three numbers and a unit, e.g. --input 0 20 0.5 uA/cm**2 ({error})."
         ) from None
+    if not all(math.isfinite(value) for value in (start, stop, step)):
+        raise ParameterError(
+            f"--input {start:g} {stop:g} {step:g}: START, STOP and STEP must be finite numbers "
+            "(not nan or inf), e.g. --input 0 20 0.5 pA.")
     if step <= 0 or stop < start:
         raise ParameterError("--input needs STEP > 0 and STOP >= START, e.g. --input 0 20 0.5 pA.")
-    count = int(np.floor((stop - start) / step + 1e-3)) + 1
-    return (start + step * np.arange(count)) * parse_unit(unit)
+    count = math.floor((stop - start) / step + 1e-3) + 1
+    if count > MAX_LEVELS:
+        raise ParameterError(
+            f"--input {start:g} {stop:g} {step:g} asks for {count:.3g} levels (at most {MAX_LEVELS:,}); "
+            "use a larger STEP.")
+    unit_value = parse_unit(unit)
+    levels = start + step * np.arange(count)
+    if not np.all(np.isfinite(levels)):
+        raise ParameterError(f"--input {start:g} {stop:g} {step:g} overflows; use smaller numbers.")
+    return levels * unit_value
 
 
 def add_fi_parser(subparsers):
@@ -84,31 +118,90 @@ def add_fi_parser(subparsers):
     parser.add_argument("--spike-record", default="sums", choices=("sums", "times"),
                         help="sums (default): per-neurone running sums, memory independent of "
                              "the duration; times: keep every spike time (SpikeMonitor)")
-    parser.add_argument("--out", default=None, help="write the Dataset to this NetCDF file")
+    parser.add_argument("--out", default=None,
+                        help="write the Dataset to this NetCDF file (.nc), only when the run finished")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--scheduler", default=None,
+                        help="split the grid into chunks on 'local' (Dask on this machine) or a Dask "
+                             "scheduler address (tcp://host:8786); default: one network, in this process")
+    parser.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                        help="largest number of neurones per chunk (with --scheduler; it fixes the "
+                             "random numbers of noisy grids)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of --scheduler local (default: one per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     return parser
 
 
 def _optional_quantity(text, name, expected=None):
+    from neurophase.units import parse_quantity
+
     return None if text is None else parse_quantity(text, expected=expected, name=name)
 
 
-def run_fi(args):
-    """Run ``neurophase fi`` from parsed ``args``; returns 0 (errors raise NeurophaseError)."""
-    from neurophase.io import save_dataset
-    from neurophase.micro.neurone import firing_curve
+def _positive_time(text, name):
+    value = _optional_quantity(text, name, "ms")
+    if value is not None:
+        from neurophase.units import to_magnitude
 
+        magnitude = float(to_magnitude(value, "ms", name=name))
+        if not (math.isfinite(magnitude) and magnitude > 0):
+            raise ParameterError(f"{name} {text!r} must be a positive, finite time, e.g. '0.01 ms'.")
+    return value
+
+
+def run_fi(args):
+    """Run ``neurophase fi`` from parsed ``args``; returns 0 (errors raise NeurophaseError).
+
+    Everything is checked before the simulation starts; the Dataset is written (atomically)
+    only after it finished.
+    """
+    from neurophase.micro.neurone import resolve_model
+    from neurophase.records import check_output_file
+
+    if args.out:
+        check_output_file(args.out, overwrite=args.overwrite)
+    if args.seeds < 1:
+        raise ParameterError(f"--seeds {args.seeds} must be at least 1.")
+    if not 0 <= args.seed < 2**32:
+        raise ParameterError(f"--seed {args.seed} must be in 0 .. 2**32 - 1.")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise ParameterError(f"--chunk-size {args.chunk_size} must be at least 1 (neurones per chunk).")
+    if args.workers is not None and args.workers < 1:
+        raise ParameterError(f"--workers {args.workers} must be at least 1.")
+    if (args.chunk_size is not None or args.workers is not None) and args.scheduler in (None, "serial"):
+        if args.workers is not None:
+            raise ParameterError("--workers needs --scheduler local.")
+    executor = None
+    if args.scheduler not in (None, "serial") or args.chunk_size is not None:
+        from neurophase.sweep import get_executor
+
+        executor = get_executor(args.scheduler, workers=args.workers)  # checks the name
     inputs = input_grid(*args.input)
-    dataset = firing_curve(
-        args.model, inputs, protocol=args.protocol,
-        duration=_optional_quantity(args.duration, "--duration", "ms"),
+    options = dict(
+        protocol=args.protocol,
+        duration=_positive_time(args.duration, "--duration"),
         noise=_optional_quantity(args.noise, "--noise"),
-        noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
-        seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
+        noise_tau=_positive_time(args.noise_tau, "--noise-tau"),
+        seeds=args.seeds, seed=args.seed, dt=_positive_time(args.dt, "--dt"),
         target=args.target, device=args.device, progress=False if args.quiet else None,
         spike_record=args.spike_record, poisson=_poisson_option(args),
     )
+    model = resolve_model(args.model)
+    if executor is not None:
+        from neurophase.micro.chunks import default_chunk_size
+
+        chunk_size = args.chunk_size or default_chunk_size(inputs, options["seeds"], options["noise"],
+                                                           options["protocol"])
+        options.update(executor=executor, chunk_size=chunk_size)
+    from neurophase.micro.neurone import firing_curve
+    from neurophase.progress import inner_progress
+
+    with inner_progress(not args.quiet, log_start=True):
+        dataset = firing_curve(model, inputs, **options)
     if args.out:
+        from neurophase.io import save_dataset
+
         save_dataset(dataset, args.out)
     if not args.quiet:
         _print_summary(dataset, args)
@@ -121,6 +214,8 @@ def run_fi(args):
 
 def _poisson_option(args):
     """``--poisson-exc`` / ``--poisson-inh`` -> the ``poisson`` argument of firing_curve."""
+    from neurophase.units import parse_quantity
+
     if args.poisson_exc is None and args.poisson_inh is None:
         return None
     if args.poisson_exc is None:
@@ -136,7 +231,10 @@ def _poisson_option(args):
 
 
 def _print_summary(dataset, args):
+    import numpy as np
+
     from neurophase.mapping.fi_curve import onset_type
+    from neurophase.units import parse_unit
 
     unit = dataset["input"].attrs["units"]
     mean = dataset.mean("trial") if "trial" in dataset.dims else dataset

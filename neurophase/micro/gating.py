@@ -7,6 +7,9 @@ gating_functions
     expressions a simulation of that file uses.
 model_temperature_kelvin
     The temperature a model file states (``[model] temperature``), in kelvin.
+temperature_setting
+    A temperature setting (quantity in kelvin, number of kelvin, "6.3 celsius") in kelvin,
+    refusing anything that is not a temperature.
 """
 
 from __future__ import annotations
@@ -27,12 +30,68 @@ if TYPE_CHECKING:
 
     from neurophase.micro.modelfile import Model
 
-__all__ = ["gating_functions", "model_temperature_kelvin"]
+__all__ = ["gating_functions", "model_temperature_kelvin", "temperature_setting"]
+
+
+def temperature_setting(value: Quantity | str | float | None, name: str = "temperature") -> float | None:
+    """A temperature in kelvin from a Brian2 quantity in kelvin, a number of kelvin, or text such
+    as ``"6.3 celsius"`` / ``"279.45 kelvin"``; ``None`` passes through. Anything else (a voltage,
+    a non-positive absolute temperature) raises, naming ``name``.
+
+    Parameters
+    ----------
+    value : Quantity or str or float or None
+        The setting: a Brian2 quantity in kelvin, a number of kelvin, or text in celsius or kelvin.
+    name : str
+        The setting's name, used in error messages.
+
+    Returns
+    -------
+    float or None
+        The absolute temperature in kelvin, or ``None`` when ``value`` is ``None``.
+
+    >>> round(temperature_setting("6.3 celsius"), 2)
+    279.45
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        number, _, unit = value.strip().partition(" ")
+        unit = unit.strip().lower()
+        try:
+            number = float(number)
+        except ValueError:
+            unit = ""
+        if unit in ("celsius", "degc", "c"):
+            kelvin = number + constants.zero_Celsius
+        elif unit in ("kelvin", "k"):
+            kelvin = number
+        else:
+            raise ParameterError(f"{name} = {value!r}: give it in celsius or kelvin, e.g. '6.3 celsius'.")
+    else:
+        from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+
+        from neurophase.errors import UnitMismatchError
+        from neurophase.units import parse_unit, to_magnitude
+
+        dimensions = get_dimensions(value)
+        if dimensions is DIMENSIONLESS:
+            kelvin = float(value)
+        elif dimensions is get_dimensions(parse_unit("kelvin")):
+            kelvin = float(to_magnitude(value, "kelvin", name=name))
+        else:
+            raise UnitMismatchError(
+                f"{name} = {value!s} is not a temperature; give it in kelvin (e.g. 279.45 * kelvin) or "
+                "as text in celsius ('6.3 celsius').")
+    if not (np.isfinite(kelvin) and kelvin > 0):
+        raise ParameterError(f"{name} = {value!r} is not a positive absolute temperature.")
+    return float(kelvin)
 
 
 def model_temperature_kelvin(model: Model, temperature: Quantity | str | float | None = None) -> float:
-    """The model's temperature in kelvin: ``temperature`` (Quantity, number in K, or string such
-    as "6.3 celsius"), else the model file's ``[model] temperature``.
+    """The model's temperature in kelvin: ``temperature`` (see :func:`temperature_setting`: a
+    Quantity in kelvin, a number of kelvin, or text such as "6.3 celsius"), else the model file's
+    ``[model] temperature``.
 
     Parameters
     ----------
@@ -57,20 +116,7 @@ def model_temperature_kelvin(model: Model, temperature: Quantity | str | float |
         value = tomllib.loads(model.text).get("model", {}).get("temperature")
     if value is None:
         raise ParameterError(f"Model {model.name!r} states no temperature; pass temperature='6.3 celsius'.")
-    if isinstance(value, str):
-        number, _, unit = value.strip().partition(" ")
-        unit = unit.strip().lower()
-        if unit in ("celsius", "degc", "c"):
-            return float(number) + constants.zero_Celsius
-        if unit in ("kelvin", "k"):
-            return float(number)
-        raise ParameterError(f"Temperature {value!r}: give it in celsius or kelvin.")
-    try:
-        from brian2 import kelvin
-
-        return float(value / kelvin)
-    except Exception:
-        return float(value)
+    return temperature_setting(value)
 
 
 def gating_functions(model: str | Model, voltage_mV: ArrayLike,

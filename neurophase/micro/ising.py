@@ -47,7 +47,8 @@ import time as _time
 import numpy as np
 import xarray as xr
 
-from neurophase.errors import ParameterError, SimulationError, UnitMismatchError
+from neurophase.errors import InterruptedRunError, ParameterError, SimulationError, UnitMismatchError
+from neurophase.interrupts import run_network
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import load_model
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
@@ -122,6 +123,17 @@ def protocol_field(time_ms, field_offset, field_amplitude=0.0, field_period_ms=n
 
 
 def _as_float_array(values, name):
+    from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+
+    try:
+        dimensions = {get_dimensions(value) for value in np.atleast_1d(np.asarray(values, dtype=object))}
+    except TypeError:
+        dimensions = {DIMENSIONLESS}
+    dimensions |= {get_dimensions(values)}
+    if dimensions != {DIMENSIONLESS}:
+        raise UnitMismatchError(
+            f"{name} = {values!r} has a physical unit, but it is a dimensionless number in units of "
+            "the coupling J (temperature T/J, field h/J); give plain numbers such as 0.5.")
     try:
         array = np.atleast_1d(np.asarray(values, dtype=float))
     except (TypeError, ValueError) as error:
@@ -421,19 +433,21 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
             objects.append(monitor)
             network = brian2.Network(*objects)
             built = _time.perf_counter()
+            what = f"the Ising membrane ({n_ensembles} ensembles x {N} channels)"
             if selected.standalone:
                 # one run: the C++ project is generated, compiled and executed in this call
-                network.run(duration_ms * brian2.ms, namespace=namespace)
+                run_network(network, duration_ms * brian2.ms, what, namespace=namespace)
                 finished = _time.perf_counter()
                 first = finished - selected.last_run_seconds
             else:
-                network.run(clock_dt, namespace=namespace)
+                run_network(network, clock_dt, what, progress=False, namespace=namespace)
                 first = _time.perf_counter()
-                network.run(duration_ms * brian2.ms - clock_dt, namespace=namespace, report=report)
+                run_network(network, duration_ms * brian2.ms - clock_dt, what, namespace=namespace,
+                            report=report)
                 finished = _time.perf_counter()
             time_ms = np.asarray(monitor.t / brian2.ms)
             recorded = {name: np.asarray(getattr(monitor, name)) for name in ("M", "T", "h")}
-    except (ParameterError, UnitMismatchError):
+    except (ParameterError, UnitMismatchError, InterruptedRunError):
         raise
     except Exception as error:
         raise SimulationError(

@@ -279,6 +279,7 @@ def load_model_text(text, source="<string>"):
         channels=channels,
     )
     _check_identifiers(model, where)
+    _check_dimensions(model, where)
     return model
 
 
@@ -334,3 +335,109 @@ def _check_identifiers(model, where):
                     f"{where}: [initial] {name} = {value!s} has the wrong unit; the equations "
                     f"declare {name} with dimension {equations[name].dim!s}."
                 )
+
+
+def _line_of(text, patterns):
+    """1-based number of the first line of ``text`` matching the first pattern that matches any
+    line (regexes, most specific first)."""
+    lines = text.splitlines()
+    for pattern in patterns:
+        for number, line in enumerate(lines, start=1):
+            if re.search(pattern, line):
+                return number
+    return None
+
+
+def _check_dimensions(model, where):
+    """Brian2's own unit checks of the equations, threshold, reset and update code, run once on
+    a one-neurone group (numpy target, nothing compiled, about 20 ms), so that a dimensionally
+    wrong model file fails when it is loaded, with its file and line, not deep inside a run."""
+    import brian2
+    from brian2.equations.equations import PARAMETER, SingleEquation
+    from brian2.equations.unitcheck import check_units_statements
+    from brian2.parsing.expressions import is_boolean_expression, parse_expression_dimensions
+    from brian2.units.fundamentalunits import DimensionMismatchError
+    from brian2.utils.stringtools import get_identifiers
+
+    equations = brian2.Equations(model.equations)
+    # linked variables (Ising ensembles) are linked only when a network is built: check them as
+    # parameters of their declared unit
+    plain = [SingleEquation(PARAMETER, equation.varname, equation.dim, equation.var_type,
+                            flags=[flag for flag in equation.flags if flag != "linked"])
+             if "linked" in equation.flags else equation for equation in equations.values()]
+    refractory = model.refractory if model.refractory is not None else False
+    # names the simulator adds at run time (neurophase.micro.ising: the coupling J and tau0)
+    run_namespace = {}
+    if model.kind == "ising_membrane":
+        run_namespace = {name: value for name, value in (("J", 1.0), ("tau0", 1 * brian2.ms))
+                         if name not in model.parameters}
+    group = None
+    part, line_patterns = "equations", []
+    try:
+        checked = brian2.Equations(plain)
+        namespace = model.namespace()
+        if model.channels:  # the Markov channel counts and fractions the simulator adds
+            from neurophase.micro.channels import markov_scheme
+
+            scheme = markov_scheme(model)
+            checked = checked + brian2.Equations(scheme.equations())
+            namespace.update(scheme.namespace())
+        group = brian2.NeuronGroup(1, checked, refractory=refractory, namespace=namespace,
+                                   codeobj_class=brian2.NumpyCodeObject, method=model.method or "euler",
+                                   name="model_file_check*")
+        try:
+            group.equations.check_units(group, run_namespace=run_namespace)
+        except DimensionMismatchError as error:
+            found = re.search(r"variable '(\w+)'", str(error))
+            if found:
+                name = re.escape(found.group(1))
+                line_patterns = [rf"^\s*d{name}\s*/\s*dt\s*=", rf"^\s*{name}\s*="]
+            raise
+
+        def resolved(code):
+            # the code's names and those its subexpressions use (Brian2 expands them)
+            names = (get_identifiers(code) | group.equations.identifiers) - {"True", "False"}
+            variables = dict(group.variables)
+            variables.update(group.resolve_all(names - set(group.variables), run_namespace=run_namespace,
+                                               user_identifiers=set()))
+            return variables
+
+        if model.threshold:
+            part, line_patterns = "threshold", [r"^\s*threshold\s*="]
+            variables = resolved(model.threshold)
+            parse_expression_dimensions(model.threshold, variables)
+            if not is_boolean_expression(model.threshold, variables):
+                raise ModelFileError(
+                    f"{where}, line {_line_of(model.text, line_patterns)}: threshold = "
+                    f"{model.threshold!r} is not a condition; write one such as 'v > -20*mV'.")
+        if isinstance(model.refractory, str):
+            part, line_patterns = "refractory", [r"^\s*refractory\s*="]
+            parse_expression_dimensions(model.refractory, resolved(model.refractory))
+        for label, code in (("reset", model.reset), ("update", model.update)):
+            if code:
+                part, line_patterns = label, [rf"^\s*{label}\s*="]
+                variables = resolved(code)
+                try:
+                    check_units_statements(code, variables)
+                except DimensionMismatchError:
+                    # the first statement that fails (later ones may use earlier temporaries)
+                    statements = [line for line in code.splitlines() if line.strip()]
+                    for count in range(1, len(statements) + 1):
+                        try:
+                            check_units_statements("\n".join(statements[:count]), variables)
+                        except DimensionMismatchError:
+                            line_patterns = [re.escape(statements[count - 1].strip())] + line_patterns
+                            break
+                    raise
+    except ModelFileError:
+        raise
+    except (DimensionMismatchError, SyntaxError, KeyError, TypeError, ValueError, AssertionError) as error:
+        line = _line_of(model.text, line_patterns) if line_patterns else None
+        message = " ".join(str(error).split()).rstrip(".")
+        raise ModelFileError(
+            f"{where}{f', line {line}' if line else ''} ({part}): {message}. Fix the units of "
+            "that line (every term of a sum needs the same unit; a differential equation's "
+            "right-hand side has the unit of its variable per second).") from None
+    finally:
+        if group is not None:
+            group._network = "checked only"  # never simulated on purpose: no unused-object warning

@@ -70,6 +70,7 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
+from neurophase.interrupts import run_network
 from neurophase.mapping.population import membrane_capacitance
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.neurone import resolve_model
@@ -528,8 +529,9 @@ def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=1
                 report = brian2_report(f"{model.name} populations ({n_populations} x {size})",
                                        enabled=True)
         with np.errstate(over="ignore", invalid="ignore"):
-            network.run(timing["duration"] * second, report=report, report_period=1 * second,
-                        namespace=namespace)
+            run_network(network, timing["duration"] * second,
+                        f"{model.name!r} populations ({n_populations} x {size})", progress=progress,
+                        report=report, report_period=1 * second, namespace=namespace)
         counts = np.asarray(samples.pop_count_[:], dtype=float)  # (populations, samples)
         sample_times = np.asarray(samples.t_[:], dtype=float)
         final_count = np.asarray(counter.pop_count_[:], dtype=float)

@@ -66,6 +66,7 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
+from neurophase.interrupts import run_network
 from neurophase.mapping.firing import (
     DEFAULT_TRANSIENT_FRACTION,
     fano_factor,
@@ -364,7 +365,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                  target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
                  transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
                  record_dt=None, standalone_directory=None, equation_options=None,
-                 parameters=None, spike_record="sums", poisson=None, **protocol_options):
+                 parameters=None, spike_record="sums", poisson=None, executor=None, chunk_size=None,
+                 **protocol_options):
     """Firing statistics of ``model`` for every input level, from one Brian2 network.
 
     Parameters
@@ -436,6 +438,14 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         grow with the simulated duration. ``"times"``: a SpikeMonitor keeps every spike time
         and the statistics are computed afterwards (memory grows with the number of spikes;
         the results agree).
+    executor : str or executor, optional
+        With ``executor`` or ``chunk_size``, the grid is split into chunks of at most
+        ``chunk_size`` neurones (default: eight equal chunks of at least 100), each one network, run on ``executor``
+        (``"serial"``, ``"local"``, a Dask scheduler address, or an executor of
+        :mod:`neurophase.sweep`) and merged: see :mod:`neurophase.micro.chunks` for the seeds
+        and for what is identical to the unchunked run.
+    chunk_size : int, optional
+        Largest number of neurones per network when splitting.
     **protocol_options
         Protocol options (``delay``; ``pulse_duration``, ``pulse_start``, ``baseline``).
 
@@ -460,6 +470,16 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Some grid points diverged (NaN); ``error.partial`` holds the dataset with every
         finished point and ``error.failed_points`` names the failed ones.
     """
+    if executor is not None or chunk_size is not None:
+        from neurophase.micro.chunks import firing_curve_chunks
+
+        return firing_curve_chunks(
+            model, inputs, chunk_size=chunk_size, executor=executor, protocol=protocol,
+            duration=duration, noise=noise, seeds=seeds, target=target, device=device,
+            record_voltage=record_voltage, dt=dt, transient=transient, noise_tau=noise_tau,
+            method=method, seed=seed, voltage_variable=voltage_variable, record_dt=record_dt,
+            standalone_directory=standalone_directory, equation_options=equation_options,
+            parameters=parameters, spike_record=spike_record, poisson=poisson, **protocol_options)
     from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, ms, second
     from brian2 import seed as brian2_seed
 
@@ -488,10 +508,21 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     seeds = int(seeds)
     if seeds < 1:
         raise ParameterError(f"seeds must be at least 1; got {seeds}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        raise ParameterError(f"seed = {seed!r} must be a whole number in 0 .. 2**32 - 1 (Brian2's seed).")
     if duration is None:
         duration = {"step": 1000, "staircase": 200, "ramp": 200, "pulse": 50}.get(protocol, 1000) * ms
+    duration_s = float(to_magnitude(duration, "second", name="duration"))
+    if not (np.isfinite(duration_s) and duration_s > 0):
+        raise ParameterError(f"duration = {duration!s} must be a positive, finite time (e.g. 500 ms).")
     time_step = dt if dt is not None else (model.dt if model.dt is not None else 0.01 * ms)
     time_step_s = float(to_magnitude(time_step, "second", name="dt"))
+    if not (np.isfinite(time_step_s) and time_step_s > 0):
+        raise ParameterError(f"dt = {time_step!s} must be a positive, finite time step (e.g. 0.01 ms); "
+                             "leave it out for the model's recommended step.")
+    if time_step_s >= duration_s:
+        raise ParameterError(f"dt = {time_step_s * 1e3:g} ms is not smaller than the duration "
+                             f"{duration_s * 1e3:g} ms; give a longer duration or a smaller dt.")
     if model.max_dt is not None and time_step_s > float(model.max_dt / second) * (1 + 1e-9):
         raise ParameterError(
             f"dt = {time_step_s * 1e3:g} ms is too large for model {model.name!r}: it is accurate "
@@ -549,9 +580,11 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         namespace.update(channels.namespace())
     namespace.update(plan.namespace)
     if noise_kind == "ou":
-        namespace["grid_noise_tau"] = parse_unit("ms") * float(
-            to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
-                         name="noise_tau"))
+        tau_ms = float(to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
+                                    name="noise_tau"))
+        if not (np.isfinite(tau_ms) and tau_ms > 0):
+            raise ParameterError(f"noise_tau = {tau_ms:g} ms must be a positive, finite time (e.g. 5 ms).")
+        namespace["grid_noise_tau"] = parse_unit("ms") * tau_ms
     synaptic_lines, synaptic_current = [], None
     if synaptic is not None:
         synaptic_lines, synaptic_current = synaptic.equations(
@@ -638,8 +671,9 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             if progress or (progress is None and is_terminal()):
                 report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            network.run(plan.duration * second, report=report, report_period=1 * second,
-                        namespace=namespace)
+            run_network(network, plan.duration * second,
+                        f"{model.name!r} {protocol} ({n_neurons} neurones)", progress=progress,
+                        report=report, report_period=1 * second, namespace=namespace)
         if record_mode == "times":
             spike_record_data = (np.asarray(spikes.i[:], dtype=np.int64),
                                  np.asarray(spikes.t[:] / second, dtype=float))
@@ -816,6 +850,12 @@ def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_un
     dataset = xr.Dataset(variables, coords=coords)
     if not noise_is_array:
         dataset = dataset.isel(param_sigma=0, drop=noise_kind is None)
+    return add_trial_statistics(dataset)
+
+
+def add_trial_statistics(dataset):
+    """``p_fire`` and ``fano_factor`` over ``trial`` from ``spike_count`` (also used to merge
+    chunks split along ``trial``, :mod:`neurophase.micro.chunks`)."""
     dataset["p_fire"] = p_fire(dataset["spike_count"], dim="trial")
     dataset["fano_factor"] = fano_factor(dataset["spike_count"], dim="trial")
     dataset["p_fire"] = dataset["p_fire"].where(dataset["spike_count"].notnull().all("trial"))

@@ -243,12 +243,14 @@ bisect_v_prev : volt
     if rising_counts:
         network.add(group.run_regularly(f"bisect_v_prev = bisect_v_last\nbisect_v_last = {voltage}",
                                         when="end", name="bisect_track"))
+    from neurophase.interrupts import run_network
     from neurophase.micro.devices import Brian2Device
 
+    what = f"the threshold bisection ({group.N} neurones, {steps} trials)"
     with Brian2Device(target, "runtime"):
-        network.run(steps * trial_ms * ms, namespace={})
+        run_network(network, steps * trial_ms * ms, what, namespace={})
         monitor.active = True
-        network.run(trial_ms * ms, namespace={})
+        run_network(network, trial_ms * ms, what, namespace={})
 
     shape = (len(names), n_durations, 2)
     low = np.asarray(group.bisect_low[:] / unit).reshape(shape)[..., 0]

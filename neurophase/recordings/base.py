@@ -496,7 +496,14 @@ def resolve_steps(currents, sampling_rate, recorded_source, path, n_sweeps, step
                                      source=str(path))
         source, baseline_stop = "explicit step_amplitudes argument", None
     if not any(steps):
-        raise RecordingError(f"{path}: no current step away from the holding level in any sweep: no step protocol.")
+        spans = [float(np.ptp(current[np.isfinite(current)])) for current in currents or []
+                 if current is not None and np.isfinite(current).any()]
+        hint = ""
+        if spans and 0 < max(spans) < 1e-3:  # see neurophase.recordings.plausibility
+            hint = (f" The current varies by at most {max(spans):.3g} pA: the values look like amperes; "
+                    "label the channel 'A'.")
+        raise RecordingError(f"{path}: no current step away from the holding level in any sweep: no step "
+                             f"protocol.{hint}")
     return steps, source, baseline_stop
 
 

@@ -56,7 +56,20 @@ def read_recording(path, file_format=None, **options):
     Returns
     -------
     Recording
+
+    Raises
+    ------
+    RecordingError
+        The file cannot be read as a current-clamp step recording, or it is not plausible as
+        one (voltage clamp, voltages or currents in a wrong unit:
+        :mod:`neurophase.recordings.plausibility`).
     """
+    from neurophase.recordings.plausibility import check_plausible
+
+    return check_plausible(_read_one(path, file_format, **options))
+
+
+def _read_one(path, file_format=None, **options):
     path = Path(path)
     if not path.exists():
         raise RecordingError(f"No such recording file: {path}. Check the path.")
@@ -116,7 +129,8 @@ def read_recordings(paths, file_format=None, **options):
         else:
             recordings.append(read_recording(path, file_format=kind, **options))
     from neurophase.recordings.neo_formats import read_igor_sweeps
+    from neurophase.recordings.plausibility import check_plausible
 
     for key in sorted(igor_groups):
-        recordings.append(read_igor_sweeps(igor_groups[key], **options))
+        recordings.append(check_plausible(read_igor_sweeps(igor_groups[key], **options)))
     return recordings

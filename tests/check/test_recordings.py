@@ -38,7 +38,7 @@ def test_heldout_excess_is_paired_and_zero_for_the_best():
 def test_class1_cell_gives_exponent_one_half_and_writes_every_output(tmp_path, synthetic):
     path = _class1_csv(tmp_path / "class1.csv", synthetic)
     out = tmp_path / "out"
-    datasets, verdicts = analyse_recordings([path], out=out, n_bootstrap=30, folds=5, random_state=1)
+    datasets, verdicts = analyse_recordings([path], out=out, n_bootstrap=40, folds=5, random_state=1)
     assert len(datasets) == 1
     # steady-state rates of the periodic trains equal the closed form (0.1 ms sampling: < 1%)
     rate = datasets[0]["rate"].values[:, 0]
@@ -80,7 +80,7 @@ def test_command_line_reports_unreadable_files_and_analyses_the_rest(tmp_path, s
     parser = argparse.ArgumentParser(prog="neurophase")
     add_recordings_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "out"
-    args = parser.parse_args(["recordings", str(good), str(bad), "--out", str(out), "--bootstrap", "10",
+    args = parser.parse_args(["recordings", str(good), str(bad), "--out", str(out), "--bootstrap", "40",
                               "--no-figures"])
     assert args.handler is run_recordings
     status = run_recordings(args)

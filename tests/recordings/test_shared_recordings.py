@@ -166,7 +166,7 @@ def test_check_on_0019_fits_only_levels_without_block(ephys_dir, tmp_path):
     from neurophase.check.recordings import analyse_recordings
 
     datasets, verdicts = analyse_recordings([ephys_dir / "171116sh_0019.abf"], out=tmp_path / "out",
-                                            n_bootstrap=20, figures=False)
+                                            n_bootstrap=40, figures=False)
     # 22 levels; 1600-2000 pA (5 levels) have both steps in block, 1400 and 1500 pA keep one step
     report = (tmp_path / "out" / "report.md").read_text()
     assert "17 points" in report

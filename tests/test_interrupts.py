@@ -1,0 +1,208 @@
+"""Runs that stop early are errors: Brian2's stop requests, Ctrl-C on `neurophase fi`."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from neurophase.errors import InterruptedRunError
+from neurophase.interrupts import deferred_interrupts, handle_interrupts, run_network
+
+
+def _network_stopping_at(stop_ms, how):
+    """A one-neurone numpy network whose network_operation requests a stop at ``stop_ms``."""
+    import brian2
+
+    brian2.prefs.codegen.target = "numpy"
+    group = brian2.NeuronGroup(1, "dv/dt = -v / (10*ms) : 1", method="exact", name="stopping*")
+    network = brian2.Network(group)
+
+    @brian2.network_operation(dt=1 * brian2.ms)
+    def stop(t):
+        if t >= stop_ms * brian2.ms:
+            if how == "network":
+                network.stop()
+            else:  # what Brian2's own SIGINT handler does (brian2/__init__.py, _InterruptHandler)
+                brian2.Network._globally_stopped = True
+
+    network.add(stop)
+    return network
+
+
+@pytest.mark.brian2
+@pytest.mark.parametrize("how", ["network", "global"])
+def test_a_run_stopped_early_raises_instead_of_returning(how):
+    import brian2
+
+    previous = brian2.prefs.codegen.target
+    try:
+        network = _network_stopping_at(30.0, how)
+        with pytest.raises(InterruptedRunError, match=r"stopped at 0\.03.* of 0\.1 s") as caught:
+            run_network(network, 100 * brian2.ms, "a test network", namespace={})
+        # Brian2 returned normally with t at the stop: the helper turned that into an error
+        assert float(network.t / brian2.ms) == pytest.approx(31.0, abs=1.0)
+        assert caught.value.completed == pytest.approx(0.3, abs=0.02)
+        # a complete run passes (the stop flags are reset by the next run)
+        complete = _network_stopping_at(1e9, how)
+        run_network(complete, 20 * brian2.ms, "a test network", namespace={})
+        assert float(complete.t / brian2.ms) == pytest.approx(20.0)
+    finally:
+        brian2.prefs.codegen.target = previous
+        brian2.Network._globally_stopped = False
+
+
+def test_deferred_block_finishes_before_the_interrupt():
+    """A first Ctrl-C inside deferred_interrupts waits for the block; a second one does not."""
+    finished = []
+    with handle_interrupts():
+        with pytest.raises(KeyboardInterrupt):
+            with deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # the handler has run: nothing was raised inside the block
+                finished.append("written")
+    assert finished == ["written"]
+    with handle_interrupts():
+        with pytest.raises(KeyboardInterrupt):
+            with deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                os.kill(os.getpid(), signal.SIGINT)  # second press: at once
+                time.sleep(0.05)
+                finished.append("not reached")
+    assert finished == ["written"]
+    assert signal.getsignal(signal.SIGINT) is not None  # the previous handler is back
+
+
+def _start_fi(tmp_path, out, *extra):
+    environment = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "neurophase.cli", "fi", "leaky_integrate_and_fire", "--input", "0",
+               "500", "50", "pA", "--seeds", "2", "--duration", "200 s", "--out", str(out), *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment, cwd=tmp_path)
+
+
+def _wait_for_line(process, text, timeout=240):
+    """Lines of the process's stderr up to the first one containing ``text``."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    process.kill()
+    raise AssertionError(f"no line with {text!r} on stderr: {''.join(lines)}")
+
+
+@pytest.mark.brian2
+def test_ctrl_c_during_fi_exits_130_and_writes_no_result(tmp_path):
+    """The reproduction of issue 8: Ctrl-C at a few % of a 200 s run wrote rates of 0 Hz, rc 0."""
+    out = tmp_path / "x.nc"
+    process = _start_fi(tmp_path, out)
+    _wait_for_line(process, "simulating 'leaky_integrate_and_fire' step")  # the Brian2 loop runs
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert not out.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["tmp"]  # no temporary file either
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: the Brian2 run of 'leaky_integrate_and_fire' step (22 neurones) stopped at")
+    assert "Traceback" not in stderr and "rate" not in stdout  # no table of truncated rates
+    # Brian2 keeps its debug log only after an unhandled error; none is left behind
+    assert not [path.name for path in (tmp_path / "tmp").iterdir() if path.name.startswith("brian_")]
+
+
+@pytest.mark.brian2
+def test_second_ctrl_c_stops_at_once(tmp_path):
+    out = tmp_path / "x.nc"
+    process = _start_fi(tmp_path, out, "--dt", "0.001 ms")
+    _wait_for_line(process, "simulating")
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert not out.exists() and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted:")
+
+
+SMALL_EXPERIMENT = """
+[experiment]
+name = "small"
+title = "Three small Ising-membrane measurements"
+
+[execution]
+seed = 11
+
+[[measurement]]
+function = "independent_channels"
+label = "first"
+N = 200
+trials = 3
+temperatures = [1.0, 2.0]
+duration = "40 ms"
+
+[[measurement]]
+function = "independent_channels"
+label = "second"
+N = 400
+trials = 3
+temperatures = [0.5, 1.0]
+duration = "2000 ms"
+
+[[measurement]]
+function = "zero_temperature"
+label = "third"
+N = 100
+trials = 2
+temperatures = [0.5, 0.2]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.brian2
+def test_ctrl_c_during_run_then_resume_equals_an_uninterrupted_run(tmp_path):
+    import json
+
+    import xarray as xr
+
+    from neurophase.experiments import run_experiment
+    from neurophase.io import load_dataset
+
+    experiment = tmp_path / "small.toml"
+    experiment.write_text(SMALL_EXPERIMENT)
+    reference = tmp_path / "reference"
+    run_experiment(experiment, reference, progress=False)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "neurophase.cli", "run", str(experiment), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    _wait_for_line(process, "[1/3] first (independent_channels) finished")
+    time.sleep(1.0)  # inside the second measurement (2 s of model time)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and "1 finished measurement(s) are kept in" in last
+    assert not out.exists()
+    manifest = json.loads((tmp_path / "out.partial" / "manifest.json").read_text())
+    assert list(manifest["measurements"]) == ["first"]
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "first: taken from the resume record" in resumed.stderr
+    assert "[2/3] second" in resumed.stderr and "[1/3]" not in resumed.stderr
+    assert not (tmp_path / "out.partial").exists()
+    assert (out / "verdicts.csv").read_bytes() == (reference / "verdicts.csv").read_bytes()
+    names = sorted(path.name for path in reference.glob("*.nc"))
+    assert names == sorted(path.name for path in out.glob("*.nc"))
+    for name in names:
+        one, other = load_dataset(reference / name), load_dataset(out / name)
+        for dataset in (one, other):  # the time of creation and wall times differ between runs
+            for key in [key for key in dataset.attrs if key == "created" or key.startswith("wall_")]:
+                dataset.attrs.pop(key)
+        xr.testing.assert_identical(one, other)
