@@ -69,6 +69,12 @@ class Verdict:
         """What decided ``holds`` for this row, in a few words with the numbers (for one terminal
         line: a row can hold by its tolerance although its interval excludes the expected value).
 
+        Returns
+        -------
+        str
+            The deciding comparison, e.g. whether the interval contains the expected value and the
+            deviation against the tolerance.
+
         >>> make_verdict("P4", "T_c", 1.0, 1.03, 1.01, 1.05, tolerance=0.05).decided_by()
         'CI excludes 1 but |measured - expected| = 0.03 <= tolerance 0.05'
         """
