@@ -70,7 +70,8 @@ from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
 from neurophase.units import parse_quantity
 
-__all__ = ["Model", "FitRange", "load_model", "load_model_text", "model_text", "FIT_SCALES"]
+__all__ = ["Model", "FitRange", "load_model", "load_model_text", "model_text", "quantity_text", "display_unit",
+           "FIT_SCALES"]
 
 _ALLOWED = {
     "model": {"name", "kind", "title", "citation", "description", "class", "temperature", "order_parameter"},
@@ -419,6 +420,21 @@ def _check_identifiers(model, where):
 #: Units a written model file prefers for a value of the same dimension (first match wins).
 _DISPLAY_UNITS = ("mV", "ms", "pA", "nS", "pF", "Mohm", "Hz", "uF/cm**2", "mS/cm**2", "uA/cm**2", "um**2",
                   "nA", "uS", "nF")
+
+
+def display_unit(value):
+    """The unit (text) a written model file uses for ``value``'s dimension ("1" if dimensionless).
+
+    >>> from brian2 import nS
+    >>> display_unit(3 * nS)
+    'nS'
+    """
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    text = quantity_text(value)
+    if not isinstance(value, Quantity) or get_dimensions(value).is_dimensionless:
+        return "1"
+    return text.split(" ", 1)[1].lstrip("* ")
 
 
 def quantity_text(value):
