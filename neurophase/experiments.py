@@ -79,6 +79,7 @@ MEASUREMENTS = {
     "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
     "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
     "population": "neurophase.check.population:measure_population",
+    "fitting": "neurophase.check.fitting:measure_fitting",
 }
 
 _ALLOWED = {

@@ -34,6 +34,7 @@ PLOTTERS = {
     "coarse_graining_table": "neurophase.figures.coarse_graining:table_figures",
     "coarse_graining_threshold": "neurophase.figures.coarse_graining:threshold_figures",
     "population": "neurophase.figures.population:figures",
+    "fitting": "neurophase.figures.fit:plot_fitting",
 }
 
 

@@ -371,12 +371,16 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
     if algorithm is None:
         algorithm = NSGA2(pop_size=population, eliminate_duplicates=True)
         algorithm.setup(_problem(n_var, n_obj), seed=int(seed), termination=("n_gen", 10**9))
-    sweeps = data.select(train)
+    all_sweeps = train + held_out
+    sweeps = data.select(all_sweeps)
+    train_positions = list(range(len(train)))
     timing = {"evaluation_seconds": 0.0, "neurone_steps": 0, "features_seconds": 0.0}
     started = wallclock.perf_counter()
     run_this_call = 0
     record_voltage = True
-    with ReplayNetwork(model, data.currents(train) * parse_unit("pA"), data.interval * parse_unit("second"),
+    # one network for the training AND held-out sweeps: the held-out ones are simulated but never scored
+    # during the search, and the final model is evaluated on all of them without a second compilation
+    with ReplayNetwork(model, data.currents(all_sweeps) * parse_unit("pA"), data.interval * parse_unit("second"),
                        population, [r.name for r in ranges], duration=data.duration * parse_unit("second"),
                        dt=time_step, record_voltage=record_voltage, record_dt=record_dt, settle=settle,
                        device=device, target=target) as replay:
@@ -394,12 +398,13 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
             timing["evaluation_seconds"] += wallclock.perf_counter() - tick
             timing["neurone_steps"] += result.neurone_steps
             tick = wallclock.perf_counter()
-            simulated = np.stack([_feature_array(_simulated_rows(result, c, sweeps, spike_shape, data.interval),
-                                                 target_values.features) for c in range(n)])
+            simulated = np.stack([_feature_array(_simulated_rows(result, c, sweeps[:len(train)], spike_shape,
+                                                                 data.interval), target_values.features)
+                                  for c in range(n)])
             timing["features_seconds"] += wallclock.perf_counter() - tick
             z = target_values.z_scores(simulated)
             objectives = target_values.objectives(z)
-            diverged = ~result.finite[:n].all(axis=1)
+            diverged = ~result.finite[:n, train_positions].all(axis=1)
             objectives[diverged] = DIVERGED_OBJECTIVE
             sums, _ = target_values.group_sums(z)
             offspring.set("F", objectives)
@@ -423,22 +428,26 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
             if progress is not None:
                 best = np.min(np.linalg.norm(np.concatenate(archive["objectives"]), axis=1))
                 progress(generation, generations, float(best), wallclock.perf_counter() - started)
+        if generation >= generations:
+            merged = {key: np.concatenate(value) for key, value in archive.items()}
+            norm = np.linalg.norm(merged["objectives"], axis=1)
+            norm[merged["diverged"]] = np.inf
+            best = int(np.argmin(norm))
+            best_values = {r.name: r.quantity(np.full(population, merged["values"][best, k]))
+                           for k, r in enumerate(ranges)}
+            best_replay = replay.run(best_values)
     if generation < generations:
         raise ParameterError(
             f"The fit stopped after {generation} of {generations} generations (stop_after); the checkpoint "
             f"{checkpoint} holds it: resume to finish.")
-    merged = {key: np.concatenate(value) for key, value in archive.items()}
     _, counts = target_values.group_sums(target_values.z_scores(target_values.recorded[None]))
-    norm = np.linalg.norm(merged["objectives"], axis=1)
-    norm[merged["diverged"]] = np.inf
-    best = int(np.argmin(norm))
     fitted_values = {r.name: float(merged["values"][best, k]) for k, r in enumerate(ranges)}
     intervals = _bootstrap_intervals(merged, norm, counts, ranges, n_bootstrap, seed)
     fitted_model = _fitted_model(model, ranges, fitted_values, data)
-    all_sweeps = train + held_out
-    simulated_all, best_replay = evaluate_model(
-        fitted_model, data, all_sweeps, values={r.name: r.quantity([fitted_values[r.name]]) for r in ranges},
-        dt=time_step, device="runtime", target=target, settle=settle)
+    rows = _simulated_rows(best_replay, 0, sweeps, spike_shape, data.interval)
+    simulated_all = feature_dataset(rows, [step for sweep in sweeps for step in sweep.steps],
+                                    source=f"simulated {fitted_model.name}")
+    best_replay.voltage = best_replay.voltage[:1] if best_replay.voltage is not None else None
     recorded_all = data.recorded_features(all_sweeps)
     timing["total_seconds"] = wallclock.perf_counter() - started
     return FitResult(model=model, fitted_model=fitted_model, ranges=ranges, values=fitted_values,
