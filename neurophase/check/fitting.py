@@ -246,16 +246,26 @@ def write_fit_outputs(result, folder, verdicts, seconds=0.0):
 
 # -------------------------------------------------------------------------------------------- measurement
 def measure_fitting(recordings, models=("leaky_integrate_and_fire", "adaptive_exponential_2005"), generations=20,
-                    population=32, seed=0, dt=None, train_sweeps=None, liquid_junction_potential=None):
+                    population=32, seed=0, dt=None, train_sweeps=None, liquid_junction_potential=None,
+                    ephys_dir=None):
     """F1/F2 of every model fitted to every cell (``recordings``: files or folders, one cell each).
 
+    Relative paths are read from ``ephys_dir`` (default ``$NEUROPHASE_EPHYS_DIR``, else
+    ``../shared/data/ephys`` from the working folder): the data are never copied into the repository.
     Returns ``(verdicts, datasets)`` with the fitted parameters and features of every fit.
     """
+    import os
+
     from neurophase.fit.fitter import fit_model
     from neurophase.recordings.read import read_recordings
 
+    folder = Path(ephys_dir or os.environ.get("NEUROPHASE_EPHYS_DIR") or "../shared/data/ephys")
     verdicts, datasets = [], {}
     for path in ([recordings] if isinstance(recordings, (str, Path)) else recordings):
+        path = Path(path) if Path(path).is_absolute() else folder / path
+        if not path.exists():
+            raise ParameterError(f"Recording {path} not found: set ephys_dir (or NEUROPHASE_EPHYS_DIR) to the folder "
+                                 "of the shared recordings.")
         options = {}
         if liquid_junction_potential is not None and Path(path).is_dir():
             options["liquid_junction_potential"] = liquid_junction_potential
