@@ -43,7 +43,7 @@ def lif_step_count(current, duration, tau_m, resistance, rest, threshold, reset,
     Examples
     --------
     >>> int(lif_step_count(300e-12, 0.5, 0.02, 1e8, -0.07, -0.05, -0.07, 0.002)[()])  # P = 2 + 20 ln 3 ms
-    21
+    20
     """
     drive = np.asarray(current, dtype=float) * resistance
     gap = threshold - rest
