@@ -20,4 +20,7 @@ Modules
     bootstrap intervals.
 :mod:`~neurophase.check.compare`
     Verdicts that compare fitted candidates (C1, C4, and C5 with :mod:`neurophase.recordings`).
+:mod:`~neurophase.check.fitting`
+    F1 (held-out sweeps) and F2 (the fitted model's f-I) of a neurone model fitted to a cell
+    (:mod:`neurophase.fit`), the ``neurophase fit`` command and the ``fitting`` measurement.
 """

@@ -302,7 +302,8 @@ def add_fit_parser(subparsers):
     parser.add_argument("model", help="library model name or model file (its input must be a current)")
     parser.add_argument("recordings", nargs="+", help="ABF, NWB, CSV or Igor files (or a folder) of one cell")
     parser.add_argument("--param", nargs=4, action="append", metavar=("NAME", "LOW", "HIGH", "UNIT"),
-                        help="fit NAME between LOW and HIGH (in UNIT); repeat for more; default the model's [fit]")
+                        help="fit NAME between LOW and HIGH (in UNIT); repeat for more. Without --param every "
+                             "parameter of the model's [fit] table is fitted; with it, exactly the given ones")
     parser.add_argument("--log", action="append", default=[], metavar="NAME",
                         help="search NAME on a log scale (for --param ranges)")
     parser.add_argument("--train-sweeps", nargs="+", type=int, default=None,

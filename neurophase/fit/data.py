@@ -18,6 +18,7 @@ Excluded sweeps (a truncated sweep, NaN samples, no test step) are listed with t
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class FitSweep:
 
     @property
     def label(self):
-        return f"{self.source}#{self.index}"
+        return f"{Path(self.source).name}#{self.index}"
 
 
 @dataclasses.dataclass
