@@ -57,7 +57,7 @@ import numpy as np
 from neurophase.errors import ModelFileError, ParameterError
 from neurophase.fit.data import prepare_recordings, split_sweeps
 from neurophase.fit.features import FEATURES, feature_dataset, step_features
-from neurophase.fit.objectives import DIVERGED_OBJECTIVE, Target
+from neurophase.fit.objectives import DIVERGED_OBJECTIVE, TRACE_ERROR, Target, trace_errors
 from neurophase.micro.modelfile import FIT_SCALES, FitRange, Model, display_unit, load_model, model_text
 from neurophase.recordings.spikes import detect_spikes
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
@@ -163,7 +163,8 @@ def draws_spikes(model):
     return not any(f"{name} =" in reset.replace("  ", " ") for name in voltages)
 
 
-def _simulated_rows(result, candidate, sweeps, spike_shape, interval):
+def _simulated_rows(result, candidate, sweeps, spike_shape, interval, recorded_spikes=None):
+    """Per-step features of one candidate on ``sweeps`` (and its trace error when ``recorded_spikes``)."""
     rows = []
     for position, sweep in enumerate(sweeps):
         trace = None if result.voltage is None else result.voltage[candidate, position].astype(float)
@@ -171,12 +172,18 @@ def _simulated_rows(result, candidate, sweeps, spike_shape, interval):
             times = detect_spikes(trace, 1.0 / result.record_dt) * result.record_dt
         else:
             times = result.spike_times(candidate, position)
-        rows += step_features(trace, result.record_dt, times, sweep.steps, spike_shape=spike_shape)
+        sweep_rows = step_features(trace, result.record_dt, times, sweep.steps, spike_shape=spike_shape)
+        if recorded_spikes is not None and trace is not None:
+            errors = trace_errors(trace, result.record_dt, sweep.voltage, interval, sweep.steps, times,
+                                  recorded_spikes[position])
+            for row, error in zip(sweep_rows, errors):
+                row[TRACE_ERROR] = error
+        rows += sweep_rows
     return rows
 
 
 def _feature_array(rows, names):
-    return np.array([[row[name] for row in rows] for name in names], dtype=float)
+    return np.array([[row.get(name, np.nan) for row in rows] for name in names], dtype=float)
 
 
 def evaluate_model(model, data, numbers, values=None, dt=None, device="runtime", target="cython",
@@ -282,7 +289,7 @@ def _problem(n_var, n_obj):
 
 def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None, generations=20, population=32,
               seed=0, checkpoint=None, resume=False, dt=None, device="runtime", target="cython", settle="200 ms",
-              n_bootstrap=500, record_dt=None, progress=None, stop_after=None):
+              n_bootstrap=500, record_dt=None, progress=None, stop_after=None, trace_objective=True):
     """Fit ``model`` to current-clamp step recordings of one cell.
 
     Parameters
@@ -320,6 +327,9 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
         ``progress(generation, generations, best_norm, seconds)`` after each generation.
     stop_after : int, optional
         Stop after this many generations of this call (the checkpoint stays; for tests of resuming).
+    trace_objective : bool
+        Add the voltage-trace error with spikes cut out as an objective group
+        (:func:`neurophase.fit.objectives.trace_errors`).
 
     Returns
     -------
@@ -343,7 +353,7 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
     train, held_out = split_sweeps(data, train_sweeps)
     spike_shape = draws_spikes(model)
     recorded_train = data.recorded_features(train)
-    target_values = Target.from_dataset(recorded_train, train, spike_shape)
+    target_values = Target.from_dataset(recorded_train, train, spike_shape, trace=bool(trace_objective))
     time_step = dt if dt is not None else model.dt
     dt_ms = float(to_magnitude(time_step, "ms", name="dt")) if time_step is not None else 0.01
     settings = {
@@ -351,6 +361,7 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
         "parameters": [dataclasses.astuple(r) for r in ranges], "recordings": sorted(data.hashes.items()),
         "train_sweeps": train, "population": population, "seed": int(seed), "dt_ms": dt_ms, "device": device,
         "target": target, "settle": str(settle), "record_dt": str(record_dt), "features": target_values.features,
+        "trace_objective": bool(trace_objective),
         "checkpoint_version": CHECKPOINT_VERSION,
     }
     settings_hash = _hash(settings)
@@ -374,6 +385,8 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
     all_sweeps = train + held_out
     sweeps = data.select(all_sweeps)
     train_positions = list(range(len(train)))
+    recorded_spikes = [detect_spikes(sweep.voltage, 1.0 / data.interval) * data.interval
+                       for sweep in sweeps[:len(train)]] if trace_objective else None
     timing = {"evaluation_seconds": 0.0, "neurone_steps": 0, "features_seconds": 0.0}
     started = wallclock.perf_counter()
     run_this_call = 0
@@ -399,7 +412,8 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
             timing["neurone_steps"] += result.neurone_steps
             tick = wallclock.perf_counter()
             simulated = np.stack([_feature_array(_simulated_rows(result, c, sweeps[:len(train)], spike_shape,
-                                                                 data.interval), target_values.features)
+                                                                 data.interval, recorded_spikes),
+                                                 target_values.features)
                                   for c in range(n)])
             timing["features_seconds"] += wallclock.perf_counter() - tick
             z = target_values.z_scores(simulated)

@@ -21,9 +21,10 @@ diverged gets ``DIVERGED_OBJECTIVE`` on every objective and is flagged, never dr
 
 The objective vector has one entry per group (``f-I``: rate; ``spike timing``: latency, ISI CV,
 adaptation index; ``subthreshold``: steady state, deflection, time constant, sag; ``spike shape``:
-threshold, amplitude, width, used only for models whose trace draws the spike): the root mean
-square of the group's z-scores. Grouping keeps NSGA-II at 2-4 objectives, where its crowding
-distance still ranks solutions (beyond about four objectives nearly every candidate is
+threshold, amplitude, width, used only for models whose trace draws the spike; optionally
+``voltage trace``: the RMS voltage difference with the spikes cut out, :func:`trace_errors`, in
+units of 1 mV): the root mean square of the group's z-scores. Grouping keeps NSGA-II at 2-5
+objectives, where its crowding distance still ranks solutions (beyond about four objectives nearly every candidate is
 non-dominated and the selection pressure vanishes: Ishibuchi, Tsukamoto & Nojima 2008, IEEE CEC,
 "Evolutionary many-objective optimization: a short review"); the per-feature RMS is kept for the
 report.
@@ -37,14 +38,60 @@ import numpy as np
 
 from neurophase.fit.features import FEATURES
 
-__all__ = ["Target", "MISMATCH_Z", "DIVERGED_OBJECTIVE", "GROUPS"]
+__all__ = ["Target", "MISMATCH_Z", "DIVERGED_OBJECTIVE", "GROUPS", "TRACE_ERROR", "TRACE_SCALE", "trace_errors",
+           "group_of"]
 
 #: z-score of a feature defined on one side only (recorded but not simulated).
 MISMATCH_Z = 10.0
 #: Objective value of a candidate whose simulation diverged.
 DIVERGED_OBJECTIVE = 1.0e3
 #: Objective groups in order.
-GROUPS = ("f-I", "spike timing", "subthreshold", "spike shape")
+GROUPS = ("f-I", "spike timing", "subthreshold", "spike shape", "voltage trace")
+#: Name of the voltage-trace error term (not a feature of one trace: a distance between two).
+TRACE_ERROR = "voltage_trace_error"
+#: Scale (mV) of the voltage-trace error's z-score: the voltage resolution the features also use.
+TRACE_SCALE = 1.0
+#: Time cut around every spike (recorded or simulated) from the trace error: (before, after), s.
+SPIKE_CUT = (0.002, 0.005)
+
+
+def group_of(name):
+    """The objective group of a feature (or of the trace error)."""
+    return "voltage trace" if name == TRACE_ERROR else FEATURES[name].group
+
+
+def trace_errors(simulated, simulated_interval, recorded, recorded_interval, steps, simulated_spikes,
+                 recorded_spikes):
+    """RMS difference (mV) between a simulated and a recorded trace over each step, spikes cut out.
+
+    For every step the samples from the start of its baseline (or of the step) to the end of the
+    step are compared, except within 2 ms before and 5 ms after any recorded or simulated spike
+    (a reset model draws no action potential and its reset differs from a real after-potential; the
+    spike timing is scored by the features). The simulated trace is interpolated onto the
+    recording's samples when the two are sampled differently. This is the trace objective of
+    brian2modelfitting (Teska et al. 2020, eNeuro 7:ENEURO.0099-20.2020) with the spikes cut out,
+    as the issue asks, expressed per step. NaN for a step with no sample left.
+    """
+    n = recorded.size
+    time = np.arange(n) * recorded_interval
+    if abs(simulated_interval - recorded_interval) > 1e-12 or simulated.size != n:
+        simulated = np.interp(time, np.arange(simulated.size) * simulated_interval, simulated)
+    keep = np.ones(n, dtype=bool)
+    for spike in np.concatenate([np.asarray(simulated_spikes, float), np.asarray(recorded_spikes, float)]):
+        first = max(0, int((spike - SPIKE_CUT[0]) / recorded_interval))
+        last = min(n, int((spike + SPIKE_CUT[1]) / recorded_interval) + 1)
+        keep[first:last] = False
+    errors = []
+    for step in steps:
+        start = step.baseline[0] if step.baseline is not None else step.start
+        first, last = int(round(start / recorded_interval)), min(n, int(round(step.stop / recorded_interval)))
+        inside = keep[first:last]
+        if not inside.any():
+            errors.append(np.nan)
+            continue
+        difference = simulated[first:last][inside] - recorded[first:last][inside]
+        errors.append(float(np.sqrt(np.mean(difference ** 2))))
+    return np.array(errors)
 
 
 @dataclasses.dataclass
@@ -73,8 +120,12 @@ class Target:
     n_sweeps: int
 
     @classmethod
-    def from_dataset(cls, dataset, sweep_numbers, spike_shape):
-        """From a recorded per-step feature Dataset of the training sweeps (in ``sweep_numbers`` order)."""
+    def from_dataset(cls, dataset, sweep_numbers, spike_shape, trace=False):
+        """From a recorded per-step feature Dataset of the training sweeps (in ``sweep_numbers`` order).
+
+        ``trace``: add the voltage-trace error (:func:`trace_errors`; recorded value 0, scale
+        :data:`TRACE_SCALE`) as the ``voltage trace`` group.
+        """
         current = dataset["current"].values
         duration = dataset["step_duration"].values
         position = {number: k for k, number in enumerate(sweep_numbers)}
@@ -96,7 +147,11 @@ class Target:
             features.append(name)
             recorded.append(values)
             scale.append(np.maximum(np.nan_to_num(spread), floor))
-        groups = [group for group in GROUPS if any(FEATURES[name].group == group for name in features)]
+        if trace:
+            features.append(TRACE_ERROR)
+            recorded.append(np.zeros(dataset.sizes["step"]))
+            scale.append(np.full(dataset.sizes["step"], TRACE_SCALE))
+        groups = [group for group in GROUPS if any(group_of(name) == group for name in features)]
         return cls(features, groups, np.array(recorded), np.array(scale), sweep_of_step, len(sweep_numbers))
 
     def z_scores(self, simulated):
@@ -118,7 +173,7 @@ class Target:
         sums = np.zeros((n_candidates, len(self.groups), self.n_sweeps))
         counts = np.zeros((len(self.groups), self.n_sweeps))
         for g, group in enumerate(self.groups):
-            rows = [k for k, name in enumerate(self.features) if FEATURES[name].group == group]
+            rows = [k for k, name in enumerate(self.features) if group_of(name) == group]
             block = z[:, rows, :]
             finite = np.isfinite(block)
             squared = np.where(finite, block, 0.0) ** 2

@@ -33,7 +33,7 @@ CASES = {
                "E_L": -70 * mV, "Delta_T": 2 * mV, "V_reset": -58 * mV},
         fitted={"C": 200.0, "g_L": 10.0, "V_T": -52.0, "tau_w": 100.0, "a": 2.0, "b": 60.0},
         amplitudes=[-100.0, -50.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0],
-        dt=0.05 * ms, generations=40, population=48),
+        dt=0.05 * ms, generations=60, population=48),
     "traub_miles": dict(
         model="traub_miles",
         truth={"g_Na": 20000 * nS, "g_Kd": 6000 * nS, "g_l": 10 * nS, "V_T": -58 * mV},
