@@ -387,7 +387,7 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
     train_positions = list(range(len(train)))
     recorded_spikes = [detect_spikes(sweep.voltage, 1.0 / data.interval) * data.interval
                        for sweep in sweeps[:len(train)]] if trace_objective else None
-    timing = {"evaluation_seconds": 0.0, "neurone_steps": 0, "features_seconds": 0.0}
+    timing = {"evaluation_seconds": 0.0, "neurone_steps": 0, "features_seconds": 0.0, "numpy_fallback_runs": 0}
     started = wallclock.perf_counter()
     run_this_call = 0
     record_voltage = True
@@ -410,6 +410,7 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
             result = replay.run(values)
             timing["evaluation_seconds"] += wallclock.perf_counter() - tick
             timing["neurone_steps"] += result.neurone_steps
+            timing["numpy_fallback_runs"] += int(result.fallback)
             tick = wallclock.perf_counter()
             simulated = np.stack([_feature_array(_simulated_rows(result, c, sweeps[:len(train)], spike_shape,
                                                                  data.interval, recorded_spikes),

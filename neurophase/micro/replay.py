@@ -86,6 +86,9 @@ class ReplayResult:
         Wall time of the evaluation (simulation and read-out).
     neurone_steps : int
         Neurones times integration steps simulated (settling included).
+    fallback : bool
+        The run was repeated with the numpy target after a division by zero (see
+        :meth:`ReplayNetwork.run`).
     """
 
     n_candidates: int
@@ -97,6 +100,7 @@ class ReplayResult:
     finite: np.ndarray
     wall_seconds: float
     neurone_steps: int
+    fallback: bool = False
 
     def spike_times(self, candidate, sweep):
         """Spike times (s from the sweep start) of one candidate on one sweep."""
@@ -310,6 +314,11 @@ class ReplayNetwork:
         self._built = False
         self._temporary = None
         self._directory = directory
+        self._twin = None
+        self._arguments = dict(model=self.model, currents=currents, sampling_interval=sampling_interval,
+                               n_candidates=n_candidates, fitted=self.fitted, duration=duration, dt=dt, method=method,
+                               record_voltage=record_voltage, record_dt=record_dt, settle=settle,
+                               parameters=parameters, target=target, device=device, directory=directory)
         self.runs = 0
 
     # ------------------------------------------------------------------------------ building
@@ -403,12 +412,42 @@ class ReplayNetwork:
 
     # ------------------------------------------------------------------------------- running
     def run(self, values):
-        """Simulate every candidate on every sweep; ``values``: name -> ``n_candidates`` quantities."""
-        from brian2 import device, second
+        """Simulate every candidate on every sweep; ``values``: name -> ``n_candidates`` quantities.
+
+        A candidate whose state diverges is flagged in :attr:`ReplayResult.finite`. Brian2's Cython
+        code divides with Python semantics (``cdivision=False``), so a diverging candidate of a
+        model with a rate function such as ``1/exprel(x)`` raises ZeroDivisionError for the whole
+        network instead of giving inf; that run is then repeated on a twin network with the numpy
+        target (IEEE arithmetic: inf and NaN, flagged per candidate), built on first need, and
+        :attr:`ReplayResult.fallback` is set. The C++ standalone device uses IEEE arithmetic itself.
+        """
+        from brian2.core.base import BrianObjectException
+
+        try:
+            return self._run(values)
+        except BrianObjectException as error:
+            if self.device != "runtime" or self.target == "numpy" or "division" not in str(error).lower() + repr(
+                    getattr(error, "__cause__", "")).lower():
+                raise
+        if self._twin is None:
+            self._twin = ReplayNetwork(**{**self._arguments, "target": "numpy"})
+        try:
+            result = self._twin.run(values)
+        finally:
+            from brian2 import prefs
+
+            prefs.codegen.target = self.target
+        result.fallback = True
+        return result
+
+    def _run(self, values):
+        from brian2 import device, prefs, second
 
         started = wallclock.perf_counter()
         if not self._built:
             self._build()
+        if self.device == "runtime":
+            prefs.codegen.target = self.target
         arrays = self._values(values)
         monitors = [self._spikes] + ([self._monitor] if self.record_voltage else [])
         if self.device == "runtime":
@@ -418,7 +457,7 @@ class ReplayNetwork:
                 self._network.restore("replay_initial")
             for name, array in arrays.items():
                 setattr(self._group, name, array)
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 if self.n_settle:
                     for monitor in monitors:
                         monitor.active = False
@@ -480,6 +519,10 @@ class ReplayNetwork:
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
+        if self._twin is not None:
+            self._twin.close()
+            self._twin = None
+            prefs.codegen.target = self._previous_target
         self._built = False
 
     def __enter__(self):

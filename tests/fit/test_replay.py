@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import Mohm, ms, mV, pA, second
+from brian2 import Mohm, ms, mV, pA, pF, second  # noqa: F401
 
 from neurophase.fit.predict import lif_step_count
 from neurophase.micro.replay import ReplayNetwork, resample_stimulus
@@ -84,3 +84,19 @@ def test_density_driven_models_are_refused_with_the_fix():
 
     with pytest.raises(ModelFileError, match="current density"):
         ReplayNetwork("wang_buzsaki_1996", _currents(), 0.1 * second / 1000, 1, [])
+
+
+def test_a_diverging_candidate_is_flagged_not_fatal():
+    from neurophase.micro.neurone import model_from_equations
+
+    # a = +1 grows as exp(t / 1 ms) and overflows; 1/exprel(-v/mV) then divides by zero, which Brian2's
+    # Cython code raises (cdivision=False) for the whole network
+    model = model_from_equations(
+        "dv/dt = a * v / ms + I_input / (100 * pF) - 0.001 * mV / ms / exprel(-v / mV) : volt\nI_input : amp",
+        threshold="v > v_max", parameters={"a": "-1", "v_max": "1000000 volt"}, input="I_input", input_unit="pA",
+        initial={"v": "1 mV"}, method="euler", dt="0.1 ms")
+    with ReplayNetwork(model, np.zeros((1, 10000)) * pA, 0.1 * ms, 2, ["a"], settle="0 ms",
+                       dt=0.1 * ms) as replay:
+        result = replay.run({"a": np.array([-1.0, 1.0])})
+    assert result.finite.tolist() == [[True], [False]]
+    assert result.fallback
