@@ -247,7 +247,7 @@ def write_fit_outputs(result, folder, verdicts, seconds=0.0):
 # -------------------------------------------------------------------------------------------- measurement
 def measure_fitting(recordings, models=("leaky_integrate_and_fire", "adaptive_exponential_2005"), generations=20,
                     population=32, seed=0, dt=None, train_sweeps=None, liquid_junction_potential=None,
-                    ephys_dir=None):
+                    ephys_dir=None, trace_objective=False):
     """F1/F2 of every model fitted to every cell (``recordings``: files or folders, one cell each).
 
     Relative paths are read from ``ephys_dir`` (default ``$NEUROPHASE_EPHYS_DIR``, else
@@ -272,7 +272,7 @@ def measure_fitting(recordings, models=("leaky_integrate_and_fire", "adaptive_ex
         cell_recordings = read_recordings([path], **options)
         for model in models:
             result = fit_model(model, cell_recordings, generations=generations, population=population, seed=seed,
-                               dt=dt, train_sweeps=train_sweeps)
+                               dt=dt, train_sweeps=train_sweeps, trace_objective=trace_objective)
             label = f"{result.data.cell} {model}"
             verdicts += fit_verdicts(result, label=label)
             key = f"{result.data.cell}_{model}"
@@ -314,6 +314,8 @@ def add_fit_parser(subparsers):
     parser.add_argument("--dt", default=None, help="integration step, e.g. '0.05 ms' (default the model's)")
     parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
     parser.add_argument("--liquid-junction-potential", default=None, help="e.g. '14 mV' (subtracted from V)")
+    parser.add_argument("--trace-objective", action="store_true",
+                        help="add the voltage-trace error with spikes cut out as an objective group")
     parser.add_argument("--resume", action="store_true", help="continue the fit checkpointed in --out")
     parser.add_argument("--out", required=True, help="output folder (results written only when the fit finishes)")
     return parser
@@ -355,7 +357,8 @@ def run_fit(args):
 
     result = fit_model(model, recordings, parameters=overrides, train_sweeps=args.train_sweeps,
                        generations=args.generations, population=args.population, seed=args.seed,
-                       checkpoint=checkpoint, resume=args.resume, dt=dt, device=args.device, progress=progress)
+                       checkpoint=checkpoint, resume=args.resume, dt=dt, device=args.device, progress=progress,
+                       trace_objective=args.trace_objective)
     verdicts = fit_verdicts(result)
     with staged_output(out) as staging:
         write_fit_outputs(result, staging, verdicts, seconds=wallclock.perf_counter() - started)

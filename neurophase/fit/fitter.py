@@ -289,7 +289,7 @@ def _problem(n_var, n_obj):
 
 def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None, generations=20, population=32,
               seed=0, checkpoint=None, resume=False, dt=None, device="runtime", target="cython", settle="200 ms",
-              n_bootstrap=500, record_dt=None, progress=None, stop_after=None, trace_objective=True):
+              n_bootstrap=500, record_dt=None, progress=None, stop_after=None, trace_objective=False):
     """Fit ``model`` to current-clamp step recordings of one cell.
 
     Parameters
@@ -329,7 +329,10 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
         Stop after this many generations of this call (the checkpoint stays; for tests of resuming).
     trace_objective : bool
         Add the voltage-trace error with spikes cut out as an objective group
-        (:func:`neurophase.fit.objectives.trace_errors`).
+        (:func:`neurophase.fit.objectives.trace_errors`). Off by default: a reset model (LIF, AdEx)
+        cannot follow a real cell's after-potential, so on real recordings the trace error mostly
+        measures that mismatch and pulls the fit away from the features; on recordings the model
+        can reproduce (parameter recovery) it constrains the subthreshold dynamics strongly.
 
     Returns
     -------

@@ -21,7 +21,7 @@ diverged gets ``DIVERGED_OBJECTIVE`` on every objective and is flagged, never dr
 
 The objective vector has one entry per group (``f-I``: rate; ``spike timing``: latency, ISI CV,
 adaptation index; ``subthreshold``: steady state, deflection, time constant, sag; ``spike shape``:
-threshold, amplitude, width, used only for models whose trace draws the spike; optionally
+threshold, amplitude, width, used only for models whose trace draws the spike; optionally (off by default)
 ``voltage trace``: the RMS voltage difference with the spikes cut out, :func:`trace_errors`, in
 units of 1 mV): the root mean square of the group's z-scores. Grouping keeps NSGA-II at 2-5
 objectives, where its crowding distance still ranks solutions (beyond about four objectives nearly every candidate is

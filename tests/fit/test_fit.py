@@ -40,6 +40,7 @@ def _fit(path, generations=16, population=32, **options):
     model = replace(model, parameters={**model.parameters, **fixed})
     return fit_model(model, [read_recording(path)], parameters=parameters, generations=generations,
                      population=population, seed=3, dt=0.1 * ms, settle="100 ms", n_bootstrap=200, **options)
+# features only (the default objectives)
 
 
 @pytest.mark.parametrize("kind", ["abf", pytest.param("nwb", marks=pytest.mark.slow),
