@@ -305,7 +305,7 @@ def add_fit_parser(subparsers):
                         help="fit NAME between LOW and HIGH (in UNIT); repeat for more. Without --param every "
                              "parameter of the model's [fit] table is fitted; with it, exactly the given ones")
     parser.add_argument("--log", action="append", default=[], metavar="NAME",
-                        help="search NAME on a log scale (for --param ranges)")
+                        help="search NAME on a log scale (default: the scale of its [fit] entry, else linear)")
     parser.add_argument("--train-sweeps", nargs="+", type=int, default=None,
                         help="training sweeps (numbers in file order); default every other sweep by current")
     parser.add_argument("--generations", type=int, default=20)
@@ -338,9 +338,10 @@ def run_fit(args):
                 low_value, high_value = float(low), float(high)
             except ValueError:
                 raise ParameterError(f"--param {name}: LOW and HIGH must be numbers (got {low!r}, {high!r}).") from None
-            overrides[name] = (parse_quantity(f"{low_value!r} * {unit}", name=f"--param {name} LOW"),
-                               parse_quantity(f"{high_value!r} * {unit}", name=f"--param {name} HIGH"),
-                               "log" if name in args.log else "linear")
+            bounds = (parse_quantity(f"{low_value!r} * {unit}", name=f"--param {name} LOW"),
+                      parse_quantity(f"{high_value!r} * {unit}", name=f"--param {name} HIGH"))
+            # without --log the scale is the model's [fit] scale for that parameter (linear if undeclared)
+            overrides[name] = bounds + (("log",) if name in args.log else ())
     unknown_log = [name for name in args.log if not overrides or name not in overrides]
     if unknown_log:
         raise ParameterError(f"--log {unknown_log}: give a --param range for each parameter set to a log scale.")
