@@ -31,11 +31,12 @@ resample_stimulus
     time grid (bin means when the recording is sampled finer than ``dt``).
 
 Settling
-    Each evaluation first runs ``settle`` (default 200 ms) with every sweep's first current value
-    (the holding current) so that a candidate starts from its own resting state, whatever its
-    parameters (the model file's ``[initial]`` state is the rest of the library parameters only).
-    Spikes and traces are recorded from the end of the settling period on; their times are
-    relative to the sweep start.
+    Each evaluation first runs ``settle`` (default 200 ms, rounded to whole voltage samples) with
+    every sweep's first current value (the holding current) so that a candidate starts from its own
+    resting state, whatever its parameters (the model file's ``[initial]`` state is the rest of the
+    library parameters only). Settling and sweep are ONE run (one code generation per
+    evaluation); what the monitors saw during the settling is dropped, and spike and trace times
+    are relative to the sweep start.
 
 Integration
     The model's method, except ``exact`` (linear equations with a constant drive), which becomes
@@ -285,16 +286,17 @@ class ReplayNetwork:
         self.settle = _seconds(settle, "settle")
         if self.settle < 0:
             raise ParameterError("settle must not be negative.")
-        self.n_settle = int(round(self.settle / self.dt))
         self.n_run = int(round(self.duration / self.dt))
         self.record_voltage = bool(record_voltage)
         if record_dt is None:
             self.record_every = max(1, int(round(interval / self.dt)))
         else:
             self.record_every = max(1, int(round(_seconds(record_dt, "record_dt") / self.dt)))
+        # whole voltage samples of settling, so that sample k of a trace is at k record_dt from the sweep start
+        self.n_settle = int(round(self.settle / (self.dt * self.record_every))) * self.record_every
         self.record_dt = self.record_every * self.dt
         n_neurones = self.n_candidates * self.n_sweeps
-        trace_bytes = 8 * n_neurones * (self.n_run // self.record_every + 1)
+        trace_bytes = 8 * n_neurones * ((self.n_settle + self.n_run) // self.record_every + 1)
         if self.record_voltage and trace_bytes > MAX_TRACE_BYTES:
             raise ParameterError(
                 f"Recording the voltage of {n_neurones} neurones every {self.record_dt * 1e3:g} ms over "
@@ -449,7 +451,6 @@ class ReplayNetwork:
         if self.device == "runtime":
             prefs.codegen.target = self.target
         arrays = self._values(values)
-        monitors = [self._spikes] + ([self._monitor] if self.record_voltage else [])
         if self.device == "runtime":
             if self.runs == 0:
                 self._network.store("replay_initial")
@@ -458,23 +459,11 @@ class ReplayNetwork:
             for name, array in arrays.items():
                 setattr(self._group, name, array)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                if self.n_settle:
-                    for monitor in monitors:
-                        monitor.active = False
-                    self._network.run(self.n_settle * self.dt * second, namespace=self._namespace)
-                    for monitor in monitors:
-                        monitor.active = True
-                self._network.run(self.n_run * self.dt * second, namespace=self._namespace)
+                self._network.run((self.n_settle + self.n_run) * self.dt * second, namespace=self._namespace)
         elif self.runs == 0:
             for name, array in arrays.items():
                 setattr(self._group, name, array)
-            if self.n_settle:
-                for monitor in monitors:
-                    monitor.active = False
-                self._network.run(self.n_settle * self.dt * second, namespace=self._namespace)
-                for monitor in monitors:
-                    monitor.active = True
-            self._network.run(self.n_run * self.dt * second, namespace=self._namespace)
+            self._network.run((self.n_settle + self.n_run) * self.dt * second, namespace=self._namespace)
             device.build(directory=self._directory, compile=True, run=True, with_output=False)
         else:
             device.run(directory=self._directory, with_output=False,
@@ -485,11 +474,14 @@ class ReplayNetwork:
     def _collect(self, elapsed):
         neurone = np.asarray(self._spikes.i[:], dtype=np.int64)
         times = np.asarray(self._spikes.t_[:], dtype=float) - self.n_settle * self.dt
+        after = times >= -0.5 * self.dt  # spikes of the settling period are not part of the sweep
+        neurone, times = neurone[after], times[after]
         voltage = None
         if self.record_voltage:
             raw = np.asarray(getattr(self._monitor, self._voltage_name + "_")[:], dtype=float)
+            first = self.n_settle // self.record_every
             samples = self.n_run // self.record_every
-            raw = raw[:, :samples] if raw.shape[1] >= samples else raw
+            raw = raw[:, first:first + samples]
             voltage = (raw * 1e3).astype(np.float32).reshape(self.n_candidates, self.n_sweeps, -1)
         finite = np.ones(self.n_candidates * self.n_sweeps, dtype=bool)
         for name in self._group.equations.diff_eq_names:
