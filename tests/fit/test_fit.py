@@ -28,7 +28,7 @@ def lif_files(tmp_path_factory):
             "csv": cells.write_csv(folder / "lif.csv", voltage, current)}
 
 
-def _fit(path, generations=16, population=32, **options):
+def _fit(path, generations=24, population=32, **options):
     parameters = {"tau_m": ("5 ms", "60 ms", "log"), "R_m": ("50 Mohm", "400 Mohm", "log"),
                   "V_threshold": ("-58 mV", "-38 mV", "linear")}
     fixed = {"E_L": LIF_TRUTH["E_L"], "V_reset": LIF_TRUTH["V_reset"]}
@@ -50,7 +50,7 @@ def test_three_lif_parameters_are_recovered_from_every_file_format(lif_files, ki
 
     result = _fit(lif_files[kind])
     truth = {"tau_m": 25.0, "R_m": 150.0, "V_threshold": -48.0}
-    # small CI version (32 x 16 candidates): within 10% of the truth or inside the bootstrap interval
+    # small CI version (32 x 24 candidates): within 10% of the truth or inside the bootstrap interval
     rows = {verdict.id: verdict for verdict in fit_verdicts(result, truth=truth)}
     for name in truth:
         assert rows[f"R-{name}"].holds, (name, result.values[name], result.intervals[name])
