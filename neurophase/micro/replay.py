@@ -482,7 +482,8 @@ class ReplayNetwork:
             first = self.n_settle // self.record_every
             samples = self.n_run // self.record_every
             raw = raw[:, first:first + samples]
-            voltage = (raw * 1e3).astype(np.float32).reshape(self.n_candidates, self.n_sweeps, -1)
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged candidate's trace becomes inf/NaN
+                voltage = (raw * 1e3).astype(np.float32).reshape(self.n_candidates, self.n_sweeps, -1)
         finite = np.ones(self.n_candidates * self.n_sweeps, dtype=bool)
         for name in self._group.equations.diff_eq_names:
             finite &= np.isfinite(np.asarray(getattr(self._group, name + "_")[:], dtype=float))
