@@ -21,6 +21,8 @@ Subcommands
 ``population MODEL --coupling ... --drive ... --noise ... --out DIR``
     A recurrent population's rate over a (w, drive) grid, simulated and predicted (see
     :mod:`neurophase.check.population_command`).
+``fit MODEL RECORDING... --out DIR``
+    Fit a model to current-clamp step recordings (see :mod:`neurophase.check.fitting`).
 
 Rules every subcommand follows
     Input the user can fix (a bad argument, a missing file, an output that would overwrite an
@@ -56,6 +58,7 @@ _PLUGINS = {
     "recordings": ("neurophase.check.recordings_command", "add_recordings_parser", "run_recordings"),
     "coarse-grain": ("neurophase.check.coarse_graining_command", "add_coarse_grain_parser", "run_coarse_grain"),
     "population": ("neurophase.check.population_command", "add_population_parser", "run_population"),
+    "fit": ("neurophase.check.fitting", "add_fit_parser", "run_fit"),
 }
 
 #: Exit statuses: bad input, interrupted (128 + SIGINT, the shell convention).

@@ -95,6 +95,7 @@ MEASUREMENTS = {
     "population": "neurophase.check.population:measure_population",
     "coarse_graining_pulse": "neurophase.check.coarse_graining:measure_channel_noise_pulse",
     "coarse_graining_escape": "neurophase.check.coarse_graining:measure_channel_noise_escape",
+    "fitting": "neurophase.check.fitting:measure_fitting",
 }
 
 _ALLOWED = {

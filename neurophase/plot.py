@@ -36,6 +36,7 @@ PLOTTERS = {
     "population": "neurophase.figures.population:figures",
     "coarse_graining_pulse": "neurophase.figures.coarse_graining:pulse_figures",
     "coarse_graining_escape": "neurophase.figures.coarse_graining:escape_figures",
+    "fitting": "neurophase.figures.fit:plot_fitting",
 }
 
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
 PACKAGES = ("neurophase.micro", "neurophase.mapping", "neurophase.meanfield", "neurophase.neurons",
-            "neurophase.check")
+            "neurophase.check", "neurophase.fit")
 
 #: Top-level helper modules held to the same rule.
 EXTRA_MODULES = ("neurophase.statistics",)
@@ -82,6 +82,14 @@ PENDING = {
     # added by issue 8 (reliability)
     "neurophase.micro.chunks",
     "neurophase.check.recordings_command",
+    # added by issue 12 (fitting)
+    "neurophase.check.fitting",
+    "neurophase.micro.replay",
+    "neurophase.fit.data",
+    "neurophase.fit.features",
+    "neurophase.fit.fitter",
+    "neurophase.fit.objectives",
+    "neurophase.fit.predict",
 }
 
 

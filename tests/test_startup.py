@@ -30,6 +30,9 @@ def _imported_after(code):
     "from neurophase.cli import main; main(['experiments'])",
     "from neurophase.cli import main; main(['fi', '--help'])",
     "from neurophase.cli import main; main(['recordings', '--help'])",
+    "from neurophase.cli import main; main(['fit', '--help'])",
+    "from neurophase.cli import main; main(['coarse-grain', '--help'])",
+    "from neurophase.cli import main; main(['population', '--help'])",
     "import neurophase.check.recordings_command",
 ])
 def test_heavy_modules_are_imported_only_by_the_commands_that_run_them(code):

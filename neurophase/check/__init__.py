@@ -26,4 +26,7 @@ Modules
     N1-N5: the mean-field membrane derived from a conductance model against the full model.
 :mod:`~neurophase.check.population`
     Q1-Q5: recurrent populations against their derived population mean field.
+:mod:`~neurophase.check.fitting`
+    F1 (held-out sweeps) and F2 (the fitted model's f-I) of a neurone model fitted to a cell
+    (:mod:`neurophase.fit`), the ``neurophase fit`` command and the ``fitting`` measurement.
 """

@@ -20,4 +20,6 @@ coarse_graining
     The derived mean-field membrane (branches, folds, potential landscape) and N1/N2.
 population
     Q1-Q5: phase diagram, rate against drive, ramps, exponents, fluctuations of populations.
+fit
+    F1/F2: recorded vs fitted traces, f-I overlay with the fitted model's prediction, Pareto front.
 """

@@ -40,6 +40,19 @@ The ``[channels]`` tables (format and algorithm in :mod:`neurophase.micro.channe
 channel type ``C``, integer counts of channels in every kinetic state, updated every step by
 exact multinomial draws; the equations use ``C_open`` (the open fraction) in the conductance.
 
+    [fit]                         # optional: the parameters a fit may change, with bounds
+    tau_m = { low = "5 ms", high = "100 ms", scale = "log" }    # scale: "linear" or "log"
+    E_L = { low = "-90 mV", high = "-50 mV" }                   # (default "linear")
+
+``[fit]`` declares which parameters ``neurophase fit`` (:mod:`neurophase.fit`) may change and
+the physiological range it searches by default: every key is a parameter of ``[parameters]``,
+``low`` and ``high`` carry units of that parameter's dimension with ``low < high``, and
+``scale = "log"`` (positive bounds only) searches the logarithm of the parameter, as for
+conductances, resistances and time constants that span decades. The bounds are where the
+search looks, not physical limits; the command line's ``--param NAME LOW HIGH UNIT`` replaces
+them for one fit. :func:`model_text` writes a Model back as a model file (the fitted cell's
+``fitted.toml``).
+
 Use :func:`load_model` with a library model name (see :func:`neurophase.resources.list_models`)
 or a path to a file of one's own; both return a :class:`Model`.
 """
@@ -57,7 +70,8 @@ from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
 from neurophase.units import parse_quantity
 
-__all__ = ["Model", "load_model", "load_model_text"]
+__all__ = ["Model", "FitRange", "load_model", "load_model_text", "model_text", "quantity_text", "display_unit",
+           "FIT_SCALES"]
 
 _ALLOWED = {
     "model": {"name", "kind", "title", "citation", "description", "class", "temperature", "order_parameter"},
@@ -66,7 +80,10 @@ _ALLOWED = {
     "parameters": None,  # any name
     "initial": None,
     "channels": None,  # one table per channel type, checked by neurophase.micro.channels
+    "fit": None,  # any parameter name -> {low, high, scale}
 }
+#: Search scales a ``[fit]`` range may use.
+FIT_SCALES = ("linear", "log")
 _REQUIRED_MODEL_KEYS = ("name", "kind", "title", "citation")
 _KINDS = ("spiking", "ising_membrane")
 
@@ -77,6 +94,23 @@ _BRIAN_BUILTINS = {
     "floor", "ceil", "int", "exprel", "True", "False", "inf", "pi", "e", "lastspike",
     "not_refractory", "timestep", "poisson",
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class FitRange:
+    """The search range of one fittable parameter (a ``[fit]`` entry).
+
+    Attributes
+    ----------
+    low, high : Quantity or float
+        Bounds in the parameter's dimension, ``low < high``.
+    scale : {"linear", "log"}
+        ``"log"``: the search is uniform in the logarithm (both bounds positive).
+    """
+
+    low: object
+    high: object
+    scale: str = "linear"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +166,7 @@ class Model:
     text: str
     order_parameter: str | None = None
     channels: dict = dataclasses.field(default_factory=dict)
+    fit: dict = dataclasses.field(default_factory=dict)
 
     @property
     def content_hash(self):
@@ -277,10 +312,53 @@ def load_model_text(text, source="<string>"):
         text=text,
         order_parameter=str(meta["order_parameter"]) if meta.get("order_parameter") else None,
         channels=channels,
+        fit=_fit_ranges(data.get("fit", {}), parameters, where),
     )
     _check_identifiers(model, where)
     _check_dimensions(model, where)
     return model
+
+
+def _fit_ranges(table, parameters, where):
+    """``[fit]`` -> name -> :class:`FitRange`, every entry checked against ``[parameters]``."""
+    from brian2.units.fundamentalunits import get_dimensions
+
+    ranges = {}
+    for name, entry in table.items():
+        if name not in parameters:
+            raise ModelFileError(
+                f"{where}: [fit] names {name!r}, which is not in [parameters]; fittable parameters must "
+                f"be parameters of the model ({', '.join(sorted(parameters))}).")
+        if not isinstance(entry, dict) or not {"low", "high"} <= set(entry) or set(entry) - {"low", "high", "scale"}:
+            raise ModelFileError(
+                f"{where}: [fit] {name} must be a table {{ low = \"...\", high = \"...\", scale = \"linear\" "
+                "or \"log\" }} with units, e.g. tau_m = { low = \"5 ms\", high = \"100 ms\", scale = \"log\" }.")
+        scale = entry.get("scale", "linear")
+        if scale not in FIT_SCALES:
+            raise ModelFileError(f"{where}: [fit] {name} scale = {scale!r}; use \"linear\" or \"log\".")
+        try:
+            low = parse_quantity(entry["low"], name=f"[fit] {name} low")
+            high = parse_quantity(entry["high"], name=f"[fit] {name} high")
+        except NeurophaseError as error:
+            raise ModelFileError(f"{where}: {error}") from error
+        for bound in (low, high):
+            if get_dimensions(bound) is not get_dimensions(parameters[name]):
+                raise ModelFileError(
+                    f"{where}: [fit] {name} bound {bound!s} has the wrong unit; {name} = {parameters[name]!s} "
+                    f"has dimension {get_dimensions(parameters[name])!s}.")
+        if float(_si(low)) >= float(_si(high)):
+            raise ModelFileError(f"{where}: [fit] {name}: low ({low!s}) must be below high ({high!s}).")
+        if scale == "log" and float(_si(low)) <= 0:
+            raise ModelFileError(
+                f"{where}: [fit] {name}: a log scale needs positive bounds (low = {low!s}); use scale = \"linear\".")
+        ranges[name] = FitRange(low, high, scale)
+    return ranges
+
+
+def _si(value):
+    import numpy as np
+
+    return np.asarray(value, dtype=float)
 
 
 def _looks_like_duration(text):
@@ -441,3 +519,107 @@ def _check_dimensions(model, where):
     finally:
         if group is not None:
             group._network = "checked only"  # never simulated on purpose: no unused-object warning
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a model file
+# --------------------------------------------------------------------------------------------
+#: Units a written model file prefers for a value of the same dimension (first match wins).
+_DISPLAY_UNITS = ("mV", "ms", "pA", "nS", "pF", "Mohm", "Hz", "uF/cm**2", "mS/cm**2", "uA/cm**2", "um**2",
+                  "nA", "uS", "nF")
+
+
+def display_unit(value):
+    """The unit (text) a written model file uses for ``value``'s dimension ("1" if dimensionless).
+
+    >>> from brian2 import nS
+    >>> display_unit(3 * nS)
+    'nS'
+    """
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    text = quantity_text(value)
+    if not isinstance(value, Quantity) or get_dimensions(value).is_dimensionless:
+        return "1"
+    return text.split(" ", 1)[1].lstrip("* ")
+
+
+def quantity_text(value):
+    """A Quantity as text that :func:`neurophase.units.parse_quantity` reads back exactly.
+
+    >>> from brian2 import ms, mS, cm
+    >>> quantity_text(20 * ms), quantity_text(0.1 * mS / cm**2), quantity_text(5.0)
+    ('20 ms', '0.1 mS/cm**2', '5')
+    """
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    from neurophase.units import parse_unit
+
+    if not isinstance(value, Quantity) or get_dimensions(value).is_dimensionless:
+        return f"{float(value):.12g}"
+    for unit_text in _DISPLAY_UNITS:
+        unit = parse_unit(unit_text)
+        if get_dimensions(unit) is get_dimensions(value):
+            return f"{float(value / unit):.12g} {unit_text}"
+    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+    factors = [f"{name}**{power:g}" for name, power in zip(names, get_dimensions(value)._dims) if power]
+    return f"{float(_si(value)):.12g} * {' * '.join(factors)}"
+
+
+def _toml_string(text):
+    text = str(text)
+    if "\n" in text:
+        if "'''" in text:
+            raise ModelFileError("A model text field contains ''' and cannot be written as a TOML literal string.")
+        return "'''\n" + text.strip("\n") + "\n'''"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def model_text(model, header=""):
+    """The text of a model file that :func:`load_model_text` reads back as ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        E.g. a fitted model (``dataclasses.replace(model, parameters=...)``).
+    header : str
+        Comment lines written at the top (each prefixed with ``#``).
+
+    Returns
+    -------
+    str
+    """
+    if getattr(model, "channels", None):
+        raise ModelFileError(f"Model {model.name!r} has [channels] tables, which model_text cannot write yet; "
+                             "write its model file by hand.")
+    lines = [f"# {line}".rstrip() for line in header.strip().splitlines()] if header.strip() else []
+    lines += ["[model]", f"name = {_toml_string(model.name)}", f"kind = {_toml_string(model.kind)}",
+              f"title = {_toml_string(model.title)}", f"citation = {_toml_string(model.citation)}"]
+    if model.description:
+        lines.append(f"description = {_toml_string(model.description)}")
+    if model.excitability_class:
+        lines.append(f"class = {_toml_string(model.excitability_class)}")
+    if model.order_parameter:
+        lines.append(f"order_parameter = {_toml_string(model.order_parameter)}")
+    simulation = [(key, quantity_text(value)) for key, value in (("dt", model.dt), ("max_dt", model.max_dt))
+                  if value is not None]
+    if model.method:
+        simulation.append(("method", model.method))
+    if simulation:
+        lines += ["", "[simulation]"] + [f"{key} = {_toml_string(value)}" for key, value in simulation]
+    lines += ["", "[equations]", f"model = {_toml_string(model.equations)}"]
+    for key, value in (("threshold", model.threshold), ("reset", model.reset), ("input", model.input_variable),
+                       ("input_unit", model.input_unit), ("update", model.update)):
+        if value:
+            lines.append(f"{key} = {_toml_string(value)}")
+    if model.refractory is not None:
+        refractory = model.refractory if isinstance(model.refractory, str) else quantity_text(model.refractory)
+        lines.append(f"refractory = {_toml_string(refractory)}")
+    for table, values in (("parameters", model.parameters), ("initial", model.initial)):
+        lines += ["", f"[{table}]"] + [f"{key} = {_toml_string(quantity_text(value))}" for key, value in values.items()]
+    if model.fit:
+        lines += ["", "[fit]"]
+        for key, entry in model.fit.items():
+            lines.append(f"{key} = {{ low = {_toml_string(quantity_text(entry.low))}, "
+                         f"high = {_toml_string(quantity_text(entry.high))}, scale = {_toml_string(entry.scale)} }}")
+    return "\n".join(lines) + "\n"
