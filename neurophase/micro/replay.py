@@ -53,6 +53,7 @@ import time as wallclock
 import numpy as np
 
 from neurophase.errors import ModelFileError, ParameterError
+from neurophase.interrupts import run_network
 from neurophase.micro.modelfile import Model, load_model
 from neurophase.units import parse_unit, to_magnitude
 
@@ -459,7 +460,9 @@ class ReplayNetwork:
             for name, array in arrays.items():
                 setattr(self._group, name, array)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._network.run((self.n_settle + self.n_run) * self.dt * second, namespace=self._namespace)
+                run_network(self._network, (self.n_settle + self.n_run) * self.dt * second,
+                            f"replay of {self.n_candidates} candidates x {self.n_sweeps} sweeps",
+                            progress=False, namespace=self._namespace)
         elif self.runs == 0:
             for name, array in arrays.items():
                 setattr(self._group, name, array)
