@@ -5,7 +5,7 @@ Usage::
     neurophase fi MODEL --input START STOP STEP UNIT [--protocol step|staircase|ramp|pulse]
                   [--noise SIGMA] [--noise-tau TAU] [--poisson-exc RATE WEIGHT]
                   [--poisson-inh RATE WEIGHT] [--duration D] [--seeds K] [--dt DT]
-                  [--target cython|numpy] [--device runtime|cpp_standalone]
+                  [--target cython|numpy] [--device runtime|cpp_standalone] [--threads N]
                   [--spike-record sums|times] [--out FILE.nc]
 
 ``MODEL`` is a library model name (``neurophase models`` lists them) or a model file.
@@ -75,7 +75,11 @@ def add_fi_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
-    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
+    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"),
+                        help="runtime (Brian2's Cython runtime) or cpp_standalone (a C++ program, "
+                             "compiled once per model, protocol and grid shape into the build cache)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OpenMP threads of cpp_standalone (default: $NEUROPHASE_THREADS, or every core)")
     parser.add_argument("--poisson-exc", nargs=2, default=None, metavar=("RATE", "WEIGHT"),
                         help='excitatory Poisson conductance input, e.g. "2000 Hz" "0.5 nS" '
                              '(RATE "input" when --input is in Hz: the grid sweeps it)')
@@ -106,7 +110,7 @@ def run_fi(args):
         noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
         seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
         target=args.target, device=args.device, progress=False if args.quiet else None,
-        spike_record=args.spike_record, poisson=_poisson_option(args),
+        spike_record=args.spike_record, poisson=_poisson_option(args), threads=args.threads,
     )
     if args.out:
         save_dataset(dataset, args.out)
