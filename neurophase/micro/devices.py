@@ -50,7 +50,7 @@ import tempfile
 
 from neurophase.errors import ParameterError
 
-__all__ = ["Brian2Device", "TARGETS", "DEVICES", "THREADS_VARIABLE", "VECTORISATION_FLAGS",
+__all__ = ["Brian2Device", "TARGETS", "DEVICES", "THREADS_VARIABLE", "VECTORISATION_FLAGS", "ELEMENTS_PER_THREAD",
            "standalone_threads", "standalone_compile_flags", "available_cores"]
 
 #: Code-generation targets of the runtime device.
@@ -60,6 +60,9 @@ DEVICES = ("runtime", "cpp_standalone")
 _TARGETS, _DEVICES = TARGETS, DEVICES
 #: Environment variable giving the OpenMP threads of C++ standalone builds.
 THREADS_VARIABLE = "NEUROPHASE_THREADS"
+#: Fewest neurones (or channels) per OpenMP thread in the default thread count (see
+#: :func:`standalone_threads` and benchmarks/README.md).
+ELEMENTS_PER_THREAD = 2000
 #: Added to Brian2's GCC flags for C++ standalone builds (see *Compiler flags* above).
 VECTORISATION_FLAGS = ("-D__FAST_MATH__", "--param=vect-max-version-for-alias-checks=100")
 
@@ -85,23 +88,31 @@ def _dask_worker_threads():
     return int(threads) if threads else 1
 
 
-def standalone_threads(threads=None):
+def standalone_threads(threads=None, elements=None):
     """OpenMP threads of a C++ standalone build.
 
     ``threads`` if given, else the environment variable ``NEUROPHASE_THREADS``, else every core
     this process may use (:func:`available_cores`), except inside a Dask worker, which gets its
     own thread count (one per worker in ``neurophase run --scheduler local``: the workers
     already use every core, and more threads than cores make every OpenMP time step wait).
+    With ``elements`` (neurones or channels updated per time step) the default gives each
+    thread at least :data:`ELEMENTS_PER_THREAD` of them: every time step ends with the threads
+    waiting for each other, which costs more than a small grid's share of the work saves.
 
     >>> standalone_threads(3)
     3
+    >>> standalone_threads(None, elements=10) if "NEUROPHASE_THREADS" not in os.environ else 1
+    1
     """
     source = "threads"
     if threads is None and os.environ.get(THREADS_VARIABLE, "").strip():
         threads, source = os.environ[THREADS_VARIABLE].strip(), THREADS_VARIABLE
     if threads is None:
         worker = _dask_worker_threads()
-        return worker if worker is not None else available_cores()
+        cores = worker if worker is not None else available_cores()
+        if elements is not None:
+            cores = min(cores, max(1, int(elements) // ELEMENTS_PER_THREAD))
+        return cores
     try:
         value = int(threads)
         if value != float(threads):
@@ -136,7 +147,8 @@ class Brian2Device:
     (``build_on_run=True``: exactly one ``run`` per use), so results must be read inside the
     ``with`` block; on exit Brian2 is back on the runtime device with the previous target.
     The run time of the compiled binary alone is :attr:`last_run_seconds`. ``threads`` sets
-    the OpenMP threads of the build (default :func:`standalone_threads`) and the flags are
+    the OpenMP threads of the build (default :func:`standalone_threads`, for ``elements``
+    neurones or channels if given) and the flags are
     :func:`standalone_compile_flags`. Network builders that run the same network again with
     other values use :mod:`neurophase.micro.build_cache` instead, which compiles once.
 
@@ -144,13 +156,13 @@ class Brian2Device:
     ...     pass
     """
 
-    def __init__(self, target, device, directory=None, threads=None):
+    def __init__(self, target, device, directory=None, threads=None, elements=None):
         if target not in _TARGETS:
             raise ParameterError(f"target must be one of {', '.join(_TARGETS)}; got {target!r}.")
         if device not in _DEVICES:
             raise ParameterError(f"device must be one of {', '.join(_DEVICES)}; got {device!r}.")
         self.target, self.device, self.directory = target, device, directory
-        self.threads = standalone_threads(threads) if device == "cpp_standalone" else None
+        self.threads = standalone_threads(threads, elements) if device == "cpp_standalone" else None
 
     def __enter__(self):
         from brian2 import get_device, prefs, set_device

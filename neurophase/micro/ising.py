@@ -268,9 +268,9 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
         the same seed the trajectories are identical (tested).
     threads : int, optional
         OpenMP threads of the standalone program (default
-        :func:`neurophase.micro.devices.standalone_threads`). The random numbers, hence the
-        trajectories, depend on the number of threads (each thread has its own generator);
-        statistics do not.
+        :func:`neurophase.micro.devices.standalone_threads`: at most one per 2000 channels).
+        The random numbers, hence the trajectories, depend on the number of threads (each
+        thread has its own generator); statistics do not.
     protocol : str, optional
         Name stored in the provenance (default: a description of the protocol).
     report : callable, optional
@@ -368,11 +368,10 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
     initial = np.broadcast_to(np.asarray(initial_magnetisation, dtype=float), temperatures.shape)
     if np.any(np.abs(initial) > 1):
         raise ParameterError("initial_magnetisation must lie in [-1, 1] (it is the mean channel state).")
-    selected = Brian2Device(target, device, threads=threads)  # checks the names
-
     shape = (temperatures.size, fields.size, trials)
     n_ensembles = int(np.prod(shape))
     total = n_ensembles * N
+    selected = Brian2Device(target, device, threads=threads, elements=total)  # checks the names
     grid_T, grid_h, _ = np.meshgrid(temperatures, fields, np.arange(trials), indexing="ij")
     grid_initial = np.broadcast_to(initial[:, None, None], shape).ravel()
     states = _initial_states(np.random.default_rng(int(seed)), n_ensembles, N, grid_initial)

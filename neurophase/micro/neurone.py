@@ -422,10 +422,11 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         user cache folder).
     threads : int, optional
         OpenMP threads of the standalone program (default
-        :func:`neurophase.micro.devices.standalone_threads`: ``$NEUROPHASE_THREADS`` or every
-        core). Deterministic models give the same spikes for any number; random numbers
-        (noise, Poisson input) depend on it, and match the runtime device's for the same seed
-        with one thread only.
+        :func:`neurophase.micro.devices.standalone_threads`: ``$NEUROPHASE_THREADS``, else every
+        core, at most one per 2000 neurones). Deterministic models give the same spikes for any
+        number; random numbers (noise, Poisson input) depend on it, and match the runtime
+        device's for the same seed with one thread only. The number used is in the Dataset's
+        ``openmp_threads`` attribute.
     parameters : dict, optional
         Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
         for the stochastic Hodgkin-Huxley model.
@@ -645,7 +646,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         return group, monitors, network
 
     started = wallclock.perf_counter()
-    selected = Brian2Device(target, device, threads=threads)  # checks the names
+    selected = Brian2Device(target, device, threads=threads, elements=n_neurons)  # checks the names
     build_information = {}
     if selected.standalone:
         description = {
