@@ -5,10 +5,14 @@ Usage::
     neurophase fi MODEL --input START STOP STEP UNIT [--protocol step|staircase|ramp|pulse]
                   [--noise SIGMA] [--noise-tau TAU] [--poisson-exc RATE WEIGHT]
                   [--poisson-inh RATE WEIGHT] [--duration D] [--seeds K] [--dt DT]
-                  [--target cython|numpy] [--device runtime|cpp_standalone] [--threads N]
+                  [--target cython|numpy] [--device cpp_standalone|runtime] [--threads N]
                   [--spike-record sums|times] [--out FILE.nc]
 
-``MODEL`` is a library model name (``neurophase models`` lists them) or a model file.
+``MODEL`` is a library model name (``neurophase models`` lists them) or a model file. The
+default device is C++ standalone through the build cache (:mod:`neurophase.micro.build_cache`):
+the first run of a model, protocol and grid shape compiles (a few seconds), later runs with
+other currents, durations or seeds start the compiled program at once; ``--device runtime``
+uses Brian2's Cython runtime instead (README, *Speed*, says why standalone is the default).
 ``--input 0 20 0.5 uA/cm**2`` sweeps 0, 0.5, ..., 20 uA/cm2 (STOP included). Quantities such
 as ``--duration "500 ms"`` or ``--noise "2 uA/cm**2"`` are written with their unit. The
 command prints a table (input, rate, CV, latency), the rheobase and the onset type, and
@@ -75,9 +79,9 @@ def add_fi_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
-    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"),
-                        help="runtime (Brian2's Cython runtime) or cpp_standalone (a C++ program, "
-                             "compiled once per model, protocol and grid shape into the build cache)")
+    parser.add_argument("--device", default="cpp_standalone", choices=("runtime", "cpp_standalone"),
+                        help="cpp_standalone (default: a C++ program, compiled once per model, protocol "
+                             "and grid shape into the build cache) or runtime (Brian2's Cython runtime)")
     parser.add_argument("--threads", type=int, default=None,
                         help="OpenMP threads of cpp_standalone (default: $NEUROPHASE_THREADS, or every core)")
     parser.add_argument("--poisson-exc", nargs=2, default=None, metavar=("RATE", "WEIGHT"),
