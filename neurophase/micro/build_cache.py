@@ -40,8 +40,10 @@ Concurrency
     A build happens in a private staging folder and is renamed to ``<key>`` only when
     complete (an atomic rename), so a process never sees half a build; an exclusive file lock
     per key makes a second process that needs the same build wait for the first instead of
-    compiling it again. Every run writes its inputs and results in its own temporary folder,
-    so any number of processes may run the same binary at once.
+    compiling it again (where file locks do not work, e.g. some network file systems, both
+    compile and the second rename is dropped). Within a process builds run one at a time
+    (Brian2's device is global). Every run writes its inputs and results in its own temporary
+    folder, so any number of processes and threads may run the same binary at once.
 
 Using it, from a network builder::
 
@@ -88,6 +90,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -137,6 +140,9 @@ if (!(_neurophase_duration >= 0.0)) {
 """ % {"duration": _DURATION_ARGUMENT, "duration_length": len(_DURATION_ARGUMENT),
        "seed": _SEED_ARGUMENT, "seed_length": len(_SEED_ARGUMENT)}
 _DURATION_NAME = "_neurophase_duration"
+#: Brian2's device is global to a process: one build at a time per process (threads of a Dask
+#: worker, for example); the file lock of each key orders processes.
+_BUILDING = threading.Lock()
 
 
 # ------------------------------------------------------------------------------------ the key
@@ -531,7 +537,7 @@ def standalone_program(description, build, threads=None, directory=None):
     program = _load(entry)
     if program is not None:
         return program
-    with _exclusive(root / f"{key}.lock"):
+    with _BUILDING, _exclusive(root / f"{key}.lock"):
         program = _load(entry)  # built by another process while this one waited
         if program is not None:
             return program
@@ -579,11 +585,15 @@ class StandaloneRun:
         Wall-clock time of the binary (start, run, writing the results).
     run_seconds : float
         Brian2's own time of the network run (CPU time without OpenMP, wall time with it).
+    cpu_seconds : float or None
+        CPU time (user + system, every thread) of the binary; None where the system does not
+        report it.
     """
 
     values: dict
     wall_seconds: float
     run_seconds: float
+    cpu_seconds: float | None = None
 
     def __getitem__(self, name):
         return self.values[name]
@@ -662,10 +672,16 @@ class StandaloneProgram:
                 arguments.append(f"{_SEED_ARGUMENT}{seed}")
             environment = dict(os.environ)
             environment.setdefault("LD_BIND_NOW", "1")  # Brian2's default run environment
+            # OpenMP threads that wait at the end of a step sleep instead of spinning: on a machine
+            # busy with other work a spinning thread takes the core from the thread it waits for
+            # (measured: 5-10 times slower); set OMP_WAIT_POLICY=active for an idle machine
+            environment.setdefault("OMP_WAIT_POLICY", "passive")
+            cpu = _children_cpu_seconds()
             started = time.perf_counter()
             completed = subprocess.run(arguments, cwd=self.directory, capture_output=True, text=True,
                                        env=environment, timeout=timeout)
             wall = time.perf_counter() - started
+            cpu = None if cpu is None else _children_cpu_seconds() - cpu
             problems = [line for line in completed.stderr.splitlines() if line.strip()]
             if completed.returncode != 0 or problems:
                 raise SimulationError(
@@ -680,7 +696,17 @@ class StandaloneProgram:
             values = {name: _read_output(results, spec) for name, spec in self.manifest["outputs"].items()}
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        return StandaloneRun(values, wall, run_seconds)
+        return StandaloneRun(values, wall, run_seconds, cpu)
+
+
+def _children_cpu_seconds():
+    """User + system CPU time of the finished child processes of this process (None on Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _input_array(value, spec, name):

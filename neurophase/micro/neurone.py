@@ -674,7 +674,9 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         arrays = run.values
         build_information = {"standalone_build": "compiled now" if program.compiled else "from the build cache",
                              "standalone_build_key": program.key, "openmp_threads": program.threads,
-                             "standalone_run_seconds": round(run.wall_seconds, 3)}
+                             "standalone_run_seconds": round(run.wall_seconds, 3),
+                             "standalone_run_cpu_seconds": (round(run.cpu_seconds, 3) if run.cpu_seconds is not None
+                                                            else None)}
     else:
         with selected:
             brian2_seed(seed)
