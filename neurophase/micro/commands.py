@@ -103,19 +103,28 @@ def _optional_quantity(text, name, expected=None):
 
 def run_fi(args):
     """Run ``neurophase fi`` from parsed ``args``; returns 0 (errors raise NeurophaseError)."""
+    import gc
+
     from neurophase.io import save_dataset
     from neurophase.micro.neurone import firing_curve
 
     inputs = input_grid(*args.input)
-    dataset = firing_curve(
-        args.model, inputs, protocol=args.protocol,
-        duration=_optional_quantity(args.duration, "--duration", "ms"),
-        noise=_optional_quantity(args.noise, "--noise"),
-        noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
-        seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
-        target=args.target, device=args.device, progress=False if args.quiet else None,
-        spike_record=args.spike_record, poisson=_poisson_option(args), threads=args.threads,
-    )
+    # Brian2 runs a full garbage collection at every network run; the objects the imports made
+    # live as long as the command anyway, so leave them out of it during the run (about 1 s of
+    # CPU time per runtime command measured here)
+    gc.freeze()
+    try:
+        dataset = firing_curve(
+            args.model, inputs, protocol=args.protocol,
+            duration=_optional_quantity(args.duration, "--duration", "ms"),
+            noise=_optional_quantity(args.noise, "--noise"),
+            noise_tau=_optional_quantity(args.noise_tau, "--noise-tau", "ms"),
+            seeds=args.seeds, seed=args.seed, dt=_optional_quantity(args.dt, "--dt", "ms"),
+            target=args.target, device=args.device, progress=False if args.quiet else None,
+            spike_record=args.spike_record, poisson=_poisson_option(args), threads=args.threads,
+        )
+    finally:
+        gc.unfreeze()
     if args.out:
         save_dataset(dataset, args.out)
     if not args.quiet:
