@@ -10,8 +10,9 @@ times kept) in a fresh Python process, so that its peak memory is its own:
 ``warm``
     every duration, from the cache.
 
-Printed per point: the wall-clock time of the call (build included when cold), the binary's
-own run time, neurone-steps per second of the binary, the peak resident memory of the
+Printed per point: the OpenMP threads (neurophase's default for the grid size), the wall-clock
+time of the call (build included when cold), the binary's wall-clock and CPU time (all threads),
+neurone-steps per second of the binary (wall clock), the peak resident memory of the
 Python process and of the standalone binary (``ru_maxrss`` of the process and of its
 children: the Python process keeps its memory while the binary runs, so their sum bounds
 the total), and per grid size the ratio of the peak memory at the longest to the shortest
@@ -47,6 +48,7 @@ data = firing_curve("hodgkin_huxley_1952", np.linspace(0.0, 20.0, size) * uA / c
 wall = time.perf_counter() - started
 print("POINT" + json.dumps({
     "wall": wall, "run": data.attrs["standalone_run_seconds"], "build": data.attrs["standalone_build"],
+    "run_cpu": data.attrs["standalone_run_cpu_seconds"],
     "threads": data.attrs["openmp_threads"], "spikes": float(data["spike_count"].sum()),
     "python_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "binary_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
@@ -75,8 +77,8 @@ def main(argv=None):
     cache = Path(tempfile.mkdtemp(prefix="neurophase_scaling_"))
     try:
         _point(2, 0.001, cache)  # precompiles the headers into this cache (untimed)
-        print(f"{'points':>7} {'duration (s)':>12} {'cache':>6} {'wall (s)':>9} {'run (s)':>8} {'steps/s':>9} "
-              f"{'python (MB)':>11} {'binary (MB)':>11} {'sum (MB)':>9}")
+        print(f"{'points':>7} {'duration (s)':>12} {'cache':>6} {'threads':>7} {'wall (s)':>9} {'run (s)':>8} "
+              f"{'run CPU (s)':>11} {'steps/s':>9} {'python (MB)':>11} {'binary (MB)':>11} {'sum (MB)':>9}")
         summary = []
         for size in sizes:
             measured = []
@@ -86,8 +88,9 @@ def main(argv=None):
                 for state, result in runs:
                     steps = size * round(duration * 1e3 / DT_MS) / result["run"]
                     total = result["python_mb"] + result["binary_mb"]
-                    print(f"{size:>7} {duration:>12g} {state:>6} {result['wall']:>9.2f} {result['run']:>8.2f} "
-                          f"{steps:>9.3g} {result['python_mb']:>11.0f} {result['binary_mb']:>11.1f} {total:>9.0f}")
+                    print(f"{size:>7} {duration:>12g} {state:>6} {result['threads']:>7} {result['wall']:>9.2f} "
+                          f"{result['run']:>8.2f} {result['run_cpu']:>11.2f} {steps:>9.3g} "
+                          f"{result['python_mb']:>11.0f} {result['binary_mb']:>11.1f} {total:>9.0f}")
                     if state == "warm":
                         measured.append(result)
             growth_binary = measured[-1]["binary_mb"] / measured[0]["binary_mb"]

@@ -10,8 +10,11 @@ and a small sweep (the README example, 41 currents, 1 s, the model's dt 0.01 ms)
     neurophase fi hodgkin_huxley_1952 --input 0 20 0.5 uA/cm**2 --duration "1 s"
 
 Every row is one process started from here and timed by the wall clock from start to exit, with
-the peak resident memory of the largest process it started (``RUSAGE_CHILDREN`` of a wrapper,
-so the standalone binary counts too):
+its CPU time (user + system, every process it started included: the parallel ``make`` of a cold
+build counts all its compiler processes) and the peak resident memory of the largest process it
+started (``RUSAGE_CHILDREN`` of a wrapper, so the standalone binary counts too). On a machine
+shared with other work the wall-clock times grow with the load, the CPU times of single-threaded
+work hardly: they approximate the wall-clock times of an idle machine.
 
 ``neurophase --device cpp_standalone``, cache states
     *warm*: the build is in the cache (a previous run); *cold*: the cache already holds the
@@ -64,8 +67,9 @@ import json, resource, subprocess, sys, time
 started = time.perf_counter()
 completed = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 wall = time.perf_counter() - started
-print("MEASURED" + json.dumps({"wall": wall, "status": completed.returncode,
-                               "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("MEASURED" + json.dumps({"wall": wall, "status": completed.returncode, "cpu": usage.ru_utime + usage.ru_stime,
+                               "peak_mb": usage.ru_maxrss / 1024,
                                "stdout": completed.stdout[-20000:], "stderr": completed.stderr[-3000:]}))
 """
 
@@ -105,13 +109,13 @@ for level in levels:
 h.cvode_active(0)
 h.tstop = duration
 h.finitialize(-64.99638)
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 h.continuerun(h.tstop)
-run = time.perf_counter() - started
+run, run_cpu = time.perf_counter() - started, time.process_time() - started_cpu
 counts = [int(len(times)) for times in recorders]
 for level, count in zip(levels, counts):
     print(f"{level:g} {count / (duration / 1000.0):g} Hz")
-print("NEURON" + json.dumps({"run": run, "counts": counts}))
+print("NEURON" + json.dumps({"run": run, "run_cpu": run_cpu, "counts": counts}))
 """
 
 #: The inner loop of neurophase: the job in-process from a warm cache, the binary's own wall time.
@@ -128,6 +132,7 @@ options = dict(duration=float(duration) * second, dt=float(dt) * ms, device="cpp
 firing_curve("hodgkin_huxley_1952", levels, **options)  # the build, if not in the cache yet
 data = firing_curve("hodgkin_huxley_1952", levels, **options)
 print("INNER" + json.dumps({"run": data.attrs["standalone_run_seconds"], "build": data.attrs["standalone_build"],
+                            "run_cpu": data.attrs["standalone_run_cpu_seconds"],
                             "threads": data.attrs["openmp_threads"],
                             "counts": data["spike_count"].values[:, 0].tolist()}))
 """
@@ -233,23 +238,26 @@ def main(argv=None):
     print(f"neurophase fi {' '.join(job)}  vs NEURON 9, whole processes; {available_cores()} cores, "
           f"standalone with {threads}; load average {os.getloadavg()[0]:.2f} at start")
     rows, inners = run_benchmark(job, SMALL, arguments.threads)
-    print(f"{'command':<42} {'cache':<11} {'wall (s)':>9} {'peak RSS (MB)':>14}")
+    print(f"{'command':<42} {'cache':<11} {'wall (s)':>9} {'CPU (s)':>8} {'peak RSS (MB)':>14}")
     for label, cache, result in rows:
-        print(f"{label:<42} {cache:<11} {result['wall']:>9.2f} {result['peak_mb']:>14.0f}")
+        print(f"{label:<42} {cache:<11} {result['wall']:>9.2f} {result['cpu']:>8.2f} {result['peak_mb']:>14.0f}")
     measured = {(label, cache): result for label, cache, result in rows}
     neuron = measured[("job: NEURON 9 (1 thread)", "-")]
     neuron2 = measured[("job: NEURON 9 (2 threads)", "-")]
     for cache in ("warm", "cold", "first ever"):
-        ours = measured[("job: neurophase cpp_standalone", cache)]["wall"]
-        print(f"whole command, NEURON / neurophase ({cache}): {neuron['wall'] / ours:.2f}x "
-              f"(NEURON 2 threads: {neuron2['wall'] / ours:.2f}x)")
-    runtime = measured[("job: neurophase runtime (Cython)", "warm")]["wall"]
-    print(f"whole command, NEURON / neurophase runtime device (warm): {neuron['wall'] / runtime:.2f}x")
+        ours = measured[("job: neurophase cpp_standalone", cache)]
+        print(f"whole command, NEURON / neurophase ({cache}): wall {neuron['wall'] / ours['wall']:.2f}x "
+              f"(NEURON 2 threads: {neuron2['wall'] / ours['wall']:.2f}x); CPU time {neuron['cpu'] / ours['cpu']:.2f}x")
+    runtime = measured[("job: neurophase runtime (Cython)", "warm")]
+    print(f"whole command, NEURON / neurophase runtime device (warm): wall {neuron['wall'] / runtime['wall']:.2f}x, "
+          f"CPU time {neuron['cpu'] / runtime['cpu']:.2f}x")
     for inner in inners:
         print(f"inner loop: NEURON run {neuron['neuron']['run']:.2f} s (2 threads {neuron2['neuron']['run']:.2f} s), "
               f"neurophase binary {inner['run']:.2f} s with {inner['threads']} thread(s): "
               f"{neuron['neuron']['run'] / inner['run']:.2f}x "
-              f"(vs NEURON 2 threads {neuron2['neuron']['run'] / inner['run']:.2f}x)")
+              f"(vs NEURON 2 threads {neuron2['neuron']['run'] / inner['run']:.2f}x); CPU time: NEURON "
+              f"{neuron['neuron']['run_cpu']:.2f} s, neurophase {inner['run_cpu']:.2f} s "
+              f"({neuron['neuron']['run_cpu'] / inner['run_cpu']:.2f}x)")
     counts = [abs(a - b) for a, b in zip(inners[0]["counts"], neuron["neuron"]["counts"])]
     print(f"spike counts vs NEURON over {len(counts)} currents: max |difference| {max(counts)}, "
           f"{sum(count == 0 for count in counts)} identical")
