@@ -25,6 +25,10 @@ work hardly: they approximate the wall-clock times of an idle machine.
     Brian2's Cython runtime; *warm*: the Cython cache holds the code objects; *cold*: an
     empty Cython cache (``codegen.runtime.cython.cache_dir`` set in a ``brian_preferences``
     file in the working folder).
+``fi alone``
+    The same command with only the ``fi`` subcommand's module imported (a small driver around
+    :func:`neurophase.micro.commands.run_fi`): what the command costs once the command line
+    imports each subcommand's modules only when it runs (issue 13, item 1).
 ``NEURON``
     A self-contained NEURON script, the one a NEURON user writes for the same sweep: one
     single-compartment section per current with the built-in ``hh`` (rate tables, Crank-
@@ -138,6 +142,23 @@ print("INNER" + json.dumps({"run": data.attrs["standalone_run_seconds"], "build"
 """
 
 
+#: ``neurophase fi`` with only the fi subcommand's module imported: what the command costs once the
+#: command line imports each subcommand's modules only when it runs (issue 13, item 1).
+FI_ONLY = """
+import argparse, sys
+from neurophase.errors import NeurophaseError
+from neurophase.micro.commands import add_fi_parser, run_fi
+parser = argparse.ArgumentParser(prog="neurophase")
+add_fi_parser(parser.add_subparsers(dest="command", required=True))
+args = parser.parse_args(sys.argv[1:])
+try:
+    sys.exit(run_fi(args))
+except NeurophaseError as error:
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
 def _neurophase_command():
     script = Path(sys.executable).parent / ("neurophase.exe" if os.name == "nt" else "neurophase")
     return [str(script)] if script.exists() else [sys.executable, "-m", "neurophase.cli"]
@@ -190,6 +211,9 @@ def run_benchmark(job, small, threads):
                 _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             rows.append((f"{label}: neurophase cpp_standalone", "warm", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
+                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+            rows.append((f"{label}: fi alone, cpp_standalone", "warm", _measure(
+                [sys.executable, "-c", FI_ONLY, "fi", *sweep, "--device", "cpp_standalone"],
                 _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             # runtime: cold (empty Cython cache), warm
             cython_folder = work / f"cython_{label}"
@@ -248,6 +272,9 @@ def main(argv=None):
         ours = measured[("job: neurophase cpp_standalone", cache)]
         print(f"whole command, NEURON / neurophase ({cache}): wall {neuron['wall'] / ours['wall']:.2f}x "
               f"(NEURON 2 threads: {neuron2['wall'] / ours['wall']:.2f}x); CPU time {neuron['cpu'] / ours['cpu']:.2f}x")
+    alone = measured[("job: fi alone, cpp_standalone", "warm")]
+    print(f"whole command with only the fi module imported (lazy imports, item 1), NEURON / neurophase (warm): "
+          f"wall {neuron['wall'] / alone['wall']:.2f}x, CPU time {neuron['cpu'] / alone['cpu']:.2f}x")
     runtime = measured[("job: neurophase runtime (Cython)", "warm")]
     print(f"whole command, NEURON / neurophase runtime device (warm): wall {neuron['wall'] / runtime['wall']:.2f}x, "
           f"CPU time {neuron['cpu'] / runtime['cpu']:.2f}x")
@@ -259,8 +286,11 @@ def main(argv=None):
               f"{neuron['neuron']['run_cpu']:.2f} s, neurophase {inner['run_cpu']:.2f} s "
               f"({neuron['neuron']['run_cpu'] / inner['run_cpu']:.2f}x)")
     counts = [abs(a - b) for a, b in zip(inners[0]["counts"], neuron["neuron"]["counts"])]
-    print(f"spike counts vs NEURON over {len(counts)} currents: max |difference| {max(counts)}, "
-          f"{sum(count == 0 for count in counts)} identical")
+    start, _, step = (float(value) for value in _levels(job))
+    apart = [start + step * index for index, count in enumerate(counts) if count > 1]
+    print(f"spike counts vs NEURON over {len(counts)} currents: max |difference| {max(counts):g}, "
+          f"{sum(count == 0 for count in counts)} identical, {len(apart)} apart by more than one spike"
+          + (f" (currents {min(apart):g} to {max(apart):g} uA/cm2)" if apart else ""))
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -407,3 +407,59 @@ def test_two_processes_compile_one_build(tmp_path):
     assert results[0]["counts"] == results[1]["counts"]
     assert len([path for path in (tmp_path / "standalone").iterdir() if path.is_dir()]) == 1
 
+
+
+_VARIANTS = """
+import json, os
+import numpy as np
+from brian2 import Hz, cm, ms, nS, pA, uA
+from neurophase.micro.neurone import firing_curve
+os.environ["NEUROPHASE_CACHE_DIR"] = os.environ["VARIANT_CACHE"]
+cases = {
+    "staircase": ("leaky_integrate_and_fire", np.array([150.0, 250.0, 350.0]) * pA,
+                  dict(protocol="staircase", duration=100 * ms)),
+    "pulse_voltage": ("leaky_integrate_and_fire", np.array([2000.0, 5000.0, 9000.0]) * pA,
+                      dict(protocol="pulse", duration=30 * ms, record_voltage=[1, 2])),
+    "ou_noise": ("leaky_integrate_and_fire", np.array([150.0, 250.0]) * pA,
+                 dict(duration=200 * ms, noise=50 * pA, seeds=3, seed=4)),
+    "white_noise": ("leaky_integrate_and_fire", np.array([150.0, 250.0]) * pA,
+                    dict(duration=200 * ms, noise=20 * pA * ms**0.5, seeds=3, seed=5)),
+    "poisson_times": ("leaky_integrate_and_fire", np.array([0.0, 8000.0, 16000.0]) * Hz,
+                      dict(duration=200 * ms, spike_record="times", seed=6,
+                           poisson={"weight_exc": 0.5 * nS, "rate_inh": 1000 * Hz, "weight_inh": 0.5 * nS})),
+    "hh_ramp": ("hodgkin_huxley_1952", np.arange(4.0, 20.0, 3.0) * uA / cm**2,
+                dict(protocol="ramp", duration=100 * ms)),
+}
+result = {}
+for name, (model, inputs, options) in cases.items():
+    runtime = firing_curve(model, inputs, device="runtime", progress=False, **options)
+    standalone = firing_curve(model, inputs, device="cpp_standalone", threads=1, progress=False, **options)
+    entry = {"total": float(runtime["spike_count"].sum()),
+             "count_difference": float(np.nanmax(np.abs(runtime["spike_count"].values
+                                                        - standalone["spike_count"].values))),
+             "rate_difference": float(np.nanmax(np.abs(runtime["rate"].values - standalone["rate"].values)))}
+    if "voltage" in runtime:
+        entry["voltage_difference"] = float(np.max(np.abs(runtime["voltage"].values - standalone["voltage"].values)))
+        entry["voltage_shapes"] = [list(runtime["voltage"].shape), list(standalone["voltage"].shape)]
+    result[name] = entry
+print("RESULT" + json.dumps(result))
+"""
+
+
+@pytest.mark.brian2
+@pytest.mark.standalone_only
+@pytest.mark.slow
+def test_every_input_and_output_kind_equals_the_runtime_device(tmp_path):
+    """Staircase (TimedArray input, windows monitor), pulse with voltage traces, OU and white
+    noise, Poisson input with spike times, HH ramp: with one thread the standalone program draws
+    the same random numbers as the Cython runtime, so even the noisy grids give the same spikes."""
+    script = f"import os\nos.environ['VARIANT_CACHE'] = {str(tmp_path)!r}\n" + _VARIANTS
+    result = run_script_result(script)
+    for name, entry in result.items():
+        assert entry["total"] > 3, (name, entry)  # every case fires
+        assert entry["count_difference"] <= 1, (name, entry)
+    for name in ("staircase", "ou_noise", "white_noise", "poisson_times"):
+        assert result[name]["count_difference"] == 0 and result[name]["rate_difference"] < 1e-9, name
+    voltage = result["pulse_voltage"]
+    assert voltage["voltage_shapes"][0] == voltage["voltage_shapes"][1]
+    assert voltage["voltage_difference"] < 1e-6  # mV: the same linear update, rounding only
