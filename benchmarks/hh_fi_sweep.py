@@ -9,9 +9,10 @@ Engines (each runs in its own process, so peak memory is measured separately):
     :func:`neurophase.micro.neurone.firing_curve`: one Brian2 network (Cython target), one
     neurone per current. Code generation + compilation is timed apart, in a fresh Cython cache
     (a warm-up build of the same network with 2 neurones and 1 ms), then the sweep is timed.
-``neurophase-cpp``
-    The same call with ``device="cpp_standalone"``: the run time is the binary's own
-    (``device._last_run_time``); code generation and the C++ build are the compile time.
+``neurophase-cpp (1 thr)``, ``neurophase-cpp (N thr)``
+    The same call with ``device="cpp_standalone"``, one OpenMP thread and every core: a
+    first call in an empty build cache (code generation and the C++ build are the compile
+    time), then the timed call from the cache; the run time is the binary's wall-clock time.
 ``neuron``
     NEURON 9 (``pip install neuron``): 1000 single-compartment sections with the built-in
     ``hh`` mechanism (``el_hh`` set to -54.387 mV, ``celsius = 6.3``), an ``IClamp`` each,
@@ -102,21 +103,31 @@ def run_neurophase_memory(levels, duration_s, spike_record):
             "spikes": float(dataset["spike_count"].sum())}
 
 
-def run_neurophase_standalone(levels, duration_s):
+def run_neurophase_standalone(levels, duration_s, threads):
+    import shutil
+
     from brian2 import cm, ms, second, uA
-    from brian2.devices.device import all_devices
 
     from neurophase.micro.neurone import firing_curve
 
-    started = time.perf_counter()
-    dataset = firing_curve("hodgkin_huxley_1952", levels * uA / cm**2, duration=duration_s * second,
-                           dt=DT_MS * ms, progress=False, device="cpp_standalone")
-    total_seconds = time.perf_counter() - started
-    run_seconds = float(all_devices["cpp_standalone"]._last_run_time)
+    cache = tempfile.mkdtemp(prefix="neurophase_bench_build_cache_")
+    options = dict(duration=duration_s * second, dt=DT_MS * ms, progress=False, device="cpp_standalone",
+                   threads=threads, standalone_directory=cache)
+    try:
+        started = time.perf_counter()
+        cold = firing_curve("hodgkin_huxley_1952", levels * uA / cm**2, **options)  # generate, compile, run
+        cold_seconds = time.perf_counter() - started
+        dataset = firing_curve("hodgkin_huxley_1952", levels * uA / cm**2, **options)  # from the build cache
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    run_seconds = float(dataset.attrs["standalone_run_seconds"])  # the binary's wall-clock time
     steps = levels.size * round(duration_s * 1e3 / DT_MS)
-    return {"engine": "neurophase-cpp", "compile_seconds": total_seconds - run_seconds,
+    return {"engine": f"neurophase-cpp ({threads} thr)",
+            "compile_seconds": cold_seconds - float(cold.attrs["standalone_run_seconds"]),
             "run_seconds": run_seconds, "neurone_steps_per_second": steps / run_seconds,
-            "peak_memory_mb": _peak_memory_mb(), "rates": dataset["rate"].values[:, 0].tolist(),
+            "peak_memory_mb": max(_peak_memory_mb(),
+                                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0),
+            "rates": dataset["rate"].values[:, 0].tolist(),
             "spike_counts": dataset["spike_count"].values[:, 0].tolist()}
 
 
@@ -167,10 +178,11 @@ def _child(arguments):
     levels = _levels(arguments.levels)
     if arguments.engine == "naive":
         levels = levels[:: max(1, levels.size // arguments.naive_levels)][: arguments.naive_levels]
-    engines = {"neurophase": run_neurophase, "neurophase-cpp": run_neurophase_standalone,
-               "neuron": run_neuron, "naive": run_naive}
+    engines = {"neurophase": run_neurophase, "neuron": run_neuron, "naive": run_naive}
     if arguments.engine == "neurophase-memory":
         result = run_neurophase_memory(levels, arguments.duration, arguments.spike_record)
+    elif arguments.engine.startswith("neurophase-cpp-"):
+        result = run_neurophase_standalone(levels, arguments.duration, int(arguments.engine.rsplit("-", 1)[1]))
     else:
         result = engines[arguments.engine](levels, arguments.duration)
     print("RESULT" + json.dumps(result))
@@ -202,13 +214,18 @@ def main(argv=None):
 
     print(f"HH 1952 f-I sweep: {arguments.levels} currents 5..105 uA/cm2, {arguments.duration:g} s, "
           f"dt {DT_MS} ms ({arguments.levels * round(arguments.duration * 1e3 / DT_MS):.3g} neurone-steps)")
-    results = [_spawn("neurophase", arguments), _spawn("neurophase-cpp", arguments)]
+    from neurophase.micro.devices import available_cores
+
+    cores = available_cores()
+    results = [_spawn("neurophase", arguments), _spawn("neurophase-cpp-1", arguments)]
+    if cores > 1:
+        results.append(_spawn(f"neurophase-cpp-{cores}", arguments))
     if not arguments.skip_neuron:
         results.append(_spawn("neuron", arguments))
     results.append(_spawn("naive", arguments))
-    print(f"{'engine':<12} {'neurone-steps/s':>16} {'run (s)':>9} {'compile (s)':>12} {'peak RSS (MB)':>14}")
+    print(f"{'engine':<22} {'neurone-steps/s':>16} {'run (s)':>9} {'compile (s)':>12} {'peak RSS (MB)':>14}")
     for result in results:
-        print(f"{result['engine']:<12} {result['neurone_steps_per_second']:>16.3g} "
+        print(f"{result['engine']:<22} {result['neurone_steps_per_second']:>16.3g} "
               f"{result['run_seconds']:>9.2f} {result['compile_seconds']:>12.2f} "
               f"{result['peak_memory_mb']:>14.0f}")
     ours = results[0]
@@ -217,14 +234,15 @@ def main(argv=None):
     print(f"neurophase / naive loop throughput: {ratio:.1f}x "
           f"(naive measured on {naive['runs']} runs)")
     if not arguments.skip_neuron:
-        reference = results[2]
+        reference = next(result for result in results if result["engine"] == "neuron")
         difference = np.abs(np.array(ours["rates"]) - np.array(reference["rates"]))
         counts = np.abs(np.array(ours["spike_counts"]) - np.array(reference["spike_counts"]))
-        print(f"neurophase / NEURON throughput: "
-              f"{ours['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
-              f"(Cython runtime), "
-              f"{results[1]['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
-              "(C++ standalone)")
+        ratios = ", ".join(f"{result['neurone_steps_per_second'] / reference['neurone_steps_per_second']:.2f}x "
+                           f"({result['engine']})" for result in results if result["engine"].startswith("neurophase"))
+        print(f"neurophase / NEURON throughput (inner loop): {ratios}")
+        standalone = np.array(results[1]["spike_counts"])
+        print(f"spike counts, C++ standalone vs Cython runtime: max |difference| "
+              f"{int(np.abs(standalone - np.array(ours['spike_counts'])).max())}")
         print(f"rates vs NEURON: max |difference| {difference.max():.3f} Hz, mean {difference.mean():.3f} Hz, "
               f"{int((difference <= 1.0).sum())}/{difference.size} levels within 1 Hz; "
               f"spike counts differ by at most {int(counts.max())}")

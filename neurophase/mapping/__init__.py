@@ -33,6 +33,14 @@ Modules
     profile-likelihood intervals) and of escape rates from censored first-spike times.
 """
 
-from neurophase.mapping.coarse_graining import CoarseGrainedMembrane, coarse_grain
-
 __all__ = ["coarse_grain", "CoarseGrainedMembrane"]
+
+
+def __getattr__(name):
+    """``coarse_grain`` and ``CoarseGrainedMembrane`` are imported on first use (PEP 562), so that
+    the firing statistics (used by every simulation) do not import SciPy's optimisers."""
+    if name in __all__:
+        from neurophase.mapping import coarse_graining
+
+        return getattr(coarse_graining, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

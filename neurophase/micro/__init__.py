@@ -26,7 +26,11 @@ Modules
 :mod:`~neurophase.micro.modelfile`
     The TOML model-file format of ``models/`` and its checks; ``load_model``.
 :mod:`~neurophase.micro.devices`
-    The Brian2 target and device of one run (Cython/numpy runtime or C++ standalone).
+    The Brian2 target and device of one run (Cython/numpy runtime or C++ standalone), OpenMP
+    threads and compiler flags of standalone builds.
+:mod:`~neurophase.micro.build_cache`
+    Compile once, run many: C++ standalone programs cached per network structure and run with
+    new input values, durations and seeds (``standalone_program``).
 :mod:`~neurophase.micro.commands`
     The ``neurophase fi`` command.
 """

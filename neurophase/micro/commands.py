@@ -5,11 +5,15 @@ Usage::
     neurophase fi MODEL --input START STOP STEP UNIT [--protocol step|staircase|ramp|pulse]
                   [--noise SIGMA] [--noise-tau TAU] [--poisson-exc RATE WEIGHT]
                   [--poisson-inh RATE WEIGHT] [--duration D] [--seeds K] [--dt DT]
-                  [--target cython|numpy] [--device runtime|cpp_standalone]
+                  [--target cython|numpy] [--device cpp_standalone|runtime] [--threads N]
                   [--spike-record sums|times] [--out FILE.nc] [--overwrite]
                   [--scheduler serial|local|tcp://host:port] [--chunk-size N] [--workers K]
 
-``MODEL`` is a library model name (``neurophase models`` lists them) or a model file.
+``MODEL`` is a library model name (``neurophase models`` lists them) or a model file. The
+default device is C++ standalone through the build cache (:mod:`neurophase.micro.build_cache`):
+the first run of a model, protocol and grid shape compiles (a few seconds), later runs with
+other currents, durations or seeds start the compiled program at once; ``--device runtime``
+uses Brian2's Cython runtime instead (README, *Speed*, says why standalone is the default).
 ``--input 0 20 0.5 uA/cm**2`` sweeps 0, 0.5, ..., 20 uA/cm2 (STOP included). Quantities such
 as ``--duration "500 ms"`` or ``--noise "2 uA/cm**2"`` are written with their unit. The
 command prints a table (input, rate, CV, latency), the rheobase and the onset type, and
@@ -109,7 +113,11 @@ def add_fi_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
-    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
+    parser.add_argument("--device", default="cpp_standalone", choices=("runtime", "cpp_standalone"),
+                        help="cpp_standalone (default: a C++ program, compiled once per model, protocol "
+                             "and grid shape into the build cache) or runtime (Brian2's Cython runtime)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OpenMP threads of cpp_standalone (default: $NEUROPHASE_THREADS, or every core)")
     parser.add_argument("--poisson-exc", nargs=2, default=None, metavar=("RATE", "WEIGHT"),
                         help='excitatory Poisson conductance input, e.g. "2000 Hz" "0.5 nS" '
                              '(RATE "input" when --input is in Hz: the grid sweeps it)')
@@ -185,7 +193,7 @@ def run_fi(args):
         noise_tau=_positive_time(args.noise_tau, "--noise-tau"),
         seeds=args.seeds, seed=args.seed, dt=_positive_time(args.dt, "--dt"),
         target=args.target, device=args.device, progress=False if args.quiet else None,
-        spike_record=args.spike_record, poisson=_poisson_option(args),
+        spike_record=args.spike_record, poisson=_poisson_option(args), threads=args.threads,
     )
     model = resolve_model(args.model)
     if executor is not None:
@@ -194,11 +202,20 @@ def run_fi(args):
         chunk_size = args.chunk_size or default_chunk_size(inputs, options["seeds"], options["noise"],
                                                            options["protocol"])
         options.update(executor=executor, chunk_size=chunk_size)
+    # Brian2 runs a full garbage collection at every network run; the objects the imports made
+    # live as long as the command anyway, so leave them out of it during the run (about 1 s of
+    # CPU time per runtime command measured here)
+    import gc
+
     from neurophase.micro.neurone import firing_curve
     from neurophase.progress import inner_progress
 
-    with inner_progress(not args.quiet, log_start=True):
-        dataset = firing_curve(model, inputs, **options)
+    gc.freeze()
+    try:
+        with inner_progress(not args.quiet, log_start=True):
+            dataset = firing_curve(model, inputs, **options)
+    finally:
+        gc.unfreeze()
     if args.out:
         from neurophase.io import save_dataset
 

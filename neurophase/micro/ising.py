@@ -49,6 +49,7 @@ import xarray as xr
 
 from neurophase.errors import InterruptedRunError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.interrupts import run_network
+from neurophase.micro.build_cache import standalone_program
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import load_model
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
@@ -217,7 +218,7 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
                       temperature_rate=0.0, temperature_minimum=1e-3, temperature_maximum=None,
                       field_amplitude=0.0, field_period=None, field_step=0.0, step_time=None,
                       initial_magnetisation=0.0, record_every=10, seed=0, target="cython",
-                      device="runtime", protocol=None, report=None):
+                      device="runtime", protocol=None, report=None, threads=None):
     """Simulate a grid of Ising channel ensembles in one Brian2 network.
 
     The grid is ``temperatures x fields x trials``; each point is an ensemble of ``N`` channels
@@ -271,10 +272,17 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
     target : {"cython", "numpy"}
         Brian2 code-generation target (runtime device).
     device : {"runtime", "cpp_standalone"}
-        Brian2 device. ``cpp_standalone`` compiles the whole network as one C++ project (about
-        10 s, every call) and then runs about twice as fast as Cython. Brian2 seeds the same
-        random-number generator on both devices: for the same seed the trajectories are
-        identical (tested).
+        Brian2 device. ``cpp_standalone`` compiles the whole network as one C++ program once
+        per structure (model, N, J, tau0, dt, grid shape, ``record_every``) into the build cache
+        (:mod:`neurophase.micro.build_cache`) and runs it with this call's temperatures, fields,
+        protocol, initial states, duration and seed; later calls that differ only in those do
+        not compile. With one thread Brian2 draws the same random numbers on both devices: for
+        the same seed the trajectories are identical (tested).
+    threads : int, optional
+        OpenMP threads of the standalone program (default
+        :func:`neurophase.micro.devices.standalone_threads`: at most one per 2000 channels).
+        The random numbers, hence the trajectories, depend on the number of threads (each
+        thread has its own generator); statistics do not.
     protocol : str, optional
         Name stored in the provenance (default: a description of the protocol).
     report : callable, optional
@@ -372,82 +380,107 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
     initial = np.broadcast_to(np.asarray(initial_magnetisation, dtype=float), temperatures.shape)
     if np.any(np.abs(initial) > 1):
         raise ParameterError("initial_magnetisation must lie in [-1, 1] (it is the mean channel state).")
-    selected = Brian2Device(target, device)  # checks the names
-
     shape = (temperatures.size, fields.size, trials)
     n_ensembles = int(np.prod(shape))
     total = n_ensembles * N
+    selected = Brian2Device(target, device, threads=threads, elements=total)  # checks the names
     grid_T, grid_h, _ = np.meshgrid(temperatures, fields, np.arange(trials), indexing="ij")
     grid_initial = np.broadcast_to(initial[:, None, None], shape).ravel()
-
+    states = _initial_states(np.random.default_rng(int(seed)), n_ensembles, N, grid_initial)
+    # the values of this call: set on the groups (runtime) or given to the compiled program
+    patch_values = {
+        "temperature_offset": grid_T.ravel(), "temperature_rate": rate_per_ms / brian2.ms,
+        "temperature_minimum": temperature_minimum,
+        "temperature_maximum": temperature_maximum if np.isfinite(temperature_maximum) else 1e300,
+        "field_offset": grid_h.ravel(), "field_amplitude": float(field_amplitude),
+        "field_period": (period_ms if np.isfinite(period_ms) else 1e300) * brian2.ms,
+        "field_step": float(field_step),
+        "step_time": (step_time_ms if np.isfinite(step_time_ms) else 1e300) * brian2.ms,
+        "M": states.reshape(n_ensembles, N).mean(axis=1)}
     namespace = {"J": J, "tau0": tau0_ms * brian2.ms}
-    try:
-        with selected:
-            brian2.seed(int(seed))
-            rng = np.random.default_rng(int(seed))
-            clock_dt = dt_ms * brian2.ms
-            clock = brian2.Clock(dt=clock_dt, name="membrane_clock")
-            patch = brian2.NeuronGroup(n_ensembles, _PATCH_EQUATIONS, clock=clock, name="patch",
-                                       namespace={})
-            patch.temperature_offset = grid_T.ravel()
-            patch.temperature_rate = rate_per_ms / brian2.ms
-            patch.temperature_minimum = temperature_minimum
-            patch.temperature_maximum = temperature_maximum if np.isfinite(temperature_maximum) else 1e300
-            patch.field_offset = grid_h.ravel()
-            patch.field_amplitude = float(field_amplitude)
-            patch.field_period = (period_ms if np.isfinite(period_ms) else 1e300) * brian2.ms
-            patch.field_step = float(field_step)
-            patch.step_time = (step_time_ms if np.isfinite(step_time_ms) else 1e300) * brian2.ms
-            patch.run_regularly(_PATCH_PROTOCOL_CODE, when="start", order=0, name="patch_protocol")
+    clock_dt = dt_ms * brian2.ms
 
-            channels = brian2.NeuronGroup(total, model_object.equations, clock=clock, name="channels",
-                                          namespace=namespace)
-            states = _initial_states(rng, n_ensembles, N, grid_initial)
+    def construct(builder=None):
+        """The network; values set now (runtime) or declared as inputs (standalone)."""
+        clock = brian2.Clock(dt=clock_dt, name="membrane_clock")
+        patch = brian2.NeuronGroup(n_ensembles, _PATCH_EQUATIONS, clock=clock, name="patch", namespace={})
+        patch.run_regularly(_PATCH_PROTOCOL_CODE, when="start", order=0, name="patch_protocol")
+        channels = brian2.NeuronGroup(total, model_object.equations, clock=clock, name="channels",
+                                      namespace=namespace)
+        ensemble_index = np.repeat(np.arange(n_ensembles), N)
+        channels.h_ensemble = brian2.linked_var(patch, "h", index=ensemble_index)
+        channels.T_ensemble = brian2.linked_var(patch, "T", index=ensemble_index)
+        objects = [patch, channels]
+        if topology == "all_to_all":
+            channels.ensemble_size = N
+            channels.M_ensemble = brian2.linked_var(patch, "M", index=ensemble_index)
+        else:
+            row, column = np.divmod(np.arange(N), side)
+            channels.colour = np.tile((row + column) % 2, n_ensembles)
+            sources, targets = _lattice_neighbours(n_ensembles, side)
+            neighbours = brian2.Synapses(channels, channels, "neighbour_sum_post = s_pre : 1 (summed)",
+                                         name="neighbours", clock=clock)
+            neighbours.connect(i=sources, j=targets)
+            objects.append(neighbours)
+        to_patch = brian2.Synapses(channels, patch, f"M_post = s_pre / {float(N)!r} : 1 (summed)",
+                                   name="to_patch", clock=clock)
+        to_patch.connect(i=np.arange(total), j=ensemble_index)
+        objects.append(to_patch)
+        if builder is None:
             channels.s = states
-            ensemble_index = np.repeat(np.arange(n_ensembles), N)
-            channels.h_ensemble = brian2.linked_var(patch, "h", index=ensemble_index)
-            channels.T_ensemble = brian2.linked_var(patch, "T", index=ensemble_index)
-            objects = [patch, channels]
-            if topology == "all_to_all":
-                channels.ensemble_size = N
-                channels.M_ensemble = brian2.linked_var(patch, "M", index=ensemble_index)
-            else:
-                row, column = np.divmod(np.arange(N), side)
-                channels.colour = np.tile((row + column) % 2, n_ensembles)
-                sources, targets = _lattice_neighbours(n_ensembles, side)
-                neighbours = brian2.Synapses(channels, channels, "neighbour_sum_post = s_pre : 1 (summed)",
-                                             name="neighbours", clock=clock)
-                neighbours.connect(i=sources, j=targets)
-                objects.append(neighbours)
-            to_patch = brian2.Synapses(channels, patch, f"M_post = s_pre / {float(N)!r} : 1 (summed)",
-                                       name="to_patch", clock=clock)
-            to_patch.connect(i=np.arange(total), j=ensemble_index)
-            objects.append(to_patch)
-            patch.M = states.reshape(n_ensembles, N).mean(axis=1)
-            # The channels are refreshed after the summed variables are computed (slot "groups",
-            # order -1 for targets of order 0), so each refresh sees the current M / neighbour sums.
-            channels.run_regularly(model_object.update, when="groups", order=1, name="channel_refresh")
-            monitor = brian2.StateMonitor(patch, ["M", "T", "h"], record=True,
-                                          dt=record_every * clock_dt, name="order_parameter_monitor",
-                                          when="groups", order=0)
-            objects.append(monitor)
-            network = brian2.Network(*objects)
+            for name, value in patch_values.items():
+                setattr(patch, name, value)
+        else:
+            builder.input(channels, "s")
+            for name in patch_values:
+                builder.input(patch, name)
+        # The channels are refreshed after the summed variables are computed (slot "groups",
+        # order -1 for targets of order 0), so each refresh sees the current M / neighbour sums.
+        channels.run_regularly(model_object.update, when="groups", order=1, name="channel_refresh")
+        monitor = brian2.StateMonitor(patch, ["M", "T", "h"], record=True,
+                                      dt=record_every * clock_dt, name="order_parameter_monitor",
+                                      when="groups", order=0)
+        objects.append(monitor)
+        return monitor, brian2.Network(*objects)
+
+    what = f"the Ising membrane ({n_ensembles} ensembles x {N} channels)"
+    try:
+        if selected.standalone:
+            description = {
+                "builder": "neurophase.micro.ising.simulate_membrane", "version": 1,
+                "model": model_object.name, "model_hash": model_object.content_hash, "topology": topology,
+                "N": N, "ensembles": n_ensembles, "namespace": namespace, "dt": clock_dt,
+                "record_every": record_every, "patch_equations": _PATCH_EQUATIONS,
+                "protocol_code": _PATCH_PROTOCOL_CODE, "inputs": ["channels.s", *sorted(patch_values)]}
+
+            def build(builder):
+                monitor, network = construct(builder)
+                for name in ("t", "M", "T", "h"):
+                    builder.output(monitor, name, name)
+                builder.run(network, duration_ms * brian2.ms, namespace=namespace)
+
+            program = standalone_program(description, build, threads=selected.threads)
             built = _time.perf_counter()
-            what = f"the Ising membrane ({n_ensembles} ensembles x {N} channels)"
-            if selected.standalone:
-                # one run: the C++ project is generated, compiled and executed in this call
-                run_network(network, duration_ms * brian2.ms, what, namespace=namespace)
-                finished = _time.perf_counter()
-                first = finished - selected.last_run_seconds
-            else:
+            inputs = {f"patch.{name}": value for name, value in patch_values.items()}
+            inputs["channels.s"] = states
+            run = program.run(inputs, duration_ms * brian2.ms, seed=int(seed))
+            first = built  # no separate first step: the build time is code generation and compilation
+            finished = _time.perf_counter()
+            time_ms = run["t"] * 1e3
+            recorded = {name: run[name].T for name in ("M", "T", "h")}
+        else:
+            with selected:
+                brian2.seed(int(seed))
+                monitor, network = construct()
+                built = _time.perf_counter()
                 run_network(network, clock_dt, what, progress=False, namespace=namespace)
                 first = _time.perf_counter()
                 run_network(network, duration_ms * brian2.ms - clock_dt, what, namespace=namespace,
                             report=report)
                 finished = _time.perf_counter()
-            time_ms = np.asarray(monitor.t / brian2.ms)
-            recorded = {name: np.asarray(getattr(monitor, name)) for name in ("M", "T", "h")}
-    except (ParameterError, UnitMismatchError, InterruptedRunError):
+                time_ms = np.asarray(monitor.t / brian2.ms)
+                recorded = {name: np.asarray(getattr(monitor, name)) for name in ("M", "T", "h")}
+    except (ParameterError, UnitMismatchError, SimulationError, InterruptedRunError):
         raise
     except Exception as error:
         raise SimulationError(

@@ -75,6 +75,7 @@ from neurophase.mapping.firing import (
     statistics_from_sums,
     steady_state_window,
 )
+from neurophase.micro.build_cache import standalone_program
 from neurophase.micro.channels import markov_scheme
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.grid import parameter_grid
@@ -366,7 +367,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                  transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
                  record_dt=None, standalone_directory=None, equation_options=None,
                  parameters=None, spike_record="sums", poisson=None, executor=None, chunk_size=None,
-                 **protocol_options):
+                 threads=None, **protocol_options):
     """Firing statistics of ``model`` for every input level, from one Brian2 network.
 
     Parameters
@@ -390,8 +391,12 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     target : {"cython", "numpy"}
         Brian2 code-generation target for the runtime device.
     device : {"runtime", "cpp_standalone"}
-        Brian2 device; standalone builds a C++ project in ``standalone_directory`` (default a
-        temporary folder) and resets to runtime afterwards.
+        Brian2 device. ``cpp_standalone`` compiles the network once per structure (model and
+        its parameters, protocol, grid shape, dt, monitors) into the build cache
+        (:mod:`neurophase.micro.build_cache`) and runs the compiled program with this call's
+        input levels, noise amplitudes, protocol times, duration and seed, so a second call
+        that differs only in those does not compile. Brian2 is back on the runtime device
+        afterwards.
     record_voltage : sequence of int, optional
         Indices into ``inputs`` whose voltage trace (trial 0, every noise level) is recorded,
         as ``voltage`` in mV (another variable, ``voltage_variable``, is stored under its own
@@ -418,6 +423,17 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Variable recorded by ``record_voltage`` (default the first one in volts).
     record_dt : Quantity, optional
         Sampling step of voltage traces (default ``dt``).
+    standalone_directory : str or Path, optional
+        Folder of the standalone build cache (default
+        :func:`neurophase.micro.build_cache.cache_directory`: ``$NEUROPHASE_CACHE_DIR`` or the
+        user cache folder).
+    threads : int, optional
+        OpenMP threads of the standalone program (default
+        :func:`neurophase.micro.devices.standalone_threads`: ``$NEUROPHASE_THREADS``, else every
+        core, at most one per 2000 neurones). Deterministic models give the same spikes for any
+        number; random numbers (noise, Poisson input) depend on it, and match the runtime
+        device's for the same seed with one thread only. The number used is in the Dataset's
+        ``openmp_threads`` attribute.
     parameters : dict, optional
         Overrides of model parameters (units checked), e.g. ``{"N_Na": 600, "N_K": 180}``
         for the stochastic Hodgkin-Huxley model. A one-dimensional array (a Quantity array,
@@ -479,9 +495,11 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
             record_voltage=record_voltage, dt=dt, transient=transient, noise_tau=noise_tau,
             method=method, seed=seed, voltage_variable=voltage_variable, record_dt=record_dt,
             standalone_directory=standalone_directory, equation_options=equation_options,
-            parameters=parameters, spike_record=spike_record, poisson=poisson, **protocol_options)
-    from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, ms, second
+            parameters=parameters, spike_record=spike_record, poisson=poisson, threads=threads,
+            **protocol_options)
+    from brian2 import Equations, Network, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, TimedArray, ms, second
     from brian2 import seed as brian2_seed
+    from brian2.units.fundamentalunits import get_dimensions
 
     model = resolve_model(model, **(equation_options or {}))
     _check_model(model)
@@ -578,18 +596,28 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
     if channels is not None:
         channel_counts = channels.check_numbers(model.namespace(**swept.overrides), swept)
         namespace.update(channels.namespace())
-    namespace.update(plan.namespace)
+    # The constants of this call (protocol times and levels, transient, noise and synaptic
+    # constants) are (shared, constant) variables of the group, not namespace constants: their
+    # values are then no part of the generated code, so a compiled standalone program and
+    # Brian2's Cython cache serve every value (the model's own parameters stay constants).
+    shared = {}
+    timed_arrays = {}
+    for name, value in plan.namespace.items():
+        if isinstance(value, TimedArray):
+            namespace[name] = timed_arrays[name] = value
+        else:
+            shared[name] = value
     if noise_kind == "ou":
         tau_ms = float(to_magnitude(noise_tau if noise_tau is not None else DEFAULT_NOISE_TAU, "ms",
                                     name="noise_tau"))
         if not (np.isfinite(tau_ms) and tau_ms > 0):
             raise ParameterError(f"noise_tau = {tau_ms:g} ms must be a positive, finite time (e.g. 5 ms).")
-        namespace["grid_noise_tau"] = parse_unit("ms") * tau_ms
+        shared["grid_noise_tau"] = parse_unit("ms") * tau_ms
     synaptic_lines, synaptic_current = [], None
     if synaptic is not None:
         synaptic_lines, synaptic_current = synaptic.equations(
             model.input_unit, _voltage_variable(model, None))
-        namespace.update(synaptic.namespace(model.input_unit))
+        shared.update(synaptic.namespace(model.input_unit))
     equations = _build_equations(model, plan, noise_kind, synaptic_lines, synaptic_current)
     if swept.names or channels is not None:
         from brian2 import Equations
@@ -600,94 +628,152 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         equations = equations + Equations("\n".join(extra))
     reset = model.reset
     if record_mode == "sums":
-        from brian2 import Equations
-
         equations = equations + Equations(_SUM_EQUATIONS)
-        namespace["grid_stat_transient"] = window_transient * second
+        shared["grid_stat_transient"] = window_transient * second
         reset = _SUM_RESET if not reset else f"{reset}\n{_SUM_RESET}"
+    if shared:
+        equations = equations + Equations("\n".join(
+            f"{name} : {_unit_text(get_dimensions(value))} (shared, constant)" for name, value in shared.items()))
     input_unit = parse_unit(model.input_unit)
     record_indices = [] if record_voltage is None else [int(index) for index in np.atleast_1d(record_voltage)]
     for index in record_indices:
         if not 0 <= index < n_levels:
             raise ParameterError(f"record_voltage index {index} is outside 0..{n_levels - 1}.")
+    voltage_name = _voltage_variable(model, voltage_variable, equations) if record_indices else None
+    if plan.levels_per_neuron:
+        recorded = [((outer * per_replica) + index) * seeds for outer in range(n_outer) for index in record_indices]
+    else:
+        recorded = [outer * seeds for outer in range(n_outer)] if record_indices else []
+    record_step = record_dt if record_dt is not None else time_step_s * second
 
-    started = wallclock.perf_counter()
-    with Brian2Device(target, device, standalone_directory):
-        brian2_seed(seed)
+    # the values of this call, set on the group (runtime) or given to the compiled program
+    values = {"grid_input_level": (levels[level_of_neuron] if plan.levels_per_neuron and not rate_swept
+                                   else np.zeros(n_neurons)) * input_unit}
+    if synaptic is not None:
+        values["grid_rate_exc"] = (levels[level_of_neuron] if rate_swept
+                                   else np.full(n_neurons, synaptic_values["rate_exc"])) * parse_unit("Hz")
+    if noise_kind is not None:
+        values["grid_noise_sigma"] = sigmas[sigma_of_neuron] * parse_unit(noise_unit)
+    if record_mode == "sums":
+        values["grid_stat_window_start"] = plan.window_edges[0] * second
+    for name, unit in zip(swept.names, swept.units):  # swept model parameters, one value per neurone
+        swept_values = swept.combination_values(name)[combination_of_neuron]
+        values[name] = swept_values * parse_unit(unit) if unit != "1" else swept_values
+    values.update(shared)
+    refractory = model.refractory if model.refractory is not None else False
+
+    def construct(builder=None):
+        """The network of the grid; values set now (runtime) or declared as inputs (standalone)."""
         group = NeuronGroup(
-            n_neurons, equations, threshold=model.threshold, reset=reset,
-            refractory=model.refractory if model.refractory is not None else False,
+            n_neurons, equations, threshold=model.threshold, reset=reset, refractory=refractory,
             method=integration, namespace=namespace, dt=time_step_s * second, name="grid_neurones",
         )
         for name, value in model.initial.items():
             setattr(group, name, value)
-        swept.assign(group, combination_of_neuron)
-        if plan.levels_per_neuron and not rate_swept:
-            group.grid_input_level = levels[level_of_neuron] * input_unit
+        if builder is None:
+            for name, value in values.items():
+                setattr(group, name, value)
         else:
-            group.grid_input_level = 0 * input_unit
+            for name in values:
+                builder.input(group, name, name)
+            for name, timed_array in timed_arrays.items():
+                builder.timed_array(timed_array, name)
+            builder.apply_inputs()  # what follows may use the inputs and random numbers
         if synaptic is not None:
-            group.grid_rate_exc = (levels[level_of_neuron] if rate_swept
-                                   else synaptic_values["rate_exc"]) * parse_unit("Hz")
             group.run_regularly(EVENT_CODE, when="start", order=-1, name="grid_poisson_events")
-        if noise_kind is not None:
-            sigma_unit = parse_unit(noise_unit)
-            group.grid_noise_sigma = sigmas[sigma_of_neuron] * sigma_unit
         if noise_kind == "ou":
             group.grid_noise = "grid_noise_sigma * randn()"
-        objects = [group]
         if channels is not None:
-            objects.extend(channels.attach(group, plan.duration))
+            channels.attach(group, plan.duration)  # run_regularly operations contained in the group
+        monitors = {}
         if record_mode == "times":
-            spikes = SpikeMonitor(group, record=True, name="grid_spikes")
-            objects.append(spikes)
-        else:
-            group.grid_stat_window_start = plan.window_edges[0] * second
-            if window_count > 1:
-                objects.append(group.run_regularly(
-                    "grid_stat_window_start = t\n" + "\n".join(f"{name} = 0 * {name}"
-                                                               for name in _SUM_VARIABLES),
-                    dt=window_length * second, when="start", order=1, name="grid_stat_windows"))
-                sum_monitor = StateMonitor(group, list(_SUM_VARIABLES), record=True,
-                                           dt=window_length * second, when="start", order=0,
-                                           name="grid_stat_samples")
-                objects.append(sum_monitor)
-        voltage_name = None
+            monitors["spikes"] = SpikeMonitor(group, record=True, name="grid_spikes")
+        elif window_count > 1:
+            group.run_regularly(
+                "grid_stat_window_start = t\n" + "\n".join(f"{name} = 0 * {name}" for name in _SUM_VARIABLES),
+                dt=window_length * second, when="start", order=1, name="grid_stat_windows")
+            monitors["sums"] = StateMonitor(group, list(_SUM_VARIABLES), record=True,
+                                            dt=window_length * second, when="start", order=0,
+                                            name="grid_stat_samples")
         if record_indices:
-            voltage_name = _voltage_variable(model, voltage_variable, equations)
-            if plan.levels_per_neuron:
-                recorded = [((outer * per_replica) + index) * seeds for outer in range(n_outer)
-                            for index in record_indices]
-            else:
-                recorded = [outer * seeds for outer in range(n_outer)]
-            monitor = StateMonitor(group, voltage_name, record=recorded, name="grid_voltage",
-                                   dt=(record_dt if record_dt is not None else time_step_s * second))
-            objects.append(monitor)
-        network = Network(*objects)
-        report = None
-        if device == "runtime" and progress is not False:
-            from neurophase.progress import brian2_report, is_terminal
+            monitors["voltage"] = StateMonitor(group, voltage_name, record=recorded, name="grid_voltage",
+                                               dt=record_step)
+        network = Network(group, *monitors.values())
+        if builder is not None:
+            for name in (*_SUM_VARIABLES, *equations.diff_eq_names):
+                if record_mode == "sums" or name not in _SUM_VARIABLES:
+                    builder.output(group, name, f"state.{name}")
+            if "spikes" in monitors:
+                builder.output(monitors["spikes"], "i", "spikes.i")
+                builder.output(monitors["spikes"], "t", "spikes.t")
+            for key, names in (("sums", _SUM_VARIABLES), ("voltage", (voltage_name,))):
+                if key in monitors:
+                    builder.output(monitors[key], "t", f"{key}.t")
+                    for name in names:
+                        builder.output(monitors[key], name, f"{key}.{name}")
+        return group, monitors, network
 
-            if progress or (progress is None and is_terminal()):
-                report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            run_network(network, plan.duration * second,
-                        f"{model.name!r} {protocol} ({n_neurons} neurones)", progress=progress,
-                        report=report, report_period=1 * second, namespace=namespace)
-        if record_mode == "times":
-            spike_record_data = (np.asarray(spikes.i[:], dtype=np.int64),
-                                 np.asarray(spikes.t[:] / second, dtype=float))
-        else:
-            spike_record_data = _read_sums(group, sum_monitor if window_count > 1 else None,
-                                           plan.window_edges, time_step_s)
-        finite = np.ones(n_neurons, dtype=bool)
-        for name in equations.diff_eq_names:
-            finite &= np.isfinite(np.asarray(getattr(group, name + "_")[:], dtype=float))
-        voltage = None
-        if record_indices:
-            voltage = (np.asarray(monitor.t_[:], dtype=float),
-                       np.asarray(getattr(monitor, voltage_name + "_")[:]),
-                       equations[voltage_name].dim)
+    started = wallclock.perf_counter()
+    selected = Brian2Device(target, device, threads=threads, elements=n_neurons)  # checks the names
+    build_information = {}
+    if selected.standalone:
+        description = {
+            "builder": "neurophase.micro.neurone.firing_curve", "version": 1, "model": model.name,
+            "model_hash": model.content_hash, "equations": str(equations), "threshold": model.threshold,
+            "reset": reset, "refractory": str(refractory), "method": integration,
+            "namespace": {name: (("TimedArray", value.values.shape, str(value.dim), float(value.dt))
+                                 if isinstance(value, TimedArray) else value) for name, value in namespace.items()},
+            "dt": time_step_s, "n_neurons": n_neurons, "initial": model.initial, "inputs": sorted(values),
+            "poisson_events": EVENT_CODE if synaptic is not None else None, "noise": noise_kind,
+            "record_mode": record_mode, "windows": window_count,
+            "window_length": window_length if window_count > 1 else None,
+            "recorded": recorded, "record_dt": record_step if record_indices else None, "voltage": voltage_name,
+            # Markov channels: their code, and the duration that times their initial draw
+            "channels": ((channels.initial_code(), channels.update_code(), float(plan.duration))
+                         if channels is not None else None),
+        }
+
+        def build(builder):
+            network = construct(builder)[2]
+            builder.run(network, plan.duration * second, namespace=namespace)
+
+        program = standalone_program(description, build, threads=selected.threads, directory=standalone_directory)
+        inputs = dict(values)
+        inputs.update({name: Quantity(timed_array.values, dim=timed_array.dim)
+                       for name, timed_array in timed_arrays.items()})
+        run = program.run(inputs, plan.duration * second, seed=seed)
+        arrays = run.values
+        build_information = {"standalone_build": "compiled now" if program.compiled else "from the build cache",
+                             "standalone_build_key": program.key, "openmp_threads": program.threads,
+                             "standalone_run_seconds": round(run.wall_seconds, 3),
+                             "standalone_run_cpu_seconds": (round(run.cpu_seconds, 3) if run.cpu_seconds is not None
+                                                            else None)}
+    else:
+        with selected:
+            brian2_seed(seed)
+            group, monitors, network = construct()
+            report = None
+            if progress is not False:
+                from neurophase.progress import brian2_report, is_terminal
+
+                if progress or (progress is None and is_terminal()):
+                    report = brian2_report(f"{model.name} {protocol} ({n_neurons} neurones)", enabled=True)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+                run_network(network, plan.duration * second,
+                            f"{model.name!r} {protocol} ({n_neurons} neurones)", progress=progress,
+                            report=report, report_period=1 * second, namespace=namespace)
+            arrays = _runtime_arrays(group, monitors, equations, voltage_name)
+    if record_mode == "times":
+        spike_record_data = (arrays["spikes.i"].astype(np.int64), arrays["spikes.t"].astype(float))
+    else:
+        spike_record_data = _read_sums(arrays, plan.window_edges, time_step_s)
+    finite = np.ones(n_neurons, dtype=bool)
+    for name in equations.diff_eq_names:
+        finite &= np.isfinite(arrays[f"state.{name}"].astype(float))
+    voltage = None
+    if record_indices:
+        voltage = (arrays["voltage.t"].astype(float), arrays[f"voltage.{voltage_name}"].T,
+                   equations[voltage_name].dim)
     elapsed = wallclock.perf_counter() - started
 
     dataset = _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_unit,
@@ -723,7 +809,7 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
                         if synaptic is not None else None),
         spike_record=("running sums per window (no spike times kept)" if record_mode == "sums"
                       else "spike times (SpikeMonitor)"),
-        wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons,
+        wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons, **build_information,
         **{f"protocol_{key}": value for key, value in plan.options.items()},
     ))
     if not finite.all():
@@ -763,18 +849,33 @@ def _sums_window_problem(plan, window_length, time_step):
     return None
 
 
-def _read_sums(group, monitor, edges, time_step):
+def _runtime_arrays(group, monitors, equations, voltage_name):
+    """The arrays of a runtime run under the names of the standalone outputs (monitor samples as
+    ``(samples, recorded neurones)``, as the standalone program writes them)."""
+    arrays = {f"state.{name}": np.asarray(getattr(group, name + "_")[:])
+              for name in (*_SUM_VARIABLES, *equations.diff_eq_names) if name in group.variables}
+    if "spikes" in monitors:
+        arrays["spikes.i"] = np.asarray(monitors["spikes"].i[:])
+        arrays["spikes.t"] = np.asarray(monitors["spikes"].t_[:])
+    for key, names in (("sums", _SUM_VARIABLES), ("voltage", (voltage_name,))):
+        if key in monitors:
+            arrays[f"{key}.t"] = np.asarray(monitors[key].t_[:])
+            for name in names:
+                arrays[f"{key}.{name}"] = np.asarray(getattr(monitors[key], name + "_")[:]).T
+    return arrays
+
+
+def _read_sums(arrays, edges, time_step):
     """The running sums of every (neurone, window), as arrays of shape (neurones, windows).
 
     With one window the sums are the group's final state; with several, window ``j`` is the
     StateMonitor sample at its end ``edges[j + 1]`` (taken before the next window resets
     them) and the last window is the final state.
     """
-    final = {name: np.asarray(getattr(group, name + "_")[:], dtype=float)[:, None]
-             for name in _SUM_VARIABLES}
-    if monitor is None:
+    final = {name: np.asarray(arrays[f"state.{name}"], dtype=float)[:, None] for name in _SUM_VARIABLES}
+    if "sums.t" not in arrays:
         return final
-    sample_times = np.asarray(monitor.t_[:], dtype=float)
+    sample_times = np.asarray(arrays["sums.t"], dtype=float)
     columns = []
     for end in edges[1:-1]:
         match = np.flatnonzero(np.abs(sample_times - end) < 0.5 * time_step)
@@ -783,8 +884,8 @@ def _read_sums(group, monitor, edges, time_step):
                 f"Internal error: no unique sample of the spike sums at the window end {end:g} s "
                 f"(samples at {sample_times.tolist()}); run again with spike_record='times'.")
         columns.append(int(match[0]))
-    return {name: np.concatenate([np.asarray(getattr(monitor, name + "_")[:], dtype=float)[:, columns],
-                                  final[name]], axis=1)
+    return {name: np.concatenate([np.asarray(arrays[f"sums.{name}"], dtype=float).T[:, columns], final[name]],
+                                 axis=1)
             for name in _SUM_VARIABLES}
 
 

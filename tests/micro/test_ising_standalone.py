@@ -24,7 +24,7 @@ for model in ("ising_membrane", "ising_lattice"):
     for device in ("runtime", "cpp_standalone"):
         data = simulate_membrane([0.8, 1.5] if model == "ising_membrane" else [2.0, 2.5],
                                  [0.0, 0.2], trials=2, N=400, J=1.0, duration=100 * ms, seed=5,
-                                 model=model, device=device, target="cython")
+                                 model=model, device=device, target="cython", threads=1)
         result[model + ":" + device] = {"M": data.order_parameter.values.tolist(),
                                         "device": data.attrs["brian2_device"],
                                         "target": data.attrs["brian2_target"]}
