@@ -49,7 +49,7 @@ import threading
 
 from neurophase.errors import InterruptedRunError
 
-__all__ = ["run_network", "check_run_complete", "handle_interrupts", "deferred_interrupts",
+__all__ = ["run_network", "check_run_complete", "handle_interrupts", "deferred_interrupts", "external_run",
            "interrupt_requested", "interrupt_forced", "EXIT_INTERRUPTED"]
 
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT, the shell convention).
@@ -62,6 +62,7 @@ class _State:
     saved = None  # the SIGINT handler to restore
     deferring = 0  # depth of deferred_interrupts blocks
     pending = False  # a first Ctrl-C arrived inside such a block
+    external = 0  # depth of external_run blocks (a child process polled for interrupts)
 
 
 def interrupt_requested():
@@ -85,6 +86,8 @@ def _handler(signum, frame):
         if _State.deferring:
             _State.pending = True  # raised when the block ends
             return
+        if _State.external:
+            return  # the polling loop stops the child process and raises InterruptedRunError
         network = _brian2_network_class()
         if network is not None and network._globally_running and not network._globally_stopped:
             # stop after the current time step; run_network raises InterruptedRunError
@@ -139,6 +142,20 @@ def handle_interrupts():
         _State.presses = 0
         _State.saved = None
         _State.pending = False
+
+
+@contextlib.contextmanager
+def external_run():
+    """A block that runs a child process (a C++ standalone binary) and polls
+    :func:`interrupt_requested`: a first Ctrl-C inside it only records the request, so the
+    caller stops the child and raises :class:`~neurophase.errors.InterruptedRunError`; a second
+    Ctrl-C still raises :class:`KeyboardInterrupt` at once."""
+    _take_over()
+    _State.external += 1
+    try:
+        yield
+    finally:
+        _State.external -= 1
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-__all__ = ["progress_bar", "brian2_report", "is_terminal", "inner_progress", "inner_report"]
+__all__ = ["progress_bar", "brian2_report", "is_terminal", "inner_progress", "inner_report", "announce_start"]
 
 _INNER = {"enabled": False, "log_start": False}
 
@@ -66,6 +66,19 @@ def inner_progress(enabled=True, log_start=False):
     finally:
         _INNER.clear()
         _INNER.update(previous)
+
+
+def announce_start(description, seconds):
+    """The start line of a simulation that reports no progress while it runs (a C++ standalone
+    program), inside :func:`inner_progress`: one log line (logger ``"neurophase"``, INFO)."""
+    if not _INNER.get("enabled"):
+        return
+    if not (_INNER.get("log_start") or is_terminal()):
+        return
+    import logging
+
+    logging.getLogger("neurophase").info("simulating %s: %g s of model time (C++ standalone, no progress "
+                                         "bar)", description, float(seconds))
 
 
 def inner_report(description):

@@ -81,6 +81,7 @@ def _start_fi(tmp_path, out, *extra):
     (tmp_path / "tmp").mkdir(exist_ok=True)
     command = [sys.executable, "-m", "neurophase.cli", "fi", "leaky_integrate_and_fire", "--input", "0",
                "500", "50", "pA", "--seeds", "2", "--duration", "200 s", "--out", str(out), *extra]
+    # a later --duration replaces the first (argparse keeps the last)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=environment, cwd=tmp_path)
 
@@ -101,11 +102,17 @@ def _wait_for_line(process, text, timeout=240):
 
 
 @pytest.mark.brian2
-def test_ctrl_c_during_fi_exits_130_and_writes_no_result(tmp_path):
-    """The reproduction of issue 8: Ctrl-C at a few % of a 200 s run wrote rates of 0 Hz, rc 0."""
+@pytest.mark.parametrize("device, message", [
+    ("runtime", "interrupted: the Brian2 run of 'leaky_integrate_and_fire' step (22 neurones) stopped at"),
+    ("cpp_standalone", "interrupted: the C++ standalone run of 'leaky_integrate_and_fire' step (22 neurones) was "
+                       "interrupted by Ctrl-C and stopped"),
+])
+def test_ctrl_c_during_fi_exits_130_and_writes_no_result(tmp_path, device, message):
+    """The reproduction of issue 8: Ctrl-C at a few % of a 200 s run wrote rates of 0 Hz, rc 0
+    (runtime: Brian2's own handler stops the loop; standalone: the binary is terminated)."""
     out = tmp_path / "x.nc"
-    process = _start_fi(tmp_path, out)
-    _wait_for_line(process, "simulating 'leaky_integrate_and_fire' step")  # the Brian2 loop runs
+    process = _start_fi(tmp_path, out, "--device", device, "--duration", "2000 s")
+    _wait_for_line(process, "simulating 'leaky_integrate_and_fire' step")  # the simulation loop runs
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
@@ -113,16 +120,17 @@ def test_ctrl_c_during_fi_exits_130_and_writes_no_result(tmp_path):
     assert not out.exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["tmp"]  # no temporary file either
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith("interrupted: the Brian2 run of 'leaky_integrate_and_fire' step (22 neurones) stopped at")
+    assert last.startswith(message), last
     assert "Traceback" not in stderr and "rate" not in stdout  # no table of truncated rates
     # Brian2 keeps its debug log only after an unhandled error; none is left behind
     assert not [path.name for path in (tmp_path / "tmp").iterdir() if path.name.startswith("brian_")]
 
 
 @pytest.mark.brian2
-def test_second_ctrl_c_stops_at_once(tmp_path):
+@pytest.mark.parametrize("device", ["runtime", "cpp_standalone"])
+def test_second_ctrl_c_stops_at_once(tmp_path, device):
     out = tmp_path / "x.nc"
-    process = _start_fi(tmp_path, out, "--dt", "0.001 ms")
+    process = _start_fi(tmp_path, out, "--dt", "0.001 ms", "--device", device)
     _wait_for_line(process, "simulating")
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGINT)

@@ -631,10 +631,14 @@ class StandaloneProgram:
         """Names of the values each run needs."""
         return sorted(self.manifest["inputs"])
 
-    def run(self, inputs, duration, seed=None, timeout=None):
+    def run(self, inputs, duration, seed=None, timeout=None, what=None):
         """Run the program with ``inputs`` (name -> Quantity, array or scalar; a scalar fills the
         whole variable) for ``duration`` (a time Quantity) with ``seed`` (int; None: a random
         seed, as ``brian2.seed()``). Returns a :class:`StandaloneRun`.
+
+        ``what`` names the simulation in words for the start log line and for errors. A Ctrl-C
+        while the binary runs (under :func:`neurophase.interrupts.handle_interrupts`) stops it at
+        once: a standalone program cannot stop after its current step and hand back a part.
 
         Raises
         ------
@@ -678,19 +682,22 @@ class StandaloneProgram:
             # busy with other work a spinning thread takes the core from the thread it waits for
             # (measured: 5-10 times slower); set OMP_WAIT_POLICY=active for an idle machine
             environment.setdefault("OMP_WAIT_POLICY", "passive")
+            from neurophase.interrupts import external_run, interrupt_requested
+            from neurophase.progress import announce_start
+
+            label = what or f"the standalone program {self.key}"
+            announce_start(label, duration_s)
             cpu = _children_cpu_seconds()
             started = time.perf_counter()
-            completed = subprocess.run(arguments, cwd=self.directory, capture_output=True, text=True,
-                                       env=environment, timeout=timeout)
+            with external_run():
+                completed = _run_binary(arguments, self.directory, environment, timeout, interrupt_requested)
             wall = time.perf_counter() - started
             cpu = None if cpu is None else _children_cpu_seconds() - cpu
             problems = [line for line in completed.stderr.splitlines() if line.strip()]
-            from neurophase.interrupts import interrupt_requested
-
-            if completed.returncode != 0 and interrupt_requested():
+            if interrupt_requested():
                 raise InterruptedRunError(
-                    f"The standalone program {self.key} was interrupted by Ctrl-C (exit status "
-                    f"{completed.returncode}); nothing was kept from it.", completed=None)
+                    f"the C++ standalone run of {label} was interrupted by Ctrl-C and stopped; nothing "
+                    "was kept from it.", completed=None)
             if completed.returncode != 0 or problems:
                 raise SimulationError(
                     f"The standalone program {self.directory} failed (exit status {completed.returncode}): "
@@ -705,6 +712,34 @@ class StandaloneProgram:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return StandaloneRun(values, wall, run_seconds, cpu)
+
+
+def _run_binary(arguments, directory, environment, timeout, interrupt_requested):
+    """Run the standalone binary to its end, polling for Ctrl-C: on a request (or any exception,
+    such as the KeyboardInterrupt of a second press) the binary is terminated, never left running.
+    Returns a :class:`subprocess.CompletedProcess`."""
+    process = subprocess.Popen(arguments, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=environment)
+    deadline = None if timeout is None else time.monotonic() + float(timeout)
+    try:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if interrupt_requested():
+                    process.terminate()
+                    stdout, stderr = process.communicate()
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    process.kill()
+                    process.communicate()
+                    raise subprocess.TimeoutExpired(arguments, timeout) from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return subprocess.CompletedProcess(arguments, process.returncode, stdout, stderr)
 
 
 def _children_cpu_seconds():

@@ -463,7 +463,7 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
             built = _time.perf_counter()
             inputs = {f"patch.{name}": value for name, value in patch_values.items()}
             inputs["channels.s"] = states
-            run = program.run(inputs, duration_ms * brian2.ms, seed=int(seed))
+            run = program.run(inputs, duration_ms * brian2.ms, seed=int(seed), what=what)
             first = built  # no separate first step: the build time is code generation and compilation
             finished = _time.perf_counter()
             time_ms = run["t"] * 1e3

@@ -741,7 +741,8 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         inputs = dict(values)
         inputs.update({name: Quantity(timed_array.values, dim=timed_array.dim)
                        for name, timed_array in timed_arrays.items()})
-        run = program.run(inputs, plan.duration * second, seed=seed)
+        run = program.run(inputs, plan.duration * second, seed=seed,
+                          what=f"{model.name!r} {protocol} ({n_neurons} neurones)")
         arrays = run.values
         build_information = {"standalone_build": "compiled now" if program.compiled else "from the build cache",
                              "standalone_build_key": program.key, "openmp_threads": program.threads,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurophase.errors import ParameterError, SimulationError, UnitMismatchError
+from neurophase.errors import InterruptedRunError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.micro import build_cache
 from neurophase.micro.build_cache import StandaloneProgram, build_key, standalone_program
 from neurophase.testing import run_script_result
@@ -204,13 +204,14 @@ def test_run_refuses_bad_inputs(tmp_path):
         program.run(good, duration=1 * mV)
 
 
-@pytest.mark.parametrize("behaviour, message", [("fail", "exit status 3"), ("stderr", "Error reading"),
-                                                ("interrupted", "stopped at 50.0%")])
-def test_a_failing_or_cut_short_run_is_an_error(tmp_path, behaviour, message):
+@pytest.mark.parametrize("behaviour, error, message", [
+    ("fail", SimulationError, "exit status 3"), ("stderr", SimulationError, "Error reading"),
+    ("interrupted", InterruptedRunError, "stopped at 50.0%")])
+def test_a_failing_or_cut_short_run_is_an_error(tmp_path, behaviour, error, message):
     from brian2 import ms, pA
 
     program = _stand_in(tmp_path / "program", _INPUTS, _OUTPUTS, behaviour)
-    with pytest.raises(SimulationError, match=message):
+    with pytest.raises(error, match=message):
         program.run({"cells.I": 0 * pA, "cells.k": 0}, duration=1 * ms)
 
 
@@ -456,7 +457,7 @@ def test_every_input_and_output_kind_equals_the_runtime_device(tmp_path):
     script = f"import os\nos.environ['VARIANT_CACHE'] = {str(tmp_path)!r}\n" + _VARIANTS
     result = run_script_result(script)
     for name, entry in result.items():
-        assert entry["total"] > 3, (name, entry)  # every case fires
+        assert entry["total"] >= 2, (name, entry)  # every case fires (a pulse gives one spike per level at most)
         assert entry["count_difference"] <= 1, (name, entry)
     for name in ("staircase", "ou_noise", "white_noise", "poisson_times"):
         assert result[name]["count_difference"] == 0 and result[name]["rate_difference"] < 1e-9, name
