@@ -37,6 +37,8 @@ PLOTTERS = {
     "coarse_graining_pulse": "neurophase.figures.coarse_graining:pulse_figures",
     "coarse_graining_escape": "neurophase.figures.coarse_graining:escape_figures",
     "fitting": "neurophase.figures.fit:plot_fitting",
+    "recordings": "neurophase.figures.recordings:plot_recordings",
+    "sweep": "neurophase.figures.sweep:plot_sweep",
 }
 
 

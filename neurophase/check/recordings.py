@@ -101,6 +101,34 @@ def _fit_data(dataset, response):
     return mean.dropna("input")
 
 
+def _add_fitted_curves(dataset, fit, prefix, candidates, span=None):
+    """Add each fitted candidate's curve on a 200-point current grid to ``dataset`` (for the figures).
+
+    Variables ``<prefix>_<candidate>`` (the response unit) on the coordinate ``<prefix>_input``
+    (the unit of ``input``); ``attrs`` gain ``<prefix>_candidates``, ``<prefix>_heldout_rmse`` and
+    ``<prefix>_best``. Curves fitted to these data: estimates, not predictions.
+    """
+    from neurophase.units import parse_unit
+
+    unit = dataset["input"].attrs.get("units", "pA")
+    low, high = span if span is not None else (float(np.nanmin(dataset["input"])), float(np.nanmax(dataset["input"])))
+    grid = np.linspace(low, high, 200)
+    dataset.coords[f"{prefix}_input"] = (f"{prefix}_input", grid, {"units": unit,
+                                                                   "long_name": "current grid of the fitted curves"})
+    response_unit = getattr(fit, "response_unit_", "Hz") or "Hz"
+    for name in candidates:
+        predicted = fit.predict(grid * parse_unit(unit), candidate=name)
+        if hasattr(predicted, "dim"):  # a Brian2 Quantity
+            predicted = predicted / parse_unit(response_unit)
+        values = np.asarray(predicted, dtype=float)
+        dataset[f"{prefix}_{name}"] = (f"{prefix}_input", values,
+                                       {"units": response_unit, "long_name": f"{name} fitted to this cell"})
+    dataset.attrs[f"{prefix}_candidates"] = [str(name) for name in candidates]
+    dataset.attrs[f"{prefix}_heldout_rmse"] = [float(fit.scores_["heldout_rmse"].sel(candidate=name))
+                                               for name in candidates]
+    dataset.attrs[f"{prefix}_best"] = str(fit.best_)
+
+
 def analyse_cell(recording, candidates=DEFAULT_CANDIDATES, response="rate", folds=5, n_bootstrap=200,
                  random_state=0, spike_settings=None, qc_settings=None):
     """Dataset, f-I features, fits and verdicts of one recording (see the module docstring)."""
@@ -122,6 +150,7 @@ def analyse_cell(recording, candidates=DEFAULT_CANDIDATES, response="rate", fold
         fit = ActivationFit(candidates=candidates, folds=folds, n_bootstrap=n_bootstrap,
                             random_state=random_state).fit(data, response=response)
     analysis.fit = fit
+    _add_fitted_curves(dataset, fit, "fit", fit.candidates_)
     if "derived" in fit.candidates_:
         excess, low, high = heldout_excess(fit.heldout_errors_, "derived", random_state=random_state)
         ranking = sorted(zip(fit.scores_["heldout_rmse"].values, fit.candidates_))
@@ -142,6 +171,7 @@ def analyse_cell(recording, candidates=DEFAULT_CANDIDATES, response="rate", fold
                                       n_bootstrap=n_bootstrap, random_state=random_state).fit(rising, response=response)
             analysis.onset_fit = onset
             analysis.onset_range = (float(rising["input"].min()), float(upper))
+            _add_fitted_curves(dataset, onset, "onset", ("power_law",), analysis.onset_range)
             exponent = onset.params_["power_law"]["exponent"].value
             low, high = onset.param_ci_["power_law"]["exponent"]
             analysis.verdicts.append(make_verdict(

@@ -6,13 +6,16 @@ plot_fi_curve
     f-I points of every step (passed and excluded) with every fitted candidate.
 plot_example_traces
     A few example steps with their detected spikes.
+plot_recordings
+    The figures of the ``recordings`` measurement: per cell, the f-I steps with the fitted
+    candidates and the onset power law drawn from the Dataset alone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_fi_curve", "plot_example_traces"]
+__all__ = ["plot_fi_curve", "plot_example_traces", "plot_recordings"]
 
 
 def _pyplot():
@@ -60,6 +63,67 @@ def plot_fi_curve(analysis, path, response="rate"):
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def plot_recordings(datasets, verdicts):
+    """C5 and C1 on recordings: each cell's f-I steps with every fitted candidate over them.
+
+    Steps that passed quality control are drawn faintly, the mean over them per current level with
+    its 95 % Student-t interval in black; the derived activation (its parameters fitted) in red, the
+    rival candidates dashed; the onset power law ``a (I - I_c)^p`` (fitted on the rising part) in
+    blue with its exponent against the predicted 1/2. Needs the ``fit_*`` curves that
+    :func:`neurophase.check.recordings.analyse_cell` adds; a cell that was not fitted shows its data.
+    """
+    from neurophase.figures.style import DATA, PREDICTION, TRIAL
+    from neurophase.statistics import mean_interval
+
+    plt = _pyplot()
+    figures = []
+    for name, dataset in datasets.items():
+        response = "rate" if "rate" in dataset else next(iter(dataset.data_vars))
+        unit = dataset["input"].attrs.get("units", "pA")
+        current = np.asarray(dataset["input"].values, dtype=float)
+        values = np.asarray(dataset[response].transpose("input", "trial").values, dtype=float)
+        passed = (np.asarray(dataset["qc_pass"].transpose("input", "trial").values) == 1
+                  if "qc_pass" in dataset else np.isfinite(values))
+        figure, axis = plt.subplots(figsize=(6.4, 4.4))
+        grid_x = np.repeat(current[:, None], values.shape[1], axis=1)
+        axis.plot(grid_x[passed], values[passed], **{**TRIAL, "label": "recorded steps (passed QC)"})
+        estimates, errors = [], []
+        for row, mask in zip(values, passed):
+            if mask.sum() >= 2:
+                mean, low, high = mean_interval(row[mask])
+                estimates.append(mean)
+                errors.append((max(mean - low, 0), max(high - mean, 0)))
+            else:
+                estimates.append(row[mask][0] if mask.any() else np.nan)
+                errors.append((0.0, 0.0))
+        errors = np.asarray(errors, dtype=float).T
+        axis.errorbar(current, estimates, yerr=np.where(np.isfinite(errors), errors, 0), **DATA,
+                      label="recorded mean per level (95 % CI)")
+        rmse = dict(zip(dataset.attrs.get("fit_candidates", []), dataset.attrs.get("fit_heldout_rmse", [])))
+        for candidate in dataset.attrs.get("fit_candidates", []):
+            if f"fit_{candidate}" not in dataset:
+                continue
+            label = f"{candidate} fitted (held-out RMSE {float(rmse.get(candidate, np.nan)):.2g} Hz)"
+            style = PREDICTION if candidate == "derived" else dict(lw=0.9, ls="--", alpha=0.8)
+            axis.plot(dataset["fit_input"].values, dataset[f"fit_{candidate}"].values, **style,
+                      label=("derived mean-field activation, parameters " + label.split(" ", 1)[1])
+                      if candidate == "derived" else label)
+        if "onset_power_law" in dataset:
+            exponent = next((v.measured for v in verdicts if v.id == f"C1-{name}"), np.nan)
+            axis.plot(dataset["onset_input"].values, dataset["onset_power_law"].values, color="tab:blue", lw=1.6,
+                      label=f"onset power law fitted, p = {exponent:.2f} (predicted 1/2)")
+        axis.set_xlabel(f"step current I ({unit})")
+        axis.set_ylabel(f"{response} ({dataset[response].attrs.get('units', 'Hz')})")
+        axis.set_title(f"{name}: f-I", fontsize=9)
+        axis.legend(fontsize=6, loc="upper left")
+        figure.tight_layout()
+        figures.append((f"fi_{name}", figure,
+                        f"C5/C1 ({name}): recorded f-I steps (faint) and their means with 95 % intervals, with "
+                        "the derived activation (red) and its rivals (dashed) fitted to them: the derived form "
+                        "should run through the points no worse than the best rival (held-out RMSE in the legend)."))
+    return figures
 
 
 def _as_hertz(values):
