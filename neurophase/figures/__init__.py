@@ -15,7 +15,11 @@ neurone
 learning
     C6.
 recordings
-    C5: f-I curves and example traces of recordings.
+    C5: f-I curves of recordings with the fitted candidates, and example traces.
+sweep
+    The generic sweep: the swept f-I curve with each declared expected value.
+style
+    Shared drawing: trials faint, trial mean with its 95 % interval, prediction in red.
 coarse_graining
     The derived mean-field membrane (branches, folds, potential landscape) and N1/N2.
 population

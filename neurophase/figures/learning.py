@@ -74,6 +74,7 @@ def plot_learning(datasets, verdicts):
             axis.set_xticks(range(len(rivals)))
             axis.set_xticklabels([f"derived - {rival}" for rival in rivals], rotation=30, fontsize=7, ha="right")
             axis.set_title(name, fontsize=9)
+            axis.set_xlabel("paired comparison (derived - rival activation)")
             axis.set_ylabel("held-out accuracy difference (fraction)")
             axis.legend(fontsize=6)
         figure.tight_layout()
