@@ -58,7 +58,7 @@ def draw_branches(axis, dataset, title=None):
         axis.plot(folds[inside], dataset["fold_m"].values[inside], "kx", ms=8, label="fold (loop gain 1)")
     axis.set_yscale("log")
     axis.set_xlabel(f"injected drive I ({unit})")
-    axis.set_ylabel(f"order parameter: open probability of {dataset.attrs.get('order_parameter', 'm')}")
+    axis.set_ylabel(f"order parameter m: open probability of {dataset.attrs.get('order_parameter', 'm')} (1)")
     axis.set_title(title or dataset.attrs.get("model_name", ""), fontsize=9)
 
 
@@ -94,7 +94,7 @@ def draw_potential(axis, dataset, count=4):
     barrier = np.nanmax(np.abs(dataset["barrier"].values)) if np.isfinite(dataset["barrier"].values).any() else np.nan
     if np.isfinite(barrier) and barrier > 0:
         axis.set_ylim(-2.5 * barrier, 2.0 * barrier)
-    axis.set_xlabel(f"order parameter: open probability of {dataset.attrs.get('order_parameter', 'm')}")
+    axis.set_xlabel(f"order parameter m: open probability of {dataset.attrs.get('order_parameter', 'm')} (1)")
     axis.set_ylabel(f"U(m; I) - U(rest) ({dataset['potential'].attrs['units']})")
     axis.set_title(f"{dataset.attrs.get('model_name', '')}: potential (o rest, s saddle)", fontsize=9)
     axis.legend(fontsize=7)
@@ -209,10 +209,21 @@ def threshold_figures(datasets, verdicts):
         rheobase = datasets[f"rheobase_{name}"]
         holding = float(rheobase.attrs.get("holding_input", 0.0))
         draw_branches(axis, dataset, title=name)
+        # the thresholds at the height of the fold where rest ends, with their bisection brackets
+        upper = dataset["fold_upper"].values > 0.5
+        height = (float(dataset["fold_m"].values[upper][0]) if upper.any()
+                  else float(np.nanmedian(dataset["branch_m"].values)))
         full = float(rheobase["threshold"].sel(variant="full").values[0]) + holding
-        frozen = float(rheobase["threshold"].sel(variant="frozen").values[0]) + holding
-        axis.axvline(full, color="tab:green", lw=1.5, label="full model: long-step rheobase (measured)")
-        axis.axvline(frozen, color="0.5", lw=1, ls=":", label="frozen subsystem: long-step threshold (simulated)")
+        for variant, colour, label, factor in (
+                ("full", "tab:green", "full model: long-step rheobase (measured, bracket)", 1.0),
+                ("frozen", "0.4", "frozen subsystem: long-step threshold (simulated, bracket)", 1.25)):
+            value = float(rheobase["threshold"].sel(variant=variant).values[0]) + holding
+            low_b = float(rheobase["threshold_low"].sel(variant=variant).values[0]) + holding
+            high_b = float(rheobase["threshold_high"].sel(variant=variant).values[0]) + holding
+            axis.errorbar([value], [height * factor], xerr=[[max(value - low_b, 0.0)], [max(high_b - value, 0.0)]],
+                          fmt="o" if variant == "full" else "s", color=colour, capsize=3, ms=5, zorder=4,
+                          label=label)
+            axis.axvline(value, color=colour, lw=0.8, ls=":", zorder=1)
         low, high = axis.get_xlim()
         axis.set_xlim(min(low, full - 0.1 * abs(full - low)), max(high, full + 0.1 * abs(high - full)))
     for axis in axes.ravel()[len(names):]:
@@ -273,8 +284,8 @@ def threshold_figures(datasets, verdicts):
     axis.set_xlabel("derived: V_saddle - V_rest (mV)")
     axis.set_ylabel("measured: escape voltage - V_rest (mV)")
     axis.legend(fontsize=7)
-    for axis, (prefix, label) in zip(axes[1:], (("N1-pulse-", "brief-pulse threshold: measured / derived"),
-                                                ("N1-rheobase-", "rheobase: measured / derived fold current"))):
+    for axis, (prefix, label) in zip(axes[1:], (("N1-pulse-", "brief-pulse threshold: measured / derived (1)"),
+                                                ("N1-rheobase-", "rheobase: measured / derived fold current (1)"))):
         rows_v = [v for v in verdicts if v.id.startswith(prefix)]
         for row, verdict in enumerate(rows_v):
             scale = abs(verdict.expected) if verdict.expected else np.nan
@@ -353,7 +364,7 @@ def pulse_figures(datasets, verdicts):
         axis.set_title(f"N = {number:g}", fontsize=8)
         axis.set_ylim(-0.03, 1.03)
         if index % columns == 0:
-            axis.set_ylabel("P(fire)")
+            axis.set_ylabel("P(fire) (1)")
         if index >= (rows - 1) * columns:
             axis.set_xlabel(f"pulse amplitude A ({unit})")
     for axis in axes.ravel()[numbers.size:]:
@@ -390,7 +401,7 @@ def pulse_figures(datasets, verdicts):
                   label="slope -1/2 through the largest N")
     axis.set_xscale("log")
     axis.set_yscale("log")
-    axis.set_xlabel("channel number N")
+    axis.set_xlabel("channel number N (channels)")
     axis.set_ylabel(f"width sigma of P(fire) ({unit})")
     axis.legend(fontsize=6.5)
     threshold = float(pulse.attrs.get("derived_threshold", np.nan))
@@ -407,7 +418,7 @@ def pulse_figures(datasets, verdicts):
         span = np.linspace(-limit, limit, 400)
         axis.plot(span, ndtr(span / constant), "-", color="tab:blue", lw=1.8, label="derived Phi(x / C_A)")
         axis.set_xlabel(f"(A - {'A*' if axis is axes[1] else 'A50'}) sqrt(N) ({unit} x channel^0.5)")
-        axis.set_ylabel("P(fire)")
+        axis.set_ylabel("P(fire) (1)")
         axis.set_title(f"collapse about the {title}", fontsize=9)
         axis.set_xlim(-limit, limit)
     axes[2].legend(fontsize=6)
@@ -428,8 +439,8 @@ def pulse_figures(datasets, verdicts):
             if name in heldout:
                 axes[0].plot(numbers, heldout[name].values, style, color=colour, label=label, ms=4)
         axes[0].set_xscale("log")
-        axes[0].set_xlabel("channel number N")
-        axes[0].set_ylabel("mean held-out Brier score per trial")
+        axes[0].set_xlabel("channel number N (channels)")
+        axes[0].set_ylabel("mean held-out Brier score per trial (1)")
         axes[0].legend(fontsize=7)
         axis = axes[1]
         names = [name for name in styles if f"pooled_{name}" in heldout.attrs]
@@ -439,7 +450,7 @@ def pulse_figures(datasets, verdicts):
                           capsize=3)
         axis.set_yticks(range(len(names)))
         axis.set_yticklabels([styles[name][2] for name in names], fontsize=7)
-        axis.set_xlabel("held-out Brier score, all N (95 % bootstrap)")
+        axis.set_xlabel("held-out Brier score, all N, 95 % bootstrap (1)")
         ratio = heldout.attrs.get("ratio_derived_fitted", np.nan)
         axis.set_title(f"derived / fitted = {ratio:.3g}", fontsize=9)
         figure.tight_layout()
@@ -484,7 +495,7 @@ def escape_figures(datasets, verdicts):
     axis.set_yscale("log")
     top = np.nanmax(np.r_[rates["rate_high"].values, rates["steady_rate"].values]) * 3
     axis.set_ylim(max(np.nanmin(rate[seen]) / 1e3, 1e-4) if seen.any() else 1e-4, top)
-    axis.set_xlabel("channel number N")
+    axis.set_xlabel("channel number N (channels)")
     axis.set_ylabel("rate (Hz)")
     axis.set_title(f"drive {attrs.get('drive', 0):g} {attrs.get('input_unit', '')}", fontsize=9)
     axis.legend(fontsize=6.5)
@@ -501,7 +512,7 @@ def escape_figures(datasets, verdicts):
         axes[0].plot(drives, barriers["barrier_wkb"].values, "--", color="tab:purple", label="Delta Phi_WKB")
         axes[0].set_yscale("log")
         axes[0].set_xlabel(f"constant drive ({unit})")
-        axes[0].set_ylabel("barrier per gate")
+        axes[0].set_ylabel("barrier per gate (1)")
         axes[0].axvline(barriers.attrs.get("measured_drive", np.nan), color="k", lw=0.8, label="measured drive")
         axes[0].legend(fontsize=7)
         with np.errstate(all="ignore"):
