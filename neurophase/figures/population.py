@@ -24,6 +24,25 @@ def _unit(variable):
     return "" if unit in ("1", "") else f" ({unit})"
 
 
+def _seed_interval(values, point, unique):
+    """Mean over the seeds of every grid point and its 95 % Student-t error bars (0 where undefined)."""
+    from neurophase.statistics import mean_interval
+
+    estimates, errors = [], []
+    for p in unique:
+        members = values[point == p]
+        members = members[np.isfinite(members)]
+        if members.size == 0:
+            estimates.append(np.nan)
+            errors.append((0.0, 0.0))
+            continue
+        estimate, low, high = mean_interval(members) if members.size > 1 else (members[0], np.nan, np.nan)
+        estimates.append(float(estimate))
+        errors.append((max(estimate - low, 0.0) if np.isfinite(low) else 0.0,
+                       max(high - estimate, 0.0) if np.isfinite(high) else 0.0))
+    return np.array(estimates), np.array(errors).T
+
+
 def _phase_diagram(datasets):
     theory, stationary = datasets["theory"], datasets["stationary"]
     ramps = datasets.get("ramps")
@@ -43,13 +62,14 @@ def _phase_diagram(datasets):
         up, down = ramps["up_switch"].values, ramps["down_switch"].values
         unique = np.unique(point)
         mean_w = np.array([couplings[point == p][0] for p in unique])
-        with np.errstate(all="ignore"):
-            mean_up = np.array([np.nanmean(up[point == p]) for p in unique])
-            mean_down = np.array([np.nanmean(down[point == p]) for p in unique])
         axis.scatter(couplings, up, marker="^", color="tab:red", alpha=0.35, s=14)
         axis.scatter(couplings, down, marker="v", color="tab:green", alpha=0.35, s=14)
-        axis.plot(mean_w, mean_up, "^-", color="tab:red", label="measured up switch (ramp)")
-        axis.plot(mean_w, mean_down, "v-", color="tab:green", label="measured down switch (ramp)")
+        mean_up, error_up = _seed_interval(up, point, unique)
+        mean_down, error_down = _seed_interval(down, point, unique)
+        axis.errorbar(mean_w, mean_up, yerr=error_up, fmt="^-", color="tab:red", capsize=2,
+                      label="measured up switch (ramp; seed mean, 95% interval)")
+        axis.errorbar(mean_w, mean_down, yerr=error_down, fmt="v-", color="tab:green", capsize=2,
+                      label="measured down switch (ramp; seed mean, 95% interval)")
         open_loop = np.isfinite(mean_up) & np.isfinite(mean_down) & (mean_up > mean_down)
         axis.fill_between(mean_w, np.where(open_loop, mean_down, np.nan),
                           np.where(open_loop, mean_up, np.nan), color="tab:red", alpha=0.15,
@@ -123,6 +143,14 @@ def _ramps(datasets):
                       label="up ramp" if rank == 0 else None)
             axis.plot(drive[falling], rate[falling], color="tab:blue", lw=0.8, alpha=alpha,
                       label="down ramp" if rank == 0 else None)
+        for name, marker, colour, label in (("up_switch", "^", "tab:red", "measured up switch"),
+                                            ("down_switch", "v", "tab:blue", "measured down switch")):
+            if name in ramps:
+                mean, error = _seed_interval(ramps[name].values[members], np.zeros(members.size), [0])
+                level = float(ramps["switch_level"].values[members[0]]) if "switch_level" in ramps else np.nan
+                if np.isfinite(mean[0]) and np.isfinite(level):
+                    axis.errorbar(mean, [level], xerr=error, fmt=marker, color=colour, ms=5, capsize=2,
+                                  zorder=4, label=f"{label} (seed mean, 95% interval)")
         for name, style in (("fold_low", "--"), ("fold_high", ":")):
             value = float(ramps[name].values[members[0]])
             if np.isfinite(value):
@@ -134,12 +162,16 @@ def _ramps(datasets):
         axis.set_ylabel("rate (Hz)", fontsize=8)
     for axis in axes.ravel()[unique.size:]:
         axis.axis("off")
-    axes[0, 0].legend(fontsize=6)
+    entries = {}  # one legend for every panel: a panel below w_c has no folds to label
+    for axis in axes.ravel():
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    axes[0, 0].legend(list(entries.values()), list(entries), fontsize=6)
     figure.tight_layout()
     return ("ramps", figure,
             "Q2/Q3: slow up (red) and down (blue) drive ramps, rate smoothed over 50 ms (first seed "
-            "solid, others faint), with the derived folds (dashed lower, dotted upper): the loop opens "
-            "above w_c.")
+            "solid, others faint), measured switches with 95% intervals, derived folds (dashed lower, "
+            "dotted upper): the loop opens above w_c.")
 
 
 def _exponents(datasets):
@@ -219,7 +251,7 @@ def _fluctuations(datasets):
               label="derived linear noise (diverges at w_c)")
     left.axvline(1.0, color="0.5", ls=":", lw=1)
     left.set_yscale("log")
-    left.set_xlabel("w / w_c (along the Widom line)")
+    left.set_xlabel("w / w_c along the Widom line (1)")
     left.set_ylabel("N_pop Var(r) (Hz^2)")
     left.legend(fontsize=6)
     below = fraction < 1 - 1e-9
@@ -237,7 +269,7 @@ def _fluctuations(datasets):
     right.set_yscale("log")
     right.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     right.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    right.set_xlabel("(w_c - w) / w_c")
+    right.set_xlabel("distance to the cusp (w_c - w) / w_c (1)")
     right.set_ylabel("relaxation time (ms)")
     right.set_title(f"slope {widom.attrs.get('slowing_exponent', np.nan):.3g} (derived -1 asymptotically)",
                     fontsize=9)
@@ -252,11 +284,14 @@ def _fluctuations(datasets):
 def _transfer(datasets):
     transfer = datasets["transfer"]
     figure, axis = plt.subplots(figsize=(5.4, 3.8))
-    mean = transfer["rate"].mean("trial")
+    from neurophase.figures.style import trials_and_interval
+
+    rate = transfer["rate"].transpose("param_sigma", "input", "trial").values
     for index, sigma in enumerate(transfer["param_sigma"].values):
-        line = mean.isel(param_sigma=index)
-        axis.plot(transfer["input"].values, line.values, "o-", ms=2.5, lw=0.8,
-                  label=f"sigma = {sigma:.3g}{_unit(transfer['param_sigma'])}")
+        trials_and_interval(axis, transfer["input"].values, rate[index],
+                            f"sigma = {sigma:.3g}{_unit(transfer['param_sigma'])} (seed mean, 95% interval)",
+                            trial_label="seeds" if index == 0 else None, color=f"C{index}", fmt="o-", ms=2.5,
+                            lw=0.8)
     axis.set_xlabel("mean drive" + _unit(transfer["input"]))
     axis.set_ylabel("rate (Hz)")
     axis.legend(fontsize=6)
