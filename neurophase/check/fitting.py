@@ -279,8 +279,31 @@ def measure_fitting(recordings, models=("leaky_integrate_and_fire", "adaptive_ex
             datasets[f"{key}_parameters"] = _parameter_dataset(result)
             features = _features_dataset(result)
             features["objective_groups"] = ("group", list(result.target.groups))
-            datasets[f"{key}_features"] = _numeric(features)
+            datasets[f"{key}_features"] = _with_prediction(_numeric(features), result)
     return verdicts, datasets
+
+
+def _with_prediction(dataset, result, points=60):
+    """Add the fitted model's F2 prediction (:func:`neurophase.fit.predict.predict_fi`) for the figure.
+
+    ``predicted_rate`` (Hz) on ``points`` currents spanning the recorded steps (pA) when the path
+    predicts rates; attrs ``prediction_path`` and ``predicted_rheobase`` (pA, NaN if none).
+    """
+    from neurophase.fit.predict import predict_fi
+
+    current = np.asarray(result.recorded["current"].values, dtype=float)
+    duration = float(np.median(result.recorded["step_duration"].values))
+    grid = np.linspace(current.min(), current.max(), points)
+    prediction = predict_fi(result.fitted_model, grid, duration)
+    if prediction["rates"] is not None:
+        dataset = dataset.assign_coords(prediction_current=("prediction_current", grid,
+                                                            {"units": "pA", "long_name": "step current"}))
+        dataset["predicted_rate"] = (("prediction_current",), np.asarray(prediction["rates"], dtype=float),
+                                     {"units": "Hz", "long_name": f"{prediction['path']} of the fitted model "
+                                                                  "from rest (F2)"})
+    dataset.attrs["prediction_path"] = prediction["path"]
+    dataset.attrs["predicted_rheobase"] = float(prediction["rheobase"])
+    return dataset
 
 
 def _numeric(dataset):

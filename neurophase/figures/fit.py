@@ -118,26 +118,53 @@ def fit_figures(result, verdicts):
 
 
 def plot_fitting(datasets, verdicts):
-    """f-I overlay of every fit of an experiment (from its saved per-step features)."""
+    """f-I of every fit of an experiment (from its saved per-step features) with the fitted model over it.
+
+    Recorded rates are drawn per step with the exact Poisson (Garwood) 95 % interval of the step's
+    spike count divided by its duration (training filled, held-out open); the fitted model's replay
+    of the same stimuli (F1) and, when the dataset holds it, the fitted model's predicted f-I from
+    rest (``predicted_rate``, F2) or its derived threshold (``predicted_rheobase``) are drawn over them.
+    """
+    from neurophase.figures.style import FIT, PREDICTION, poisson_interval
+
     figures = []
     for name, dataset in datasets.items():
         if not name.endswith("_features"):
             continue
         figure, axis = plt.subplots(figsize=(5.5, 4))
         current = dataset["current"].values
+        unit = dataset["current"].attrs.get("units", "pA")
         split = dataset["split"].values
         recorded = dataset["spike_rate"].sel(source="recorded").values
         fitted = dataset["spike_rate"].sel(source="fitted").values
+        duration = np.asarray(dataset["step_duration"].values, dtype=float)  # seconds
+        if "spike_count" in dataset:
+            count = dataset["spike_count"].sel(source="recorded").values
+        else:
+            count = np.rint(recorded * duration)
+        low, high = poisson_interval(count)
+        error = np.vstack([np.clip(recorded - low / duration, 0, None), np.clip(high / duration - recorded, 0, None)])
         train = split == "train"
-        axis.plot(current[train], recorded[train], "o", color="0.2", label="recorded, training steps")
-        axis.plot(current[~train], recorded[~train], "o", mfc="white", color="0.2", label="recorded, held-out steps")
+        for selection, face, label in ((train, "0.2", "recorded, training steps (95% Poisson)"),
+                                       (~train, "white", "recorded, held-out steps (95% Poisson)")):
+            if selection.any():
+                axis.errorbar(current[selection], recorded[selection], yerr=error[:, selection], fmt="o",
+                              color="0.2", mfc=face, ms=4, capsize=2, zorder=3, label=label)
         order = np.argsort(current)
-        axis.plot(current[order], fitted[order], "-", color="C3", label="fitted model (replayed stimulus)")
-        axis.set_xlabel("step current (pA)")
+        axis.plot(current[order], fitted[order], **FIT, label="fitted model, replayed stimulus (F1)")
+        if "predicted_rate" in dataset:
+            path = dataset.attrs.get("prediction_path", "prediction")
+            axis.plot(dataset["prediction_current"].values, dataset["predicted_rate"].values, **PREDICTION,
+                      label=f"predicted f-I from rest ({path}, F2)")
+        elif np.isfinite(float(dataset.attrs.get("predicted_rheobase", np.nan))):
+            axis.axvline(float(dataset.attrs["predicted_rheobase"]), **PREDICTION,
+                         label="predicted threshold (derived fold, F2)")
+        axis.set_xlabel(f"step current ({unit})")
         axis.set_ylabel("spike rate over the step (Hz)")
         axis.set_title(name.removesuffix("_features"), fontsize=8)
         axis.legend(fontsize=7)
         figure.tight_layout()
         figures.append((name.removesuffix("_features") + "_fi", figure,
-                        "Recorded f-I (training filled, held-out open) with the fitted model's rates drawn over it."))
+                        "Recorded f-I (training filled, held-out open, 95% Poisson intervals) with the fitted "
+                        "model's replay (F1) and its predicted f-I or threshold from rest (F2) drawn over it."))
     return figures

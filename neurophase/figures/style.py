@@ -12,7 +12,8 @@ import numpy as np
 
 from neurophase.statistics import mean_interval
 
-__all__ = ["DATA", "TRIAL", "PREDICTION", "FIT", "pyplot", "trials_and_interval", "binomial_interval"]
+__all__ = ["DATA", "TRIAL", "PREDICTION", "FIT", "pyplot", "trials_and_interval", "binomial_interval",
+           "poisson_interval"]
 
 #: measured points: trial mean with its interval
 DATA = dict(fmt="o", ms=4, capsize=2, color="k", zorder=3)
@@ -98,3 +99,27 @@ def binomial_interval(successes, trials, confidence=0.95):
         low = np.where(successes > 0, beta.ppf(alpha / 2, successes, trials - successes + 1), 0.0)
         high = np.where(successes < trials, beta.ppf(1 - alpha / 2, successes + 1, trials - successes), 1.0)
     return successes / trials, low, high
+
+
+def poisson_interval(counts, confidence=0.95):
+    """Exact (Garwood) interval of a Poisson mean from one observed count (Garwood 1936, Biometrika 28, 437).
+
+    Parameters
+    ----------
+    counts : array of int
+        Observed counts (dimensionless), >= 0.
+    confidence : float, optional
+
+    Returns
+    -------
+    (low, high) : arrays
+        ``chi2(alpha/2; 2k)/2`` (0 for k = 0) and ``chi2(1 - alpha/2; 2k + 2)/2``.
+    """
+    from scipy.stats import chi2
+
+    counts = np.asarray(counts, dtype=float)
+    alpha = 1.0 - confidence
+    with np.errstate(all="ignore"):
+        low = np.where(counts > 0, chi2.ppf(alpha / 2, 2 * counts) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    return low, high
