@@ -29,6 +29,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from neurophase.figures.style import binomial_interval  # noqa: E402
+
 __all__ = ["membrane_figures", "table_figures", "threshold_figures", "draw_branches", "draw_potential",
            "table_rows", "pulse_figures", "escape_figures"]
 
@@ -310,19 +312,6 @@ def threshold_figures(datasets, verdicts):
 # ------------------------------------------------------------------------------------------
 # N3-N5: channel noise
 # ------------------------------------------------------------------------------------------
-def _binomial_interval(successes, trials, confidence=0.95):
-    """Clopper-Pearson interval of a proportion (Clopper & Pearson 1934, Biometrika 26:404)."""
-    from scipy.stats import beta
-
-    successes = np.asarray(successes, dtype=float)
-    trials = np.asarray(trials, dtype=float)
-    alpha = 1.0 - confidence
-    with np.errstate(all="ignore"):
-        low = np.where(successes > 0, beta.ppf(alpha / 2, successes, trials - successes + 1), 0.0)
-        high = np.where(successes < trials, beta.ppf(1 - alpha / 2, successes + 1, trials - successes), 1.0)
-    return low, high
-
-
 def _channel_dimension(dataset):
     return next(name for name in dataset.dims if name.startswith("param_"))
 
@@ -340,8 +329,7 @@ def pulse_figures(datasets, verdicts):
     levels = pulse["input"].values
     fired = pulse["fired"].transpose(dimension, "input", "trial").values
     successes, trials = fired.sum(axis=2), np.full(fired.shape[:2], fired.shape[2])
-    low, high = _binomial_interval(successes, trials)
-    probability = successes / trials
+    probability, low, high = binomial_interval(successes, trials)
     figures = []
 
     # 1. firing probability against amplitude, one panel per N

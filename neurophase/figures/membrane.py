@@ -2,45 +2,22 @@
 
 Every figure draws the Curie-Weiss closed form (:mod:`neurophase.meanfield`) as a line over the
 measured points: trial means with 95 % Student-t intervals (:func:`neurophase.statistics.mean_interval`)
-as error bars, the individual trials faint. Reduced units (T, h in units of J; times in ms).
+as error bars, the individual trials faint (the shared drawing of :mod:`neurophase.figures.style`).
+Reduced units (T, h in units of J; times in ms).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from neurophase.figures.style import PREDICTION as _PREDICTION
+from neurophase.figures.style import TRIAL as _TRIAL
+from neurophase.figures.style import pyplot as _pyplot
+from neurophase.figures.style import trials_and_interval as _errorbar
 from neurophase.statistics import mean_interval
 
 __all__ = ["plot_independent_channels", "plot_critical_behaviour", "plot_hysteresis", "plot_quench",
            "plot_lattice"]
-
-_DATA = dict(fmt="o", ms=4, capsize=2, color="k", zorder=3)
-_TRIAL = dict(marker=".", ls="none", color="0.6", ms=3, alpha=0.6, zorder=1)
-_PREDICTION = dict(color="tab:red", lw=1.4, zorder=2)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _errorbar(axis, x, per_trial, label, transform=None):
-    """Trials faint, then the trial mean with its Student-t interval. ``per_trial``: (point, trial)."""
-    values = np.asarray(per_trial, dtype=float)
-    if transform is not None:
-        values = transform(values)
-    for column in range(values.shape[1]):
-        axis.plot(x, values[:, column], **_TRIAL, label="trials" if column == 0 else None)
-    estimate, low, high = mean_interval(values, axis=1)
-    estimate, low, high = (np.atleast_1d(v) for v in (estimate, low, high))
-    axis.errorbar(x, estimate, yerr=[np.clip(estimate - low, 0, None), np.clip(high - estimate, 0, None)],
-                  **_DATA, label=label)
-    return estimate
-
 
 def plot_independent_channels(datasets, verdicts):
     """P1 and P11 at J = 0: p_open(h) over the logistic 1/(1 + exp(-2h/T)); Var(M) N/(1 - M^2) over 1."""
