@@ -34,3 +34,12 @@ def check_figures(figures, prediction_words, data_words=("Brian2", "recorded", "
 @pytest.fixture
 def check():
     return check_figures
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test leaves open (figures not passed through the check)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
