@@ -59,16 +59,7 @@ EXTRA_MODULES = ("neurophase.statistics",)
 #: as it is removed from the set. Remove a module once its public functions follow the rule (the
 #: suite says so: XPASS); a module added later that does not follow it yet goes here too.
 PENDING = {
-    "neurophase.micro.binomial",
     "neurophase.micro.channels",
-    "neurophase.micro.commands",
-    "neurophase.micro.devices",
-    "neurophase.micro.grid",
-    "neurophase.micro.ising",
-    "neurophase.micro.modelfile",
-    "neurophase.micro.neurone",
-    "neurophase.micro.protocols",
-    "neurophase.micro.synaptic",
     "neurophase.mapping._symbolic",
     "neurophase.mapping.firing",
     "neurophase.check.recordings",
