@@ -59,7 +59,6 @@ EXTRA_MODULES = ("neurophase.statistics",)
 #: as it is removed from the set. Remove a module once its public functions follow the rule (the
 #: suite says so: XPASS); a module added later that does not follow it yet goes here too.
 PENDING = {
-    "neurophase.micro.channels",
     "neurophase.mapping._symbolic",
     "neurophase.mapping.firing",
     "neurophase.check.recordings",
@@ -69,13 +68,10 @@ PENDING = {
     "neurophase.mapping.population",
     "neurophase.mapping.siegert",
     "neurophase.meanfield.population",
-    "neurophase.micro.network",
     # added by issue 8 (reliability)
-    "neurophase.micro.chunks",
     "neurophase.check.recordings_command",
     # added by issue 12 (fitting)
     "neurophase.check.fitting",
-    "neurophase.micro.replay",
     "neurophase.fit.data",
     "neurophase.fit.features",
     "neurophase.fit.fitter",
