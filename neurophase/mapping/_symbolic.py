@@ -20,8 +20,6 @@ from neurophase.errors import ParameterError
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from neurophase.micro.modelfile import Model
-
 __all__ = ["SymbolicModel", "numpy_function", "exprel", "exprel_prime", "exprel_second"]
 
 
@@ -276,7 +274,7 @@ class SymbolicModel:
         dropped, ``clip`` bounds removed).
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Any) -> None:
         from brian2 import Equations
         from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_UNITS
         from brian2.equations.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION

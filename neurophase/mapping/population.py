@@ -66,8 +66,6 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
     from numpy.typing import ArrayLike
 
-    from neurophase.micro.modelfile import Model
-
 __all__ = ["LIFTransfer", "MeasuredTransfer", "PopulationTheory", "is_lif", "membrane_capacitance",
            "MONITORING_BETA", "LIF_PARAMETERS"]
 
@@ -77,7 +75,7 @@ MONITORING_BETA = 1.4603545088095868 / math.sqrt(2 * math.pi)
 LIF_PARAMETERS = ("tau_m", "R_m", "E_L", "V_threshold", "V_reset")
 
 
-def is_lif(model: Model) -> bool:
+def is_lif(model: Any) -> bool:
     """True when ``model`` is a leaky integrate-and-fire model the Siegert formula applies to.
 
     Parameters
@@ -120,7 +118,7 @@ class LIFTransfer:
 
     kind = "siegert"
 
-    def __init__(self, model: Model, parameters: dict[str, Any] | None = None, synaptic_tau: float = 0.0,
+    def __init__(self, model: Any, parameters: dict[str, Any] | None = None, synaptic_tau: float = 0.0,
                  monitoring_dt: float = 0.0) -> None:
         if not is_lif(model):
             raise ParameterError(f"Model {model.name!r} is not a leaky integrate-and-fire model "
@@ -342,7 +340,7 @@ class PopulationTheory:
         ``C`` for delta synapses (default: read from the equations).
     """
 
-    def __init__(self, model: Model, synapse: str = "delta", indegree: int = 100, noise: Quantity | None = None,
+    def __init__(self, model: Any, synapse: str = "delta", indegree: int = 100, noise: Quantity | None = None,
                  synaptic_tau: Quantity | None = None, delay: Quantity | str = "1.5 ms",
                  transfer: LIFTransfer | MeasuredTransfer | None = None, monitoring_dt: Quantity | None = None,
                  rate_time_constant: Quantity | None = None, poisson_rate: Quantity | None = None,
@@ -641,7 +639,7 @@ class PopulationTheory:
         )
 
 
-def membrane_capacitance(model: Model, parameters: dict[str, Any] | None = None) -> Quantity:
+def membrane_capacitance(model: Any, parameters: dict[str, Any] | None = None) -> Quantity:
     """``C = 1 / (d(dv/dt)/dI)``: the input charge (per area) that moves the membrane by one volt.
 
     Read from the model's equations by symbolic differentiation (sympy) of the membrane equation
