@@ -63,7 +63,6 @@ PENDING = {
     # added by issue 11 (populations) while the rule came in
     "neurophase.check.population",
     "neurophase.check.population_command",
-    "neurophase.meanfield.population",
     # added by issue 8 (reliability)
     "neurophase.check.recordings_command",
     # added by issue 12 (fitting)
