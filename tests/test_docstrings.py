@@ -59,12 +59,9 @@ EXTRA_MODULES = ("neurophase.statistics",)
 #: as it is removed from the set. Remove a module once its public functions follow the rule (the
 #: suite says so: XPASS); a module added later that does not follow it yet goes here too.
 PENDING = {
-    "neurophase.check.recordings",
     # added by issue 11 (populations) while the rule came in
-    "neurophase.check.population",
     "neurophase.check.population_command",
     # added by issue 8 (reliability)
-    "neurophase.check.recordings_command",
     # added by issue 12 (fitting)
     "neurophase.check.fitting",
     "neurophase.fit.data",
