@@ -64,11 +64,6 @@ PENDING = {
     # added by issue 8 (reliability)
     # added by issue 12 (fitting)
     "neurophase.check.fitting",
-    "neurophase.fit.data",
-    "neurophase.fit.features",
-    "neurophase.fit.fitter",
-    "neurophase.fit.objectives",
-    "neurophase.fit.predict",
 }
 
 
