@@ -45,6 +45,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -58,6 +61,15 @@ from neurophase.schema import quantity_coordinate, quantity_variable
 from neurophase.statistics import mean_interval, regression_slope_interval
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
 
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.check.verdicts import Verdict
+
+    #: A grid setting: quantities (or strings with units), or ``{start, stop, step}`` with units.
+    _Grid = Quantity | Sequence[Quantity | str] | dict[str, Any]
+
 __all__ = ["measure_population", "population_prediction", "stationary_sweep", "ramp_switches", "correlation_time",
            "binned_variance", "batch_means"]
 
@@ -69,8 +81,31 @@ def _coarse(series, factor):
     return series[:usable].reshape(-1, factor).mean(axis=1)
 
 
-def batch_means(rate, stationary, batches):
-    """Means of ``batches`` consecutive blocks of the stationary bins, per population."""
+def batch_means(rate: ArrayLike, stationary: np.ndarray, batches: int) -> np.ndarray:
+    """Means of ``batches`` consecutive blocks of the stationary bins, per population.
+
+    The batch-means method for the error of a time average of a correlated series (e.g.
+    Law & Kelton 2000, Simulation Modeling and Analysis, 3rd ed., section 9.5.3).
+
+    Parameters
+    ----------
+    rate : array_like, Hz
+        ``(population, time)`` binned rates.
+    stationary : numpy.ndarray of bool
+        The time bins after the transient.
+    batches : int
+        Number of blocks (the last incomplete block is dropped).
+
+    Returns
+    -------
+    numpy.ndarray, Hz
+        ``(population, batches)`` block means.
+
+    Raises
+    ------
+    ParameterError
+        Fewer stationary bins than batches.
+    """
     values = np.asarray(rate, float)[:, stationary]
     usable = values.shape[1] - values.shape[1] % batches
     if usable < batches:
@@ -78,11 +113,25 @@ def batch_means(rate, stationary, batches):
     return values[:, :usable].reshape(values.shape[0], batches, -1).mean(axis=2)
 
 
-def binned_variance(rate, stationary, factor):
+def binned_variance(rate: ArrayLike, stationary: np.ndarray, factor: int) -> np.ndarray:
     """Variance of the rate averaged over windows of ``factor`` bins, per population.
 
     Every window position is used (overlapping windows: the same expectation as disjoint bins,
     a smaller sampling error); ddof 1.
+
+    Parameters
+    ----------
+    rate : array_like, Hz
+        ``(population, time)`` binned rates.
+    stationary : numpy.ndarray of bool
+        The time bins after the transient.
+    factor : int
+        Bins per window.
+
+    Returns
+    -------
+    numpy.ndarray, Hz**2
+        One variance per population.
     """
     values = np.asarray(rate, float)[:, stationary]
     cumulative = np.concatenate([np.zeros((values.shape[0], 1)), np.cumsum(values, axis=1)], axis=1)
@@ -90,12 +139,31 @@ def binned_variance(rate, stationary, factor):
     return windows.var(axis=1, ddof=1)
 
 
-def correlation_time(series, bin_width, decay=math.exp(-2.0), min_lags=3):
+def correlation_time(series: ArrayLike, bin_width: float, decay: float = math.exp(-2.0),
+                     min_lags: int = 3) -> float:
     """Correlation time (s) of a rate time series from its autocorrelation at lags >= 1 bin.
 
     The finite-size shot noise is white (lag 0 only), so lags from 1 bin on are fitted by
     ``log rho_k = c - k bin_width / tau`` (least squares) up to the first lag where ``rho_k`` falls
-    below ``decay x rho_1`` (at least ``min_lags`` lags). NaN if ``rho_1 <= 0``.
+    below ``decay x rho_1`` (at least ``min_lags`` lags). NaN if ``rho_1 <= 0``. The exponential
+    decay ``rho(t) = exp(-t/tau)`` is that of the linearised rate dynamics about a fixed point
+    (an Ornstein-Uhlenbeck process: Uhlenbeck & Ornstein 1930, Phys. Rev. 36:823).
+
+    Parameters
+    ----------
+    series : array_like, Hz
+        Binned rate, 1-D.
+    bin_width : float, s
+        Width of a bin.
+    decay : float, dimensionless
+        Fraction of ``rho_1`` below which lags stop being fitted.
+    min_lags : int
+        Fewest lags fitted.
+
+    Returns
+    -------
+    float, s
+        ``tau`` (NaN when the autocorrelation does not decay).
     """
     x = np.asarray(series, float)
     x = x - x.mean()
@@ -116,13 +184,28 @@ def correlation_time(series, bin_width, decay=math.exp(-2.0), min_lags=3):
     return -1.0 / slope if slope < 0 else math.nan
 
 
-def ramp_switches(dataset, level, smooth_bins=10):
-    """Up and down switching drives of every ramp population (input unit), and the loop width.
+def ramp_switches(dataset: xr.Dataset, level: ArrayLike, smooth_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Up and down switching drives of every ramp population (input unit).
 
     The rate is smoothed by a moving average over ``smooth_bins`` bins; the up switch is the drive
     (at the bin centre) where it first exceeds ``level`` (per population, e.g. the rate of the
     Widom point) while the drive rises, the down switch where it first falls below ``level``
-    while the drive falls. NaN where it never crosses.
+    while the drive falls. NaN where it never crosses. The loop width is ``up - down``.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        From :func:`neurophase.micro.network.simulate_populations` with a ramp: ``rate`` and
+        ``drive_at`` over ``(population, time)``.
+    level : float or array_like, Hz
+        The switching rate, scalar or one per population.
+    smooth_bins : int
+        Width of the moving average, in bins.
+
+    Returns
+    -------
+    up, down : numpy.ndarray, the model's input unit
+        One switching drive per population.
     """
     rate = dataset["rate"].values
     drive = dataset["drive_at"].values
@@ -239,14 +322,44 @@ def _seconds(value, name):
 
 
 # ------------------------------------------------------------------------------ the prediction
-def population_prediction(model, synapse="delta", indegree=100, noise=None, delay="1.5 ms",
-                          synaptic_tau=None, dt=None, parameters=None, transfer=None,
-                          rate_time_constant=None):
+def population_prediction(model: str | Path | Model, synapse: str = "delta", indegree: int = 100,
+                          noise: Quantity | None = None, delay: Quantity | str = "1.5 ms",
+                          synaptic_tau: Quantity | None = None, dt: Quantity | None = None,
+                          parameters: dict[str, Any] | None = None, transfer: xr.Dataset | None = None,
+                          rate_time_constant: Quantity | None = None) -> PopulationTheory:
     """The derived :class:`~neurophase.mapping.population.PopulationTheory` of a model.
 
     ``transfer`` is a firing-curve Dataset of the uncoupled model (see
     :func:`neurophase.micro.network.measure_transfer`) for non-LIF models; LIF models use the
     Siegert formula with the discrete-monitoring correction for ``dt``.
+
+    Parameters
+    ----------
+    model : str, pathlib.Path or Model
+        Library model name, model file or Model.
+    synapse : {"delta", "current"}
+        Synapse model.
+    indegree : int
+        ``K``.
+    noise : Quantity (input dimension x time**0.5), optional
+        White-noise amplitude of the external drive.
+    delay : Quantity (time) or str
+        Transmission delay.
+    synaptic_tau : Quantity (time), optional
+        For current synapses.
+    dt : Quantity (time), optional
+        Simulation step (discrete-monitoring correction of the LIF).
+    parameters : dict, optional
+        Model parameter overrides.
+    transfer : xarray.Dataset, optional
+        The measured transfer function (needed for non-LIF models).
+    rate_time_constant : Quantity (time), optional
+        ``tau`` of the rate dynamics.
+
+    Returns
+    -------
+    PopulationTheory
+        Fixed points, folds, cusp, relaxation times and finite-size variance, all derived.
     """
     model = model if isinstance(model, Model) else load_model(model)
     transfer_function = None if transfer is None else MeasuredTransfer(transfer)
@@ -256,15 +369,51 @@ def population_prediction(model, synapse="delta", indegree=100, noise=None, dela
                             rate_time_constant=rate_time_constant, parameters=parameters)
 
 
-def stationary_sweep(loaded, theory, w_grid, mu_grid, kick, common, stationary_duration="2 s",
-                     transient="0.5 s", bin_width="5 ms", batches=10, q1_tolerance=0.1,
-                     q1_min_rate="1 Hz", seed=0):
+def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray, mu_grid: np.ndarray,
+                     kick: Quantity | str, common: dict[str, Any], stationary_duration: Quantity | str = "2 s",
+                     transient: Quantity | str = "0.5 s", bin_width: Quantity | str = "5 ms", batches: int = 10,
+                     q1_tolerance: float = 0.1, q1_min_rate: Quantity | str = "1 Hz",
+                     seed: int = 0) -> tuple[list[Verdict], xr.Dataset, xr.Dataset]:
     """Q1 on a ``(w, drive)`` grid: ONE network with every point started low and high.
 
     Returns ``(verdicts, stationary, theory)``: one verdict per coupling and branch (the worst
     drive; module docstring), the measured and predicted rates per point, and the derived branches
     and folds on dense grids for the figures. ``common`` holds the network settings of
     :func:`neurophase.micro.network.simulate_populations` (size, indegree, synapse, noise, ...).
+
+    Parameters
+    ----------
+    loaded : Model
+        The neurone model.
+    theory : PopulationTheory
+        Its derived mean field (:func:`population_prediction`).
+    w_grid : numpy.ndarray, the coupling unit
+        Couplings.
+    mu_grid : numpy.ndarray, the model's input unit
+        Drives.
+    kick : Quantity (input dimension) or str
+        Extra drive that starts the high branch.
+    common : dict
+        Keyword arguments of :func:`~neurophase.micro.network.simulate_populations`.
+    stationary_duration, transient, bin_width : Quantity (time) or str
+        Run time, excluded start, rate bin width.
+    batches : int
+        Batch means per population (the interval is Student-t over batches and seeds).
+    q1_tolerance : float, dimensionless
+        Relative tolerance of the verdicts.
+    q1_min_rate : Quantity (frequency) or str
+        Predicted rates below it are not judged.
+    seed : int
+        Seed of the network.
+
+    Returns
+    -------
+    verdicts : list of Verdict
+        The Q1 rows.
+    stationary : xarray.Dataset
+        Measured (with 95 % interval) and predicted rates over ``(coupling, drive, start)``.
+    theory : xarray.Dataset
+        Derived folds, branches and cusp on dense grids.
     """
     verdicts = []
     input_unit = loaded.input_unit
@@ -384,20 +533,28 @@ def stationary_sweep(loaded, theory, w_grid, mu_grid, kick, common, stationary_d
     return verdicts, stationary_summary, theory_ds
 
 # ------------------------------------------------------------------------------ the measurement
-def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1000, indegree=100,
-                       noise="5.657 pA*second**0.5", delay="1.5 ms", synaptic_tau=None, dt=None,
-                       parameters=None, transfer_drives=None, transfer_noises=None,
-                       transfer_seeds=4, transfer_duration="4 s", couplings=None, drives=None,
-                       kick=None, stationary_duration="3 s", transient="0.5 s", batches=10,
-                       ramp_fractions=(0.7, 0.85, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0), ramp_margin=None,
-                       ramp_duration="20 s", ramp_seeds=2, critical_offsets=None,
-                       fold_fraction=1.5, fold_offsets=None, critical_seeds=3,
-                       critical_duration="4 s", widom_fractions=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1, 1.25),
-                       widom_seeds=4, widom_duration="8 s", variance_bin="100 ms", bin_width="5 ms",
-                       correlation_bin="10 ms",
-                       q1_tolerance=0.1, q1_min_rate="1 Hz", switch_fraction=0.2, switch_floor=None,
-                       width_threshold=None, seed=0, target="cython", device="runtime",
-                       progress=None):
+def measure_population(model: str | Path | Model = "leaky_integrate_and_fire", synapse: str = "delta",
+                       size: int = 1000, indegree: int = 100, noise: Quantity | str = "5.657 pA*second**0.5",
+                       delay: Quantity | str = "1.5 ms", synaptic_tau: Quantity | str | None = None,
+                       dt: Quantity | None = None, parameters: dict[str, Any] | None = None,
+                       transfer_drives: _Grid | None = None, transfer_noises: _Grid | None = None,
+                       transfer_seeds: int = 4, transfer_duration: Quantity | str = "4 s",
+                       couplings: _Grid | None = None, drives: _Grid | None = None,
+                       kick: Quantity | str | None = None, stationary_duration: Quantity | str = "3 s",
+                       transient: Quantity | str = "0.5 s", batches: int = 10,
+                       ramp_fractions: Sequence[float] = (0.7, 0.85, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0),
+                       ramp_margin: Quantity | str | None = None, ramp_duration: Quantity | str = "20 s",
+                       ramp_seeds: int = 2, critical_offsets: _Grid | None = None, fold_fraction: float = 1.5,
+                       fold_offsets: _Grid | None = None, critical_seeds: int = 3,
+                       critical_duration: Quantity | str = "4 s",
+                       widom_fractions: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.1, 1.25),
+                       widom_seeds: int = 4, widom_duration: Quantity | str = "8 s",
+                       variance_bin: Quantity | str = "100 ms", bin_width: Quantity | str = "5 ms",
+                       correlation_bin: Quantity | str = "10 ms", q1_tolerance: float = 0.1,
+                       q1_min_rate: Quantity | str = "1 Hz", switch_fraction: float = 0.2,
+                       switch_floor: Quantity | str | None = None, width_threshold: Quantity | str | None = None,
+                       seed: int = 0, target: str = "cython", device: str = "runtime",
+                       progress: bool | None = None) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """Q1-Q5 for one model (module docstring). Returns ``(verdicts, datasets)``.
 
     Grids with units: ``couplings`` (synaptic weights), ``drives``, ``critical_offsets`` and
@@ -405,7 +562,100 @@ def measure_population(model="leaky_integrate_and_fire", synapse="delta", size=1
     beyond the folds covered by the ramps), ``kick`` (extra drive that starts the high branch),
     ``switch_floor`` and ``width_threshold`` (smallest Q2 tolerance and smallest loop counted as
     open, in the input unit). ``ramp_fractions`` and ``widom_fractions`` are couplings as
-    fractions of the derived ``w_c``.
+    fractions of the derived ``w_c``. A grid is a list of quantities (or strings with units) or
+    ``{start, stop, step}`` with units.
+
+    Parameters
+    ----------
+    model : str, pathlib.Path or Model
+        The neurone model.
+    synapse : {"delta", "current"}
+        Synapse model.
+    size, indegree : int
+        Neurones per population and recurrent inputs per neurone.
+    noise : Quantity (input dimension x time**0.5) or str
+        White-noise amplitude of the external drive (positive).
+    delay : Quantity (time) or str
+        Transmission delay.
+    synaptic_tau : Quantity (time) or str, optional
+        For current synapses.
+    dt : Quantity (time), optional
+        Time step (default the model's).
+    parameters : dict, optional
+        Model parameter overrides.
+    transfer_drives : grid (the model's input dimension), optional
+        Drives of the measured transfer function (non-LIF models).
+    transfer_noises : grid (input dimension x time**0.5), optional
+        Its white-noise amplitudes.
+    transfer_seeds : int
+        Its trials per point.
+    transfer_duration : Quantity (time) or str
+        Its run time.
+    couplings : grid (the coupling unit)
+        Q1 couplings.
+    drives : grid (input dimension)
+        Q1 drives.
+    kick : Quantity (input dimension) or str
+        Extra drive that starts the high branch (required).
+    stationary_duration : Quantity (time) or str
+        Q1 run time.
+    transient : Quantity (time) or str
+        Excluded start of every run.
+    batches : int
+        Batch means per run.
+    ramp_fractions : sequence of float, dimensionless
+        Q2/Q3 ramp couplings, in units of ``w_c``.
+    ramp_margin : Quantity (input dimension) or str
+        Drive beyond the folds covered by the ramps.
+    ramp_duration : Quantity (time) or str
+        Duration of one ramp.
+    ramp_seeds : int
+        Populations per ramp coupling.
+    critical_offsets : grid (input dimension)
+        Q4a drives relative to ``mu_c``.
+    fold_fraction : float, dimensionless
+        Q4b coupling, in units of ``w_c`` (> 1).
+    fold_offsets : grid (input dimension)
+        Q4b distances below the fold.
+    critical_seeds : int
+        Populations per Q4 point.
+    critical_duration : Quantity (time) or str
+        Q4 run time.
+    widom_fractions : sequence of float, dimensionless
+        Q4c/Q5 couplings along the Widom line, in units of ``w_c``.
+    widom_seeds : int
+        Populations per Widom point.
+    widom_duration : Quantity (time) or str
+        Their run time.
+    variance_bin : Quantity (time) or str
+        Q5 bin width.
+    bin_width : Quantity (time) or str
+        Bin width of the recorded population rate.
+    correlation_bin : Quantity (time) or str
+        Bin width of the Q4c correlation time.
+    q1_tolerance : float, dimensionless
+        Q1 relative tolerance.
+    q1_min_rate : Quantity (frequency) or str
+        Q1 does not judge predicted rates below it.
+    switch_fraction : float, dimensionless
+        Q2 tolerance as a fraction of the predicted loop width.
+    switch_floor : Quantity (input dimension) or str, optional
+        Smallest Q2 tolerance.
+    width_threshold : Quantity (input dimension) or str, optional
+        Smallest loop counted as open (Q3; default ``switch_floor``).
+    seed : int
+        Base seed of every network.
+    target, device : str
+        Brian2 code-generation target and device.
+    progress : bool, optional
+        Progress bars.
+
+    Returns
+    -------
+    verdicts : list of Verdict
+        Q1-Q5 rows.
+    datasets : dict of str to xarray.Dataset
+        ``transfer`` (non-LIF), ``stationary``, ``theory``, ``ramps``, ``loops``, ``critical``, ``widom``.
     """
     loaded = model if isinstance(model, Model) else load_model(model)
     input_unit = loaded.input_unit

@@ -45,7 +45,9 @@ import json
 import logging
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,18 +60,37 @@ from neurophase.recordings.features import fi_features
 from neurophase.recordings.read import read_recordings
 from neurophase.report import escape_cell
 
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.check.verdicts import Verdict
+    from neurophase.recordings.base import Recording
+
 logger = logging.getLogger("neurophase")
 
 __all__ = ["analyse_recordings", "analyse_cell", "measure_recordings", "CellAnalysis", "add_recordings_parser",
            "run_recordings", "minimum_bootstrap"]
 
 
-def minimum_bootstrap(confidence=0.95):
+def minimum_bootstrap(confidence: float = 0.95) -> int:
     """Fewest bootstrap resamples that resolve both ends of a ``confidence`` percentile interval:
     ``ceil(2 / (1 - confidence))`` (40 at 95 %), so that at least one resample lies beyond each
     end (Efron & Tibshirani 1993, ch. 13, recommend 1000 or more for intervals; 200 is the
     default here, as a compromise with run time).
 
+    Parameters
+    ----------
+    confidence : float, dimensionless
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    int
+        The number of resamples.
+
+    Examples
+    --------
     >>> minimum_bootstrap()
     40
     """
@@ -78,13 +99,33 @@ def minimum_bootstrap(confidence=0.95):
 
 @dataclasses.dataclass
 class CellAnalysis:
-    """Everything computed for one cell."""
+    """Everything computed for one cell.
 
-    recording: object
-    dataset: object
+    Attributes
+    ----------
+    recording : Recording
+        The cell's recording.
+    dataset : xarray.Dataset
+        Its f-I Dataset (:func:`neurophase.recordings.dataset.recording_dataset`).
+    features : dict
+        :func:`neurophase.recordings.features.fi_features` (currents in pA, rates in Hz).
+    fit : ActivationFit or None
+        The candidate activations fitted to the f-I curve (None: too few levels).
+    onset_fit : ActivationFit or None
+        The power law fitted to the rising part (C1).
+    onset_range : (float, float), pA
+        Currents of that rising part.
+    verdicts : list of Verdict
+        C5 (and C1) rows of the cell.
+    notes : list of str
+        Why a fit was not made.
+    """
+
+    recording: Recording
+    dataset: xr.Dataset
     features: dict
-    fit: object = None
-    onset_fit: object = None
+    fit: Any = None
+    onset_fit: Any = None
     onset_range: tuple = (math.nan, math.nan)
     verdicts: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
@@ -129,9 +170,34 @@ def _add_fitted_curves(dataset, fit, prefix, candidates, span=None):
     dataset.attrs[f"{prefix}_best"] = str(fit.best_)
 
 
-def analyse_cell(recording, candidates=DEFAULT_CANDIDATES, response="rate", folds=5, n_bootstrap=200,
-                 random_state=0, spike_settings=None, qc_settings=None):
-    """Dataset, f-I features, fits and verdicts of one recording (see the module docstring)."""
+def analyse_cell(recording: Recording, candidates: str | Sequence[str] = DEFAULT_CANDIDATES, response: str = "rate",
+                 folds: int = 5, n_bootstrap: int = 200, random_state: int = 0,
+                 spike_settings: dict[str, Any] | None = None,
+                 qc_settings: dict[str, Any] | None = None) -> CellAnalysis:
+    """Dataset, f-I features, fits and verdicts of one recording (see the module docstring).
+
+    Parameters
+    ----------
+    recording : Recording
+        One cell's current-clamp steps.
+    candidates : str or sequence of str
+        Activation candidates of :class:`~neurophase.neurons.fit.ActivationFit`.
+    response : str
+        ``"rate"`` (steady-state) or ``"count_rate"``.
+    folds : int
+        Cross-validation folds.
+    n_bootstrap : int
+        Bootstrap resamples of the intervals.
+    random_state : int
+        Seeds the folds and the bootstrap.
+    spike_settings, qc_settings : dict, optional
+        Overrides of the spike-detection and quality-control defaults.
+
+    Returns
+    -------
+    CellAnalysis
+        Dataset (with the fitted curves for the figures), features, fits, C5/C1 verdicts and notes.
+    """
     dataset = recording_dataset(recording, spike_settings=spike_settings, qc_settings=qc_settings)
     features = fi_features(dataset, response=response)
     analysis = CellAnalysis(recording, dataset, features)
@@ -196,20 +262,29 @@ def _unique_cells(recordings):
         recording.cell = name
 
 
-def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, response="rate", folds=5,
-                       n_bootstrap=200, random_state=0, spike_settings=None, qc_settings=None,
-                       file_format=None, on_error="raise", figures=True, failures=None, progress=None,
-                       **reader_options):
+def analyse_recordings(paths: Sequence[str | Path], out: str | Path | None = None, *,
+                       candidates: str | Sequence[str] = DEFAULT_CANDIDATES, response: str = "rate", folds: int = 5,
+                       n_bootstrap: int = 200, random_state: int = 0, spike_settings: dict[str, Any] | None = None,
+                       qc_settings: dict[str, Any] | None = None, file_format: str | None = None,
+                       on_error: str = "raise", figures: bool = True, failures: list[tuple[str, str]] | None = None,
+                       progress: bool | None = None,
+                       **reader_options: Any) -> tuple[list[xr.Dataset], list[Verdict]]:
     """Read recordings, build their Datasets, fit their f-I curves and write verdicts.
 
     Parameters
     ----------
-    paths : sequence of path
+    paths : sequence of str or pathlib.Path
         Files (ABF, NWB, CSV, Neo formats) or folders / groups of Igor ``.ibw`` files.
-    out : path, optional
+    out : str or pathlib.Path, optional
         Output folder (see the module docstring); nothing is written without it.
-    candidates, folds, n_bootstrap, random_state
+    candidates : str or sequence of str
         Passed to :class:`~neurophase.neurons.fit.ActivationFit`.
+    folds : int
+        Cross-validation folds.
+    n_bootstrap : int
+        Bootstrap resamples (at least :func:`minimum_bootstrap`).
+    random_state : int
+        Seeds the folds and the bootstrap.
     response : str
         ``"rate"`` (steady-state, default) or ``"count_rate"``.
     spike_settings, qc_settings : dict, optional
@@ -226,13 +301,15 @@ def analyse_recordings(paths, out=None, *, candidates=DEFAULT_CANDIDATES, respon
     progress : bool, optional
         A bar over the cells (default: on a terminal only); one log line per cell (logger
         ``"neurophase"``) in every case.
-    **reader_options
+    **reader_options : object
         E.g. ``liquid_junction_potential="14 mV"``, ``step_amplitudes``, ``step_windows``.
 
     Returns
     -------
     datasets : list of xarray.Dataset
+        One per analysed cell.
     verdicts : list of Verdict
+        The C5 and C1 rows of every cell.
     """
     if on_error not in ("raise", "report"):
         raise NeurophaseError(f"on_error={on_error!r} must be 'raise' or 'report'.")
@@ -412,17 +489,27 @@ def _report(analyses, verdicts, failures, response, figure_captions):
 # --------------------------------------------------------------------------------------------
 # As a measurement of an experiment file
 # --------------------------------------------------------------------------------------------
-def measure_recordings(paths, candidates=DEFAULT_CANDIDATES, response="rate", folds=5, n_bootstrap=200,
-                       seed=0, liquid_junction_potential=None, file_format=None):
+def measure_recordings(paths: str | Path | Sequence[str | Path], candidates: str | Sequence[str] = DEFAULT_CANDIDATES,
+                       response: str = "rate", folds: int = 5, n_bootstrap: int = 200, seed: int = 0,
+                       liquid_junction_potential: Quantity | str | None = None,
+                       file_format: str | None = None) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """C5 (and C1 on recordings) as a measurement: ``(verdicts, datasets)`` like every ``measure_*``.
 
     Parameters
     ----------
-    paths : list of str
+    paths : str, pathlib.Path or sequence of them
         Recording files or folders (relative paths are relative to the working directory).
-    candidates, response, folds, n_bootstrap, seed
-        As in :func:`analyse_recordings` (``seed`` is its ``random_state``).
-    liquid_junction_potential : Quantity, optional
+    candidates : str or sequence of str
+        As in :func:`analyse_recordings`.
+    response : str
+        As in :func:`analyse_recordings`.
+    folds : int
+        Cross-validation folds.
+    n_bootstrap : int
+        Bootstrap resamples.
+    seed : int
+        :func:`analyse_recordings`'s ``random_state``.
+    liquid_junction_potential : Quantity (voltage) or str, optional
         Subtracted from the recorded potentials (e.g. ``14 * mV``).
     file_format : str, optional
         Force a reader.

@@ -17,15 +17,28 @@ Every argument is checked before any file is read; ``--out`` must be a new or em
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Any
 
 from neurophase.errors import ParameterError
 
 __all__ = ["add_recordings_parser", "run_recordings"]
 
 
-def add_recordings_parser(subparsers):
-    """Add ``recordings`` to ``subparsers`` (from ``ArgumentParser.add_subparsers``); return its parser."""
+def add_recordings_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``recordings`` to ``subparsers`` (from ``ArgumentParser.add_subparsers``); return its parser.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "recordings",
         help="f-I curves of current-clamp step recordings against the derived activation (C5)",
@@ -52,8 +65,20 @@ def add_recordings_parser(subparsers):
     return parser
 
 
-def run_recordings(args):
-    """Run the ``recordings`` command; return the exit status (see the module docstring)."""
+def run_recordings(args: argparse.Namespace) -> int:
+    """Run the ``recordings`` command; return the exit status (see the module docstring).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_recordings_parser`).
+
+    Returns
+    -------
+    int
+        The exit status (0 on success); errors the user can fix raise
+        :class:`~neurophase.errors.NeurophaseError` and nothing is written.
+    """
     from pathlib import Path
 
     from neurophase.check.recordings import minimum_bootstrap

@@ -18,7 +18,9 @@ Excluded sweeps (a truncated sweep, NaN samples, no test step) are listed with t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,12 +28,33 @@ from neurophase.errors import ParameterError, RecordingError
 from neurophase.fit.features import BASELINE_DURATION, StepWindow, feature_dataset, step_features
 from neurophase.recordings.spikes import detect_spikes
 
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from neurophase.recordings.base import Recording, Sweep
+
 __all__ = ["FitSweep", "FitData", "prepare_recordings", "split_sweeps", "sweep_current"]
 
 
 @dataclasses.dataclass
 class FitSweep:
-    """One usable sweep: global number, file, sweep in the file, current (pA), voltage (mV), steps."""
+    """One usable sweep: global number, file, sweep in the file, current (pA), voltage (mV), steps.
+
+    Attributes
+    ----------
+    number : int
+        Global sweep number (over every file of the fit, in the order given).
+    source : str
+        The file.
+    index : int
+        The sweep's index in its file.
+    current : numpy.ndarray, pA
+        Injected current, one value per sample.
+    voltage : numpy.ndarray, mV
+        Membrane potential (liquid-junction corrected).
+    steps : list of StepWindow
+        Its test steps.
+    """
 
     number: int
     source: str
@@ -41,7 +64,8 @@ class FitSweep:
     steps: list
 
     @property
-    def label(self):
+    def label(self) -> str:
+        """``file#index``, the sweep in words."""
         return f"{Path(self.source).name}#{self.index}"
 
 
@@ -52,6 +76,7 @@ class FitData:
     Attributes
     ----------
     sweeps : list of FitSweep
+        The usable sweeps.
     interval : float
         Sampling interval (s), shared by every sweep.
     duration : float
@@ -60,6 +85,10 @@ class FitData:
         ``{source, sweep, reason}`` of every sweep left out.
     sources : list of str
         The files (with their SHA-256 in ``hashes``).
+    hashes : dict of str to str
+        File -> SHA-256 of its content.
+    cell : str
+        The cell's name.
     """
 
     sweeps: list
@@ -70,8 +99,19 @@ class FitData:
     hashes: dict
     cell: str
 
-    def currents(self, numbers=None):
-        """``(n, n_samples)`` currents (pA) of the sweeps ``numbers`` (default all), padded with the last value."""
+    def currents(self, numbers: Sequence[int] | None = None) -> np.ndarray:
+        """``(n, n_samples)`` currents (pA) of the sweeps ``numbers`` (default all), padded with the last value.
+
+        Parameters
+        ----------
+        numbers : sequence of int, optional
+            Global sweep numbers (default every sweep).
+
+        Returns
+        -------
+        numpy.ndarray, pA
+            One row per sweep, ``duration / interval`` samples.
+        """
         chosen = self.select(numbers)
         length = int(round(self.duration / self.interval))
         out = np.empty((len(chosen), length))
@@ -81,14 +121,37 @@ class FitData:
             out[row, values.size:] = values[-1]
         return out
 
-    def select(self, numbers=None):
+    def select(self, numbers: Sequence[int] | None = None) -> list[FitSweep]:
+        """The sweeps with global numbers ``numbers``, in that order.
+
+        Parameters
+        ----------
+        numbers : sequence of int, optional
+            Global sweep numbers (default every sweep).
+
+        Returns
+        -------
+        list of FitSweep
+            The sweeps.
+        """
         if numbers is None:
             return list(self.sweeps)
         by_number = {sweep.number: sweep for sweep in self.sweeps}
         return [by_number[number] for number in numbers]
 
-    def recorded_features(self, numbers=None):
-        """Per-step features of the recorded sweeps (detected spikes), as a Dataset."""
+    def recorded_features(self, numbers: Sequence[int] | None = None) -> xr.Dataset:
+        """Per-step features of the recorded sweeps (detected spikes), as a Dataset.
+
+        Parameters
+        ----------
+        numbers : sequence of int, optional
+            Global sweep numbers (default every sweep).
+
+        Returns
+        -------
+        xarray.Dataset
+            :func:`~neurophase.fit.features.feature_dataset` of every step, ``source="recorded"``.
+        """
         rows, steps = [], []
         for sweep in self.select(numbers):
             peaks = detect_spikes(sweep.voltage, 1.0 / self.interval)
@@ -97,8 +160,21 @@ class FitData:
         return feature_dataset(rows, steps, source="recorded")
 
 
-def sweep_current(sweep, n_samples):
-    """The injected current of a Recording sweep (pA): recorded, else rebuilt from its steps."""
+def sweep_current(sweep: Sweep, n_samples: int) -> np.ndarray:
+    """The injected current of a Recording sweep (pA): recorded, else rebuilt from its steps.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        A sweep of a :class:`~neurophase.recordings.base.Recording`.
+    n_samples : int
+        Samples wanted.
+
+    Returns
+    -------
+    numpy.ndarray, pA
+        ``n_samples`` values: the recorded current, or the holding current with its steps.
+    """
     if sweep.current is not None and np.size(sweep.current) >= n_samples:
         return np.asarray(sweep.current[:n_samples], dtype=float)
     holding = sweep.steps[0].holding if sweep.steps else 0.0
@@ -128,8 +204,18 @@ def _baseline(current, start, holding, interval):
     return (first * interval, start * interval)
 
 
-def prepare_recordings(recordings):
+def prepare_recordings(recordings: Sequence[Recording]) -> FitData:
     """Recordings of one cell -> :class:`FitData` (see the module docstring).
+
+    Parameters
+    ----------
+    recordings : sequence of Recording
+        The cell's recordings, all at one sampling rate.
+
+    Returns
+    -------
+    FitData
+        The usable sweeps and the excluded ones with their reasons.
 
     Raises
     ------
@@ -182,16 +268,27 @@ def prepare_recordings(recordings):
                    hashes, cell)
 
 
-def split_sweeps(data, train=None):
+def split_sweeps(data: FitData, train: Sequence[int] | None = None) -> tuple[list[int], list[int]]:
     """``(train, held_out)`` global sweep numbers.
 
     Parameters
     ----------
     data : FitData
+        The prepared recordings.
     train : sequence of int, optional
         Training sweeps (global numbers, in the order the files and their sweeps were given).
         Default: every other sweep in order of the first step's current, starting with the lowest,
         so that both sets span the whole current range.
+
+    Returns
+    -------
+    train, held_out : list of int
+        Sorted global sweep numbers.
+
+    Raises
+    ------
+    ParameterError
+        An unknown sweep number, or no training sweep.
     """
     numbers = [sweep.number for sweep in data.sweeps]
     if train is None:

@@ -48,12 +48,17 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from neurophase.recordings.features import adaptation_index
 from neurophase.schema import quantity_variable
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["FEATURES", "Feature", "StepWindow", "step_features", "feature_dataset", "pooled_features",
            "AP_DERIVATIVE_THRESHOLD", "MIN_INCREMENT", "BASELINE_DURATION"]
@@ -74,7 +79,24 @@ class Feature:
 
     ``floor`` is the smallest scale of its z-score (the feature's measurement resolution; see
     :mod:`neurophase.fit.objectives`), ``relative_floor`` a fraction of the recorded value
-    added to it; ``rate_floor`` marks the rate, whose floor is one spike per step duration.
+    added to it (the rate's floor, one spike per step duration, is set by the objectives).
+
+    Attributes
+    ----------
+    unit : str
+        Unit string of its values (Brian2 syntax).
+    long_name : str
+        What it is, in words.
+    defined_when : str
+        When a step has it (otherwise NaN and flagged).
+    group : str
+        Objective group (``"none"``: not an objective).
+    floor : float, the feature's unit
+        Smallest scale of its z-score.
+    relative_floor : float, dimensionless
+        Fraction of the recorded value added to ``floor``.
+    shape : bool
+        A spike-shape feature (needs a trace that draws the spikes).
     """
 
     unit: str
@@ -125,6 +147,21 @@ class StepWindow:
     """A test step of a sweep, in seconds from the sweep start and pA.
 
     ``baseline`` is the ``(start, stop)`` of the holding segment before the step, or None.
+
+    Attributes
+    ----------
+    sweep : int
+        Global number of its sweep.
+    start, stop : float, s
+        Step onset and end, from the sweep start.
+    amplitude : float, pA
+        Current during the step.
+    holding : float, pA
+        Holding current around it.
+    baseline : (float, float) or None, s
+        The holding segment before the step.
+    label : str
+        Name of the step in the protocol (may be empty).
     """
 
     sweep: int
@@ -136,12 +173,13 @@ class StepWindow:
     label: str = ""
 
     @property
-    def increment(self):
+    def increment(self) -> float:
         """Current increment over the holding current (pA)."""
         return self.amplitude - self.holding
 
     @property
-    def duration(self):
+    def duration(self) -> float:
+        """Step duration (s)."""
         return self.stop - self.start
 
 
@@ -210,17 +248,18 @@ def _spike_shapes(voltage, interval, peaks):
     return thresholds, amplitudes, widths
 
 
-def step_features(voltage, interval, spike_times, steps, spike_shape=True):
+def step_features(voltage: np.ndarray | None, interval: float, spike_times: ArrayLike, steps: Sequence[StepWindow],
+                  spike_shape: bool = True) -> list[dict[str, float]]:
     """Per-step features of one sweep (definitions in the module docstring).
 
     Parameters
     ----------
-    voltage : ndarray
+    voltage : numpy.ndarray or None, mV
         Membrane potential in mV, sampled every ``interval`` from the sweep start (None: only the
         spike-train features are computed, the others are undefined).
-    interval : float
+    interval : float, s
         Seconds between samples.
-    spike_times : ndarray
+    spike_times : array_like, s
         Spike times (s from the sweep start): peaks of detected spikes, or threshold crossings.
     steps : sequence of StepWindow
         The test steps of this sweep.
@@ -316,12 +355,26 @@ def _subthreshold(row, voltage, interval, step, count):
         row["time_constant"] = tau * 1e3 if np.isfinite(tau) else np.nan
 
 
-def feature_dataset(rows, steps, source=""):
+def feature_dataset(rows: Sequence[dict[str, float]], steps: Sequence[StepWindow], source: str = "") -> xr.Dataset:
     """Per-step feature rows (``step_features``) -> Dataset with dim ``step``.
 
     Variables: every feature of :data:`FEATURES` (units in attrs, ``defined_when``), ``defined``
     (step x feature, 1 where the value exists); coordinates ``sweep``, ``current`` (the step
     amplitude, pA), ``increment`` (pA), ``step_start`` and ``step_duration`` (s).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :func:`step_features` rows, one per step (units of :data:`FEATURES`).
+    steps : sequence of StepWindow
+        The steps, in the same order.
+    source : str
+        ``attrs["source"]`` (e.g. ``"recorded"``).
+
+    Returns
+    -------
+    xarray.Dataset
+        The table above.
     """
     n_steps = len(rows)
     table = np.array([[row[name] for name in _NAMES] for row in rows], dtype=float).reshape(n_steps, len(_NAMES))
@@ -371,8 +424,13 @@ def _fi_table(dataset, resolution=1.0):
         coords={"input": inputs, "trial": np.arange(shape[1])})
 
 
-def pooled_features(dataset):
+def pooled_features(dataset: xr.Dataset) -> dict[str, Any]:
     """Cell-level features of a per-step feature Dataset (module docstring).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        :func:`feature_dataset` of the cell's steps.
 
     Returns
     -------

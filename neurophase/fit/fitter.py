@@ -50,7 +50,9 @@ import os
 import pickle
 import tempfile
 import time as wallclock
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -62,6 +64,15 @@ from neurophase.micro.modelfile import FIT_SCALES, FitRange, Model, display_unit
 from neurophase.recordings.spikes import detect_spikes
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
 
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.fit.data import FitData
+    from neurophase.micro.replay import ReplayResult
+    from neurophase.recordings.base import Recording
+
 __all__ = ["fit_model", "FitResult", "ParameterRange", "parameter_ranges", "evaluate_model", "draws_spikes",
            "CHECKPOINT_VERSION"]
 
@@ -71,7 +82,19 @@ _BOOTSTRAP_CANDIDATES = 300
 
 @dataclasses.dataclass(frozen=True)
 class ParameterRange:
-    """A fitted parameter: bounds in ``unit`` and the search scale."""
+    """A fitted parameter: bounds in ``unit`` and the search scale.
+
+    Attributes
+    ----------
+    name : str
+        The model parameter.
+    low, high : float, unit ``unit``
+        Search bounds.
+    unit : str
+        Unit of the bounds and values (the model file's).
+    scale : {"linear", "log"}
+        ``"log"``: the search is uniform in the logarithm.
+    """
 
     name: str
     low: float
@@ -79,28 +102,60 @@ class ParameterRange:
     unit: str
     scale: str
 
-    def decode(self, unit_values):
-        """Unit-cube coordinates -> values in ``unit``."""
+    def decode(self, unit_values: ArrayLike) -> np.ndarray:
+        """Unit-cube coordinates -> values in ``unit``.
+
+        ``low + u (high - low)``, or ``exp(log low + u (log high - log low))`` on a log scale.
+
+        Parameters
+        ----------
+        unit_values : array_like, dimensionless
+            Coordinates in [0, 1].
+
+        Returns
+        -------
+        numpy.ndarray, unit ``unit``
+            Parameter values.
+        """
         unit_values = np.asarray(unit_values, dtype=float)
         if self.scale == "log":
             return np.exp(np.log(self.low) + unit_values * (np.log(self.high) - np.log(self.low)))
         return self.low + unit_values * (self.high - self.low)
 
-    def quantity(self, values):
+    def quantity(self, values: ArrayLike) -> Quantity:
+        """Values in ``unit`` as a Brian2 quantity.
+
+        Parameters
+        ----------
+        values : array_like, unit ``unit``
+            Parameter values.
+
+        Returns
+        -------
+        Quantity (the parameter's dimension)
+            ``values * unit``.
+        """
         return np.asarray(values, dtype=float) * parse_unit(self.unit)
 
 
-def parameter_ranges(model, overrides=None, names=None):
+def parameter_ranges(model: Model, overrides: Mapping[str, Sequence[Any]] | None = None,
+                     names: Sequence[str] | None = None) -> list[ParameterRange]:
     """The fitted parameters of ``model``: its ``[fit]`` table, replaced or extended by ``overrides``.
 
     Parameters
     ----------
     model : Model
+        The model to fit.
     overrides : dict, optional
         name -> ``(low, high)`` or ``(low, high, scale)`` with quantities or strings with units.
     names : sequence of str, optional
         Fit only these (default: every ``[fit]`` entry plus the overrides; with overrides only,
         exactly the overridden parameters).
+
+    Returns
+    -------
+    list of ParameterRange
+        One per fitted parameter, bounds in the model file's unit.
 
     Raises
     ------
@@ -153,8 +208,19 @@ def parameter_ranges(model, overrides=None, names=None):
     return result
 
 
-def draws_spikes(model):
-    """True when the model's trace draws the action potential (no reset of the potential)."""
+def draws_spikes(model: Model) -> bool:
+    """True when the model's trace draws the action potential (no reset of the potential).
+
+    Parameters
+    ----------
+    model : Model
+        A spiking model.
+
+    Returns
+    -------
+    bool
+        The reset code assigns no voltage variable.
+    """
     from brian2 import Equations, volt
 
     equations = Equations(model.equations)
@@ -186,12 +252,30 @@ def _feature_array(rows, names):
     return np.array([[row.get(name, np.nan) for row in rows] for name in names], dtype=float)
 
 
-def evaluate_model(model, data, numbers, values=None, dt=None, device="runtime", target="cython",
-                   settle="200 ms"):
+def evaluate_model(model: Model, data: FitData, numbers: Sequence[int], values: Mapping[str, Quantity] | None = None,
+                   dt: Quantity | None = None, device: str = "runtime", target: str = "cython",
+                   settle: Quantity | str = "200 ms") -> tuple[xr.Dataset, ReplayResult]:
     """Replay sweeps ``numbers`` to one parameter set; per-step simulated features and traces.
 
     ``values`` (name -> quantity) are set as per-neurone constants, as in the fit's network, so the
     code compiled for the fit is reused.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    data : FitData
+        The prepared recordings.
+    numbers : sequence of int
+        Global sweep numbers to replay.
+    values : mapping of str to Quantity, optional
+        Parameter values (one each), in the parameters' dimensions.
+    dt : Quantity (time), optional
+        Integration step.
+    device, target : str
+        Brian2 device and runtime target.
+    settle : Quantity (time) or str
+        Settling time before each sweep.
 
     Returns
     -------
@@ -216,14 +300,52 @@ def evaluate_model(model, data, numbers, values=None, dt=None, device="runtime",
 
 @dataclasses.dataclass
 class FitResult:
-    """Everything a fit produced (see :func:`fit_model`)."""
+    """Everything a fit produced (see :func:`fit_model`).
+
+    Attributes
+    ----------
+    model : Model
+        The model as given.
+    fitted_model : Model
+        A copy with the selected parameter values (:func:`neurophase.micro.modelfile.model_text`
+        writes it).
+    ranges : list of ParameterRange
+        The fitted parameters.
+    values : dict of str to float
+        Selected value of each (its range's unit): the archive member of smallest objective norm.
+    intervals : dict of str to (float, float)
+        Bootstrap percentile interval of each (training sweeps resampled).
+    data : FitData
+        The prepared recordings.
+    train, held_out : list of int
+        Global sweep numbers.
+    target : Target
+        Recorded features and z-score scales of the training steps.
+    archive : dict of str to numpy.ndarray
+        Every evaluated candidate: unit-cube and physical values, objectives, divergence flags,
+        per-sweep sums, per-feature RMS, generation.
+    generations : int
+        Generations run.
+    settings : dict
+        What determines the fit (model hash, ranges, recordings' hashes, seed, ...).
+    settings_hash : str
+        Hash of ``settings`` (checkpoints are refused when it differs).
+    recorded, simulated : xarray.Dataset
+        Per-step features of every sweep, recorded and of the fitted model.
+    best_replay : ReplayResult
+        The fitted model's replay (voltage of the first candidate only).
+    timing : dict
+        Seconds of evaluation, feature extraction and in total; neurone steps; numpy fallbacks.
+    spike_shape : bool
+        The spike-shape features were used.
+    """
 
     model: Model
     fitted_model: Model
     ranges: list
     values: dict
     intervals: dict
-    data: object
+    data: FitData
     train: list
     held_out: list
     target: Target
@@ -231,14 +353,21 @@ class FitResult:
     generations: int
     settings: dict
     settings_hash: str
-    recorded: object
-    simulated: object
-    best_replay: object
+    recorded: xr.Dataset
+    simulated: xr.Dataset
+    best_replay: ReplayResult
     timing: dict
     spike_shape: bool
 
-    def parameter_table(self):
-        """Rows ``(name, value, low, high, unit, range low, range high, scale)``."""
+    def parameter_table(self) -> list[tuple[Any, ...]]:
+        """Rows ``(name, value, low, high, unit, range low, range high, scale)``.
+
+        Returns
+        -------
+        list of tuple
+            One row per fitted parameter: name, value, interval low and high (the unit), the
+            unit, the search range and its scale.
+        """
         return [(r.name, self.values[r.name], *self.intervals[r.name], r.unit, r.low, r.high, r.scale)
                 for r in self.ranges]
 
@@ -287,14 +416,19 @@ def _problem(n_var, n_obj):
     return Problem(n_var=n_var, n_obj=n_obj, xl=np.zeros(n_var), xu=np.ones(n_var))
 
 
-def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None, generations=20, population=32,
-              seed=0, checkpoint=None, resume=False, dt=None, device="runtime", target="cython", settle="200 ms",
-              n_bootstrap=500, record_dt=None, progress=None, stop_after=None, trace_objective=False):
+def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
+              parameters: Mapping[str, Sequence[Any]] | None = None, names: Sequence[str] | None = None,
+              train_sweeps: Sequence[int] | None = None, generations: int = 20, population: int = 32, seed: int = 0,
+              checkpoint: str | Path | None = None, resume: bool = False, dt: Quantity | None = None,
+              device: str = "runtime", target: str = "cython", settle: Quantity | str = "200 ms",
+              n_bootstrap: int = 500, record_dt: Quantity | None = None,
+              progress: Callable[[int, int, float, float], Any] | None = None, stop_after: int | None = None,
+              trace_objective: bool = False) -> FitResult:
     """Fit ``model`` to current-clamp step recordings of one cell.
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         Library name or model file; its input must be a current.
     recordings : list of Recording
         From :func:`neurophase.recordings.read.read_recordings` (one cell, one sampling rate).
@@ -309,19 +443,19 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
         NSGA-II generations and population size (>= 4).
     seed : int
         Seeds pymoo's random generator (the whole fit is deterministic).
-    checkpoint : str or Path, optional
+    checkpoint : str or pathlib.Path, optional
         Checkpoint file, written after every generation.
     resume : bool
         Continue from ``checkpoint`` (refused if its settings differ).
-    dt : Quantity, optional
+    dt : Quantity (time), optional
         Integration step (default the model's).
     device, target : str
         Brian2 device ("runtime" or "cpp_standalone") and runtime target.
-    settle : Quantity or str
+    settle : Quantity (time) or str
         Settling time before each replayed sweep.
     n_bootstrap : int
         Bootstrap resamples of the training sweeps for the parameter intervals.
-    record_dt : Quantity, optional
+    record_dt : Quantity (time), optional
         Voltage sampling of the simulations (default the recording's interval).
     progress : callable, optional
         ``progress(generation, generations, best_norm, seconds)`` after each generation.
@@ -337,6 +471,7 @@ def fit_model(model, recordings, parameters=None, names=None, train_sweeps=None,
     Returns
     -------
     FitResult
+        The selected values with their intervals, the archive, and the fitted model.
     """
     from pymoo.algorithms.moo.nsga2 import NSGA2
 
@@ -523,6 +658,17 @@ def _fitted_model(model, ranges, values, data):
     return dataclasses.replace(fitted, text=model_text(fitted))
 
 
-def feature_names(spike_shape):
-    """Per-step features a fit uses for a model that does (not) draw spikes."""
+def feature_names(spike_shape: bool) -> list[str]:
+    """Per-step features a fit uses for a model that does (not) draw spikes.
+
+    Parameters
+    ----------
+    spike_shape : bool
+        The model draws its spikes (spike-shape features are used).
+
+    Returns
+    -------
+    list of str
+        Names of :data:`~neurophase.fit.features.FEATURES` with an objective group.
+    """
     return [name for name, spec in FEATURES.items() if spec.group != "none" and (spike_shape or not spec.shape)]

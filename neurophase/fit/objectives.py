@@ -33,10 +33,18 @@ report.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neurophase.fit.features import FEATURES
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from numpy.typing import ArrayLike
+
+    from neurophase.fit.features import StepWindow
 
 __all__ = ["Target", "MISMATCH_Z", "DIVERGED_OBJECTIVE", "GROUPS", "TRACE_ERROR", "TRACE_SCALE", "trace_errors",
            "group_of"]
@@ -55,13 +63,24 @@ TRACE_SCALE = 1.0
 SPIKE_CUT = (0.002, 0.005)
 
 
-def group_of(name):
-    """The objective group of a feature (or of the trace error)."""
+def group_of(name: str) -> str:
+    """The objective group of a feature (or of the trace error).
+
+    Parameters
+    ----------
+    name : str
+        A feature of :data:`~neurophase.fit.features.FEATURES`, or :data:`TRACE_ERROR`.
+
+    Returns
+    -------
+    str
+        One of :data:`GROUPS` (or ``"none"``).
+    """
     return "voltage trace" if name == TRACE_ERROR else FEATURES[name].group
 
 
-def trace_errors(simulated, simulated_interval, recorded, recorded_interval, steps, simulated_spikes,
-                 recorded_spikes):
+def trace_errors(simulated: np.ndarray, simulated_interval: float, recorded: np.ndarray, recorded_interval: float,
+                 steps: Sequence[StepWindow], simulated_spikes: ArrayLike, recorded_spikes: ArrayLike) -> np.ndarray:
     """RMS difference (mV) between a simulated and a recorded trace over each step, spikes cut out.
 
     For every step the samples from the start of its baseline (or of the step) to the end of the
@@ -71,6 +90,26 @@ def trace_errors(simulated, simulated_interval, recorded, recorded_interval, ste
     recording's samples when the two are sampled differently. This is the trace objective of
     brian2modelfitting (Teska et al. 2020, eNeuro 7:ENEURO.0099-20.2020) with the spikes cut out,
     as the issue asks, expressed per step. NaN for a step with no sample left.
+
+    Parameters
+    ----------
+    simulated : numpy.ndarray, mV
+        Simulated membrane potential.
+    simulated_interval : float, s
+        Its sampling interval.
+    recorded : numpy.ndarray, mV
+        Recorded membrane potential.
+    recorded_interval : float, s
+        Its sampling interval.
+    steps : sequence of StepWindow
+        The sweep's test steps.
+    simulated_spikes, recorded_spikes : array_like, s
+        Spike times in each trace.
+
+    Returns
+    -------
+    numpy.ndarray, mV
+        One RMS difference per step.
     """
     n = recorded.size
     time = np.arange(n) * recorded_interval
@@ -106,10 +145,12 @@ class Target:
         Features used (recorded somewhere in the training steps, of a used group).
     groups : list of str
         Objective groups used, in :data:`GROUPS` order.
-    recorded, scale : ndarray
+    recorded, scale : numpy.ndarray, units of each feature
         ``(n_features, n_steps)``; recorded NaN where undefined.
-    sweep_of_step : ndarray of int
+    sweep_of_step : numpy.ndarray of int
         Position of each step's sweep in the training sweep list.
+    n_sweeps : int
+        Number of training sweeps.
     """
 
     features: list
@@ -120,11 +161,29 @@ class Target:
     n_sweeps: int
 
     @classmethod
-    def from_dataset(cls, dataset, sweep_numbers, spike_shape, trace=False):
+    def from_dataset(cls, dataset: xr.Dataset, sweep_numbers: Sequence[int], spike_shape: bool,
+                     trace: bool = False) -> Target:
         """From a recorded per-step feature Dataset of the training sweeps (in ``sweep_numbers`` order).
 
         ``trace``: add the voltage-trace error (:func:`trace_errors`; recorded value 0, scale
         :data:`TRACE_SCALE`) as the ``voltage trace`` group.
+
+        Parameters
+        ----------
+        dataset : xarray.Dataset
+            :func:`~neurophase.fit.features.feature_dataset` of the recorded training steps.
+        sweep_numbers : sequence of int
+            The training sweeps' global numbers, in order.
+        spike_shape : bool
+            Use the spike-shape features (the model draws its spikes).
+        trace : bool
+            Add the voltage-trace group.
+
+        Returns
+        -------
+        Target
+            Recorded values and scales ``max(sd, floor + relative_floor |recorded|)`` (module
+            docstring).
         """
         current = dataset["current"].values
         duration = dataset["step_duration"].values
@@ -154,11 +213,22 @@ class Target:
         groups = [group for group in GROUPS if any(group_of(name) == group for name in features)]
         return cls(features, groups, np.array(recorded), np.array(scale), sweep_of_step, len(sweep_numbers))
 
-    def z_scores(self, simulated):
+    def z_scores(self, simulated: ArrayLike) -> np.ndarray:
         """``(n_candidates, n_features, n_steps)`` z-scores; NaN where the recording has no value.
 
-        ``simulated``: ``(n_candidates, n_features, n_steps)`` simulated feature values (NaN where
-        the simulation does not define them), in the order of :attr:`features`.
+        ``z = (simulated - recorded) / scale`` (the BluePyOpt/eFEL z-score, module docstring), and
+        :data:`MISMATCH_Z` where the recording defines a feature the simulation does not.
+
+        Parameters
+        ----------
+        simulated : array_like, units of each feature
+            ``(n_candidates, n_features, n_steps)`` simulated feature values (NaN where the
+            simulation does not define them), in the order of :attr:`features`.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            The z-scores.
         """
         simulated = np.asarray(simulated, dtype=float)
         defined = np.isfinite(self.recorded)[None]
@@ -167,8 +237,21 @@ class Target:
         z = np.where(defined & ~np.isfinite(simulated), MISMATCH_Z, z)
         return np.where(defined, z, np.nan)
 
-    def group_sums(self, z):
-        """Sum of squared z and number of terms per (candidate, group, sweep) (for the bootstrap)."""
+    def group_sums(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of squared z and number of terms per (candidate, group, sweep) (for the bootstrap).
+
+        Parameters
+        ----------
+        z : numpy.ndarray, dimensionless
+            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+
+        Returns
+        -------
+        sums : numpy.ndarray
+            ``(n_candidates, n_groups, n_sweeps)`` sums of ``z**2``.
+        counts : numpy.ndarray
+            ``(n_groups, n_sweeps)`` numbers of terms.
+        """
         n_candidates = z.shape[0]
         sums = np.zeros((n_candidates, len(self.groups), self.n_sweeps))
         counts = np.zeros((len(self.groups), self.n_sweeps))
@@ -184,18 +267,53 @@ class Target:
         return sums, counts
 
     @staticmethod
-    def objectives_from_sums(sums, counts):
-        """RMS z per group from the per-sweep sums (any resampling of sweeps along the last axis)."""
+    def objectives_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """RMS z per group from the per-sweep sums (any resampling of sweeps along the last axis).
+
+        Parameters
+        ----------
+        sums : numpy.ndarray
+            ``(..., n_groups, n_sweeps)`` sums of ``z**2`` (:meth:`group_sums`).
+        counts : numpy.ndarray
+            ``(n_groups, n_sweeps)`` numbers of terms.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``sqrt(sum z**2 / count)`` per group.
+        """
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.sqrt(sums.sum(axis=-1) / np.maximum(counts.sum(axis=-1), 1))
 
-    def objectives(self, z):
-        """``(n_candidates, n_groups)`` objective vectors."""
+    def objectives(self, z: np.ndarray) -> np.ndarray:
+        """``(n_candidates, n_groups)`` objective vectors.
+
+        Parameters
+        ----------
+        z : numpy.ndarray, dimensionless
+            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            RMS z per group.
+        """
         sums, counts = self.group_sums(z)
         return self.objectives_from_sums(sums, counts)
 
-    def feature_rms(self, z):
-        """``(n_candidates, n_features)`` RMS z per feature over the steps where it is used."""
+    def feature_rms(self, z: np.ndarray) -> np.ndarray:
+        """``(n_candidates, n_features)`` RMS z per feature over the steps where it is used.
+
+        Parameters
+        ----------
+        z : numpy.ndarray, dimensionless
+            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            RMS z per feature.
+        """
         finite = np.isfinite(z)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.sqrt(np.where(finite, z, 0.0).__pow__(2).sum(axis=2) / np.maximum(finite.sum(axis=2), 1))

@@ -17,20 +17,40 @@ lif_step_count
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from neurophase.units import to_magnitude
 
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.modelfile import Model
+
 __all__ = ["predict_fi", "lif_step_count", "is_lif"]
 
 
-def is_lif(model):
-    """True for the leaky integrate-and-fire structure of the library model (and its fitted copies)."""
+def is_lif(model: Model) -> bool:
+    """True for the leaky integrate-and-fire structure of the library model (and its fitted copies).
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model.
+
+    Returns
+    -------
+    bool
+        It has ``tau_m``, ``R_m``, ``E_L``, ``V_threshold``, ``V_reset``, a reset and no ``exp(``.
+    """
     names = {"tau_m", "R_m", "E_L", "V_threshold", "V_reset"}
     return names <= set(model.parameters) and "exp(" not in model.equations and model.reset is not None
 
 
-def lif_step_count(current, duration, tau_m, resistance, rest, threshold, reset, refractory):
+def lif_step_count(current: ArrayLike, duration: float, tau_m: float, resistance: float, rest: float,
+                   threshold: float, reset: float, refractory: float) -> np.ndarray:
     """Spikes of a LIF neurone in a step of ``duration`` from rest (all plain SI-consistent numbers).
 
     The potential relaxes to ``rest + R I`` with time constant ``tau_m``; starting at ``rest``
@@ -39,6 +59,26 @@ def lif_step_count(current, duration, tau_m, resistance, rest, threshold, reset,
     threshold))`` after the previous (Stein 1965, Biophys. J. 5:173; Gerstner et al. 2014,
     *Neuronal Dynamics*, Eq. 1.11 with a reset potential). The count is ``1 + floor((T - t1) / P)``
     when ``t1 < T``, else 0.
+
+    Parameters
+    ----------
+    current : float or array_like, A
+        Step currents ``I``.
+    duration : float, s
+        ``T``.
+    tau_m : float, s
+        Membrane time constant.
+    resistance : float, ohm
+        ``R``.
+    rest, threshold, reset : float, V
+        Resting, threshold and reset potentials.
+    refractory : float, s
+        Absolute refractory period.
+
+    Returns
+    -------
+    numpy.ndarray
+        Spike counts (float, whole numbers), the shape of ``current``.
 
     Examples
     --------
@@ -54,18 +94,18 @@ def lif_step_count(current, duration, tau_m, resistance, rest, threshold, reset,
     return np.where(np.isfinite(count), count, 0)
 
 
-def predict_fi(model, currents, duration, dt=None):
+def predict_fi(model: Model, currents: ArrayLike, duration: float, dt: Quantity | None = None) -> dict[str, Any]:
     """Predicted spike rates (Hz) over a step of ``duration`` from rest, and the path.
 
     Parameters
     ----------
     model : Model
         The fitted model.
-    currents : ndarray
+    currents : array_like, pA
         Step currents in pA.
-    duration : float
+    duration : float, s
         Step duration in seconds.
-    dt : Quantity, optional
+    dt : Quantity (time), optional
         Time step of a simulated f-I.
 
     Returns

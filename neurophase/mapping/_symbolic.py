@@ -9,11 +9,16 @@ steady states and time constants are read off the model's own equations.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["SymbolicModel", "numpy_function", "exprel", "exprel_prime", "exprel_second"]
 
@@ -40,8 +45,22 @@ def _series(x, order):
     return total
 
 
-def exprel(x):
-    """``(exp(x) - 1) / x``, 1 at 0 (Brian2's ``exprel``)."""
+def exprel(x: ArrayLike) -> np.ndarray:
+    """``(exp(x) - 1) / x``, 1 at 0 (Brian2's ``exprel``).
+
+    For ``|x| < 0.5`` the Taylor series ``sum_k x**k / (k + 1)!`` (15 terms) is used instead
+    of the quotient, which loses digits there.
+
+    Parameters
+    ----------
+    x : float or array_like, dimensionless
+        Argument.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        The shape of ``x``.
+    """
     x = np.asarray(x, dtype=float)
     small = np.abs(x) < 0.5
     with np.errstate(all="ignore"):
@@ -49,8 +68,22 @@ def exprel(x):
     return np.where(small, _series(np.where(small, x, 0.0), 0), large)
 
 
-def exprel_prime(x):
-    """``d exprel / dx = (x exp(x) - expm1(x)) / x**2`` (1/2 at 0)."""
+def exprel_prime(x: ArrayLike) -> np.ndarray:
+    """``d exprel / dx = (x exp(x) - expm1(x)) / x**2`` (1/2 at 0).
+
+    The derivative of :func:`exprel` (the term-by-term derivative of its Taylor series,
+    ``sum_k (k + 1) x**k / (k + 2)!``, for ``|x| < 0.5``).
+
+    Parameters
+    ----------
+    x : float or array_like, dimensionless
+        Argument.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        The shape of ``x``.
+    """
     x = np.asarray(x, dtype=float)
     small = np.abs(x) < 0.5
     with np.errstate(all="ignore"):
@@ -58,8 +91,22 @@ def exprel_prime(x):
     return np.where(small, _series(np.where(small, x, 0.0), 1), large)
 
 
-def exprel_second(x):
-    """``d2 exprel / dx2 = (x**2 exp(x) - 2 x exp(x) + 2 expm1(x)) / x**3`` (1/3 at 0)."""
+def exprel_second(x: ArrayLike) -> np.ndarray:
+    """``d2 exprel / dx2 = (x**2 exp(x) - 2 x exp(x) + 2 expm1(x)) / x**3`` (1/3 at 0).
+
+    The second derivative of :func:`exprel` (series ``sum_k (k + 2)(k + 1) x**k / (k + 3)!``
+    for ``|x| < 0.5``).
+
+    Parameters
+    ----------
+    x : float or array_like, dimensionless
+        Argument.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        The shape of ``x``.
+    """
     x = np.asarray(x, dtype=float)
     small = np.abs(x) < 0.5
     with np.errstate(all="ignore"):
@@ -68,34 +115,98 @@ def exprel_second(x):
 
 
 class ExprelSecond(sympy.Function):
-    """Second derivative of ``exprel`` (a sympy function that lambdifies to :func:`exprel_second`)."""
+    """Second derivative of ``exprel`` (a sympy function that lambdifies to :func:`exprel_second`).
+
+    Parameters
+    ----------
+    *args : sympy.Expr
+        The single argument.
+    """
 
     nargs = 1
+
+    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
+        return super().__new__(cls, *args, **options)
 
 
 class ExprelPrime(sympy.Function):
-    """First derivative of ``exprel``."""
+    """First derivative of ``exprel`` (lambdifies to :func:`exprel_prime`).
+
+    Parameters
+    ----------
+    *args : sympy.Expr
+        The single argument.
+    """
 
     nargs = 1
 
-    def fdiff(self, argindex=1):
+    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
+        return super().__new__(cls, *args, **options)
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        """The derivative with respect to the argument.
+
+        Parameters
+        ----------
+        argindex : int
+            Index of the argument (1, the only one).
+
+        Returns
+        -------
+        sympy.Expr
+            :class:`ExprelSecond` of the argument.
+        """
         return ExprelSecond(self.args[0])
 
 
 class Exprel(sympy.Function):
-    """Brian2's ``exprel`` with a derivative sympy can use."""
+    """Brian2's ``exprel`` with a derivative sympy can use (lambdifies to :func:`exprel`).
+
+    Parameters
+    ----------
+    *args : sympy.Expr
+        The single argument.
+    """
 
     nargs = 1
 
-    def fdiff(self, argindex=1):
+    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
+        return super().__new__(cls, *args, **options)
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        """The derivative with respect to the argument.
+
+        Parameters
+        ----------
+        argindex : int
+            Index of the argument (1, the only one).
+
+        Returns
+        -------
+        sympy.Expr
+            :class:`ExprelPrime` of the argument.
+        """
         return ExprelPrime(self.args[0])
 
 
 _NUMPY_MODULES = [{"Exprel": exprel, "ExprelPrime": exprel_prime, "ExprelSecond": exprel_second}, "numpy"]
 
 
-def numpy_function(arguments, expression):
-    """``sympy.lambdify`` for numpy with the exprel family; a constant broadcasts to the inputs."""
+def numpy_function(arguments: Sequence[sympy.Symbol], expression: sympy.Expr) -> Callable[..., np.ndarray]:
+    """``sympy.lambdify`` for numpy with the exprel family; a constant broadcasts to the inputs.
+
+    Parameters
+    ----------
+    arguments : sequence of sympy.Symbol
+        The function's arguments, in order.
+    expression : sympy.Expr
+        The expression (SI numbers).
+
+    Returns
+    -------
+    callable
+        ``function(*values) -> numpy.ndarray`` (floating-point warnings silenced).
+    """
     raw = sympy.lambdify(arguments, expression, modules=_NUMPY_MODULES)
     if getattr(expression, "free_symbols", None):
         def function(*values):
@@ -120,16 +231,33 @@ class Gate:
     ``"instantaneous"`` (a dimensionless subexpression of the voltage alone used by the voltage
     equation, e.g. Morris-Lecar's ``m_inf``). ``steady`` and ``tau`` are sympy expressions of
     the voltage symbol (``tau`` = 0 for instantaneous gates), in SI.
+
+    Attributes
+    ----------
+    name : str
+        The gating variable.
+    kind : {"dynamic", "instantaneous"}
+        How it follows the voltage.
+    steady : sympy.Expr
+        ``x_inf(v)``, dimensionless (``alpha/(alpha + beta)`` in the alpha/beta form, Hodgkin &
+        Huxley 1952, J. Physiol. 117:500, Eq. 7 ff.).
+    tau : sympy.Expr
+        ``tau_x(v)`` in s (``1/(alpha + beta)``), 0 for an instantaneous gate.
     """
 
     name: str
     kind: str
-    steady: object
-    tau: object
+    steady: Any
+    tau: Any
 
 
 class SymbolicModel:
     """The deterministic equations of a conductance-based model as SI sympy expressions.
+
+    Parameters
+    ----------
+    model : Model
+        A conductance-based model (a differential equation in volts).
 
     Attributes
     ----------
@@ -146,7 +274,7 @@ class SymbolicModel:
         dropped, ``clip`` bounds removed).
     """
 
-    def __init__(self, model):
+    def __init__(self, model: Any) -> None:
         from brian2 import Equations
         from brian2.core.namespace import DEFAULT_CONSTANTS, DEFAULT_UNITS
         from brian2.equations.equations import DIFFERENTIAL_EQUATION, SUBEXPRESSION
@@ -228,8 +356,26 @@ class SymbolicModel:
                    if symbol.name in self._numbers}
         return expression.xreplace(numbers)
 
-    def expand(self, expression, keep=()):
-        """Substitute subexpressions (except the names in ``keep``) until none is left."""
+    def expand(self, expression: sympy.Expr, keep: Iterable[str] = ()) -> sympy.Expr:
+        """Substitute subexpressions (except the names in ``keep``) until none is left.
+
+        Parameters
+        ----------
+        expression : sympy.Expr
+            An expression of the model's names.
+        keep : iterable of str
+            Subexpressions left as symbols.
+
+        Returns
+        -------
+        sympy.Expr
+            The expanded expression.
+
+        Raises
+        ------
+        ParameterError
+            Subexpressions that refer to each other in a circle.
+        """
         keep = set(keep)
         table = {symbol: self.subexpressions[name] for symbol, name in self._subexpression_symbols.items()
                  if name not in keep}
@@ -240,7 +386,19 @@ class SymbolicModel:
             expression = expression.xreplace({symbol: table[symbol] for symbol in present})
         raise ParameterError(f"Model {self.name!r}: the subexpressions refer to each other in a circle.")
 
-    def symbol(self, name):
+    def symbol(self, name: str) -> sympy.Symbol:
+        """The real sympy symbol of a model name.
+
+        Parameters
+        ----------
+        name : str
+            A variable of the model.
+
+        Returns
+        -------
+        sympy.Symbol
+            ``Symbol(name, real=True)``.
+        """
         return sympy.Symbol(name, real=True)
 
     # ----------------------------------------------------------------------------- gates
@@ -282,8 +440,19 @@ class SymbolicModel:
             if expression.free_symbols == {v}:
                 self.gates[name] = Gate(name, "instantaneous", expression, sympy.Integer(0))
 
-    def voltage_rate(self, keep=()):
-        """``dv/dt`` (V/s) with every subexpression substituted except ``keep``."""
+    def voltage_rate(self, keep: Iterable[str] = ()) -> sympy.Expr:
+        """``dv/dt`` (V/s) with every subexpression substituted except ``keep``.
+
+        Parameters
+        ----------
+        keep : iterable of str
+            Subexpressions left as symbols.
+
+        Returns
+        -------
+        sympy.Expr, V/s
+            The deterministic right-hand side of the voltage equation.
+        """
         return self.expand(self.derivatives[self.voltage], keep=keep)
 
 

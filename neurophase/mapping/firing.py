@@ -40,12 +40,18 @@ First-spike latency
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from neurophase.errors import NeurophaseError, UnitMismatchError
 from neurophase.schema import quantity_variable
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["spike_statistics", "statistics_from_sums", "fano_factor", "p_fire", "steady_state_window"]
 
@@ -68,17 +74,23 @@ def _seconds(value, unit, name):
     return np.asarray(value, dtype=float) * float(parse_unit(unit) / parse_unit("second"))
 
 
-def steady_state_window(start, stop, transient=None, transient_fraction=DEFAULT_TRANSIENT_FRACTION):
+def steady_state_window(start: ArrayLike, stop: ArrayLike, transient: ArrayLike | None = None,
+                        transient_fraction: float = DEFAULT_TRANSIENT_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """The steady-state window ``[start + transient, stop)`` in seconds (arrays broadcast).
 
     Parameters
     ----------
-    start, stop : float or ndarray
+    start, stop : float or array_like, s
         Window bounds in seconds.
-    transient : float or ndarray, optional
+    transient : float or array_like, optional, s
         Excluded initial part in seconds; ``None`` means ``transient_fraction`` of the window.
-    transient_fraction : float
+    transient_fraction : float, dimensionless
         Used when ``transient`` is None.
+
+    Returns
+    -------
+    steady_start, steady_stop : numpy.ndarray, s
+        The bounds (``steady_start`` never after ``stop``), broadcast together.
 
     Examples
     --------
@@ -93,9 +105,10 @@ def steady_state_window(start, stop, transient=None, transient_fraction=DEFAULT_
     return steady_start, np.broadcast_to(stop, steady_start.shape).astype(float)
 
 
-def spike_statistics(spike_indices, spike_times, n_neurons, start, stop, transient=None,
-                     time_unit=None, transient_fraction=DEFAULT_TRANSIENT_FRACTION,
-                     dimension="neuron"):
+def spike_statistics(spike_indices: ArrayLike, spike_times: Quantity | ArrayLike, n_neurons: int,
+                     start: Quantity | ArrayLike, stop: Quantity | ArrayLike,
+                     transient: Quantity | ArrayLike | None = None, time_unit: str | None = None,
+                     transient_fraction: float = DEFAULT_TRANSIENT_FRACTION, dimension: str = "neuron") -> xr.Dataset:
     """Spike count, steady-state rate, first-spike latency and ISI CV of every neurone.
 
     Vectorised: one sort of all spikes, no loop over neurones. The rules are in the module
@@ -103,15 +116,15 @@ def spike_statistics(spike_indices, spike_times, n_neurons, start, stop, transie
 
     Parameters
     ----------
-    spike_indices : array of int
+    spike_indices : array_like of int
         Neurone (or sweep) index of every spike, in ``0 .. n_neurons - 1`` (``SpikeMonitor.i``).
-    spike_times : Quantity or array
+    spike_times : Quantity (time) or array_like
         Spike times (``SpikeMonitor.t``); plain numbers need ``time_unit``.
     n_neurons : int
         Number of neurones; those without spikes get count 0, rate 0 and NaN latency/CV.
-    start, stop : Quantity or array
+    start, stop : Quantity (time) or array_like
         The counting window, a scalar or one value per neurone.
-    transient : Quantity or array, optional
+    transient : Quantity (time) or array_like, optional
         Excluded start of the window for rate and CV; default ``transient_fraction`` of it.
     time_unit : str, optional
         Unit of plain-number times (``"ms"``, ``"second"``).
@@ -190,8 +203,10 @@ def spike_statistics(spike_indices, spike_times, n_neurons, start, stop, transie
                                 dimension=dimension)
 
 
-def statistics_from_sums(spike_count, first_spike_time, steady_count, steady_first, steady_last,
-                         interval_square_sum, start, steady_start, steady_stop, dimension="neuron"):
+def statistics_from_sums(spike_count: ArrayLike, first_spike_time: ArrayLike, steady_count: ArrayLike,
+                         steady_first: ArrayLike, steady_last: ArrayLike, interval_square_sum: ArrayLike,
+                         start: ArrayLike, steady_start: ArrayLike, steady_stop: ArrayLike,
+                         dimension: str = "neuron") -> xr.Dataset:
     """The statistics of :func:`spike_statistics` from per-window running sums (times in s).
 
     A spike train enters only through these sums, which a simulation can accumulate spike by
@@ -202,20 +217,26 @@ def statistics_from_sums(spike_count, first_spike_time, steady_count, steady_fir
 
     Parameters
     ----------
-    spike_count : ndarray
+    spike_count : array_like
         Spikes in ``[start, stop)``.
-    first_spike_time : ndarray
+    first_spike_time : array_like, s
         Time of the first of them (NaN without a spike).
-    steady_count : ndarray
+    steady_count : array_like
         Spikes in the steady-state window ``[steady_start, steady_stop)``.
-    steady_first, steady_last : ndarray
+    steady_first, steady_last : array_like, s
         Times of the first and last of them (NaN without a spike).
-    interval_square_sum : ndarray
+    interval_square_sum : array_like, s**2
         Sum of the squared ISIs between consecutive steady-state spikes.
-    start, steady_start, steady_stop : ndarray
+    start, steady_start, steady_stop : array_like, s
         Window bounds.
     dimension : str
         Name of the output dimension.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`spike_statistics`: ``spike_count``, ``steady_spike_count``, ``rate`` (Hz),
+        ``first_spike_latency`` (ms), ``cv_isi`` over ``dimension``.
 
     Examples
     --------
@@ -274,7 +295,8 @@ def _trial_axis(counts, dim):
     return None
 
 
-def fano_factor(spike_counts, dim="trial", axis=-1):
+def fano_factor(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial",
+                axis: int = -1) -> xr.DataArray | np.ndarray:
     """Fano factor ``Var(N) / E(N)`` of spike counts across trials (Fano 1947, Phys. Rev. 72:26).
 
     The variance is the sample variance (``ddof=1``); NaN where the mean count is zero or
@@ -282,8 +304,17 @@ def fano_factor(spike_counts, dim="trial", axis=-1):
 
     Parameters
     ----------
-    spike_counts : xarray.DataArray or array
+    spike_counts : xarray.DataArray or array_like
         Counts; a DataArray is reduced over ``dim``, an array over ``axis``.
+    dim : str
+        The trial dimension of a DataArray.
+    axis : int
+        The trial axis of an array.
+
+    Returns
+    -------
+    xarray.DataArray or numpy.ndarray, dimensionless
+        The Fano factor, the trial dimension reduced (a DataArray for a DataArray).
 
     Examples
     --------
@@ -306,10 +337,25 @@ def fano_factor(spike_counts, dim="trial", axis=-1):
         return np.where(mean > 0, counts.var(axis=axis, ddof=1) / mean, np.nan)
 
 
-def p_fire(spike_counts, dim="trial", axis=-1):
+def p_fire(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial", axis: int = -1) -> xr.DataArray | np.ndarray:
     """Firing probability: the fraction of trials with at least one spike.
 
-    Its binomial standard error is ``sqrt(p (1 - p) / n_trials)``.
+    Its binomial standard error is ``sqrt(p (1 - p) / n_trials)`` (the standard error of a
+    binomial proportion, e.g. Agresti 2013, Categorical Data Analysis, 3rd ed., section 1.3).
+
+    Parameters
+    ----------
+    spike_counts : xarray.DataArray or array_like
+        Counts; a DataArray is reduced over ``dim``, an array over ``axis``.
+    dim : str
+        The trial dimension of a DataArray.
+    axis : int
+        The trial axis of an array.
+
+    Returns
+    -------
+    xarray.DataArray or numpy.ndarray, dimensionless
+        The fraction in [0, 1], the trial dimension reduced.
 
     Examples
     --------

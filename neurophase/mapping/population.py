@@ -51,15 +51,20 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.mapping.siegert import siegert_cv_squared_si, siegert_rate_si
-from neurophase.meanfield.population import RateMap, binned_variance_factor
+from neurophase.meanfield.population import Cusp, RateMap, binned_variance_factor
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["LIFTransfer", "MeasuredTransfer", "PopulationTheory", "is_lif", "membrane_capacitance",
            "MONITORING_BETA", "LIF_PARAMETERS"]
@@ -70,8 +75,20 @@ MONITORING_BETA = 1.4603545088095868 / math.sqrt(2 * math.pi)
 LIF_PARAMETERS = ("tau_m", "R_m", "E_L", "V_threshold", "V_reset")
 
 
-def is_lif(model):
-    """True when ``model`` is a leaky integrate-and-fire model the Siegert formula applies to."""
+def is_lif(model: Any) -> bool:
+    """True when ``model`` is a leaky integrate-and-fire model the Siegert formula applies to.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model file.
+
+    Returns
+    -------
+    bool
+        It has the parameters :data:`LIF_PARAMETERS`, a refractory duration and
+        ``(unless refractory)`` equations.
+    """
     from brian2.units.fundamentalunits import Quantity
 
     return (all(name in model.parameters for name in LIF_PARAMETERS)
@@ -101,7 +118,8 @@ class LIFTransfer:
 
     kind = "siegert"
 
-    def __init__(self, model, parameters=None, synaptic_tau=0.0, monitoring_dt=0.0):
+    def __init__(self, model: Any, parameters: dict[str, Any] | None = None, synaptic_tau: float = 0.0,
+                 monitoring_dt: float = 0.0) -> None:
         if not is_lif(model):
             raise ParameterError(f"Model {model.name!r} is not a leaky integrate-and-fire model "
                                  "(parameters tau_m, R_m, E_L, V_threshold, V_reset and a refractory "
@@ -127,8 +145,24 @@ class LIFTransfer:
             + (f"; discrete-monitoring correction for dt = {self.monitoring_dt * 1e3:g} ms"
                if self.monitoring_dt else ""))
 
-    def voltage_moments(self, mean, std):
-        """``(mu_V, sigma_V)`` in volts for an input mean (input unit) and white std."""
+    def voltage_moments(self, mean: ArrayLike, std: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """``(mu_V, sigma_V)`` in volts for an input mean (input unit) and white std.
+
+        ``mu_V = R mu`` and ``sigma_V = R sigma / sqrt(tau_m)`` (Brunel 2000, J. Comput. Neurosci.
+        8:183, section 2, for the convention ``tau_m dV/dt = -V + mu + sigma sqrt(tau_m) xi``).
+
+        Parameters
+        ----------
+        mean : array_like, the model's input unit
+            Mean input.
+        std : array_like, input unit x s**0.5
+            White-noise amplitude.
+
+        Returns
+        -------
+        mu_v, sigma_v : numpy.ndarray, V
+            The Siegert formula's mean and noise amplitude.
+        """
         return (self.resistance * np.asarray(mean, float),
                 self.resistance * np.asarray(std, float) / math.sqrt(self.tau_m))
 
@@ -146,8 +180,24 @@ class LIFTransfer:
         return siegert_rate_si(mu_v - shift, sigma_v, self.tau_m, self.threshold + monitoring,
                                self.reset, self.refractory)
 
-    def cv_squared(self, mean, std, filtered_std=0.0):
-        """ISI CV^2 at one input (Brunel 2000 appendix; scalars)."""
+    def cv_squared(self, mean: float, std: float, filtered_std: float = 0.0) -> float:
+        """ISI CV^2 at one input (Brunel 2000 appendix; scalars).
+
+        Parameters
+        ----------
+        mean : float, the model's input unit
+            Mean input.
+        std : float, input unit x s**0.5
+            White-noise amplitude.
+        filtered_std : float, input unit x s**0.5
+            Amplitude of the synaptically filtered noise (not used by the white-noise formula).
+
+        Returns
+        -------
+        float, dimensionless
+            :func:`~neurophase.mapping.siegert.siegert_cv_squared_si` with the discrete-monitoring
+            threshold shift.
+        """
         mu_v, sigma_v = self.voltage_moments(mean, std)
         monitoring = (MONITORING_BETA * sigma_v * math.sqrt(self.monitoring_dt / self.tau_m)
                       if self.monitoring_dt else 0.0)
@@ -177,7 +227,7 @@ class MeasuredTransfer:
 
     kind = "measured"
 
-    def __init__(self, dataset):
+    def __init__(self, dataset: xr.Dataset) -> None:
         from scipy.interpolate import RectBivariateSpline
 
         for name in ("input", "param_sigma", "trial"):
@@ -231,8 +281,23 @@ class MeasuredTransfer:
         values = self._spline.ev(mean.ravel(), std.ravel()).reshape(mean.shape)
         return np.clip(values, 0.0, None)
 
-    def cv_squared(self, mean, std, filtered_std=0.0):
-        """ISI CV^2 interpolated (bilinear) from the measured ``cv_isi`` (1 where unknown)."""
+    def cv_squared(self, mean: float, std: float, filtered_std: float = 0.0) -> float:
+        """ISI CV^2 interpolated (bilinear) from the measured ``cv_isi`` (1 where unknown).
+
+        Parameters
+        ----------
+        mean : float, the model's input unit
+            Mean input (clipped to the measured grid).
+        std : float, input unit x s**0.5
+            White-noise amplitude (clipped to the measured grid).
+        filtered_std : float, input unit x s**0.5
+            Not used (the measurement has white noise only).
+
+        Returns
+        -------
+        float, dimensionless
+            The squared mean ``cv_isi`` over trials (1.0 without ``cv_isi``).
+        """
         from scipy.interpolate import RegularGridInterpolator
 
         if self._cv is None:
@@ -254,30 +319,33 @@ class PopulationTheory:
         Synapse model of the recurrent (and Poisson external) input.
     indegree : int
         ``K``.
-    noise : Quantity
+    noise : Quantity (input dimension x time**0.5), optional
         White-noise amplitude of the external drive (input unit x sqrt(second)).
-    synaptic_tau : Quantity, optional
+    synaptic_tau : Quantity (time), optional
         For ``"current"`` synapses.
-    delay : Quantity
+    delay : Quantity (time) or str
         Transmission delay (enters only the linear-noise spectrum).
     transfer : LIFTransfer or MeasuredTransfer, optional
         Default: :class:`LIFTransfer` for LIF models (with ``monitoring_dt``); required otherwise.
-    monitoring_dt : Quantity, optional
+    monitoring_dt : Quantity (time), optional
         Simulation step for the discrete-monitoring correction of the LIF.
-    rate_time_constant : Quantity, optional
+    rate_time_constant : Quantity (time), optional
         ``tau`` of the first-order rate dynamics (default: ``tau_m`` for the LIF, 10 ms
         otherwise; stated, it sets relaxation-time magnitudes, not exponents).
-    poisson_rate, poisson_weight : Quantity, optional
+    poisson_rate, poisson_weight : Quantity (frequency), Quantity (the coupling's unit), optional
         External Poisson input through the same synapses (adds to mean and variance).
     parameters : dict, optional
         Model parameter overrides.
-    capacitance : Quantity, optional
+    capacitance : Quantity (input dimension x time / voltage), optional
         ``C`` for delta synapses (default: read from the equations).
     """
 
-    def __init__(self, model, synapse="delta", indegree=100, noise=None, synaptic_tau=None,
-                 delay="1.5 ms", transfer=None, monitoring_dt=None, rate_time_constant=None,
-                 poisson_rate=None, poisson_weight=None, parameters=None, capacitance=None):
+    def __init__(self, model: Any, synapse: str = "delta", indegree: int = 100, noise: Quantity | None = None,
+                 synaptic_tau: Quantity | None = None, delay: Quantity | str = "1.5 ms",
+                 transfer: LIFTransfer | MeasuredTransfer | None = None, monitoring_dt: Quantity | None = None,
+                 rate_time_constant: Quantity | None = None, poisson_rate: Quantity | None = None,
+                 poisson_weight: Quantity | None = None, parameters: dict[str, Any] | None = None,
+                 capacitance: Quantity | None = None) -> None:
         self.model = model
         self.synapse = synapse
         if synapse == "conductance":
@@ -360,8 +428,15 @@ class PopulationTheory:
     def _mu(self, drive):
         return np.atleast_1d(to_magnitude(drive, self.input_unit, name="drive"))
 
-    def cusp(self):
-        """The critical point ``(w_c, mu_c, r_c)`` as a dict of Quantities and numbers."""
+    def cusp(self) -> Cusp:
+        """The critical point ``(w_c, mu_c, r_c)``.
+
+        Returns
+        -------
+        Cusp
+            :meth:`neurophase.meanfield.population.RateMap.cusp`: coupling (the coupling unit),
+            drive (input unit), rate (Hz), and the slope and curvature of the rate map there.
+        """
         bracket = self._cusp_bracket()
         cusp = self.rate_map.cusp(bracket)
         self._cusp = cusp
@@ -383,12 +458,32 @@ class PopulationTheory:
         raise ParameterError("No cusp found: the population is never bistable for couplings up to "
                              f"{w:g} {self.coupling_unit}.")
 
-    def relaxation_time(self, coupling_value, drive_value, rate):
-        """``tau / (1 - F'(r))`` (s) at a fixed point (plain numbers in the native units)."""
+    def relaxation_time(self, coupling_value: float, drive_value: float, rate: float) -> float:
+        """``tau / (1 - F'(r))`` (s) at a fixed point (plain numbers in the native units).
+
+        The linearisation of the first-order rate dynamics ``tau dr/dt = -r + F(r)`` about a
+        fixed point (Wilson & Cowan 1972, Biophys. J. 12:1; the critical slowing down as ``F' -> 1``
+        is THEORY.md 3's ``tau0 / (1 - T_c/T)``, for populations THEORY.md 6c).
+
+        Parameters
+        ----------
+        coupling_value : float, the coupling unit
+            ``w``.
+        drive_value : float, input unit
+            External drive.
+        rate : float, Hz
+            The fixed point's rate.
+
+        Returns
+        -------
+        float, s
+            Infinite where ``F' >= 1`` (unstable or critical).
+        """
         slope = float(self.rate_map.slope(rate, coupling_value, drive_value))
         return self.time_constant / (1 - slope) if slope < 1 else math.inf
 
-    def population_variance(self, coupling_value, drive_value, rate, bin_width):
+    def population_variance(self, coupling_value: float, drive_value: float, rate: float,
+                            bin_width: float) -> float:
         """``N Var(A_Delta)`` (Hz^2) at a stable fixed point, for bins of ``bin_width`` seconds.
 
         ``r CV^2 / Delta x binned_variance_factor`` (:mod:`neurophase.meanfield.population`), with
@@ -400,6 +495,22 @@ class PopulationTheory:
         ``r CV^2 / (Delta (1 - F')^2)``, which depends on no time constant; the source term
         ``r CV^2`` is the long-window limit of the count variance (a Fano factor of ``CV^2``,
         Cox 1962), so bins should hold several spikes.
+
+        Parameters
+        ----------
+        coupling_value : float, the coupling unit
+            ``w``.
+        drive_value : float, input unit
+            External drive.
+        rate : float, Hz
+            The fixed point's rate.
+        bin_width : float, s
+            ``Delta``.
+
+        Returns
+        -------
+        float, Hz**2
+            ``N Var(A_Delta)``; infinite where ``F' >= 1``.
         """
         slope = float(self.rate_map.slope(rate, coupling_value, drive_value))
         if slope >= 1:
@@ -411,8 +522,17 @@ class PopulationTheory:
         return rate * cv2 / bin_width * factor
 
     # ---------------------------------------------------------------------- Datasets
-    def phase_diagram(self, couplings, drives, variance_bin=None):
+    def phase_diagram(self, couplings: Quantity, drives: Quantity, variance_bin: Quantity | None = None) -> xr.Dataset:
         """Fixed points over a ``(coupling, drive)`` grid, folds per coupling, the cusp.
+
+        Parameters
+        ----------
+        couplings : Quantity (the coupling unit: voltage for delta, input dimension for current)
+            The couplings ``w``.
+        drives : Quantity (the model's input dimension)
+            External drives.
+        variance_bin : Quantity (time), optional
+            Bin width of ``population_variance_low`` (not computed without it).
 
         Returns
         -------
@@ -499,8 +619,15 @@ class PopulationTheory:
         dataset.attrs.update(self.provenance())
         return dataset
 
-    def provenance(self):
-        """Attributes describing the mean field."""
+    def provenance(self) -> dict[str, Any]:
+        """Attributes describing the mean field.
+
+        Returns
+        -------
+        dict
+            :func:`neurophase.schema.provenance` of the model, the transfer function, the synapse,
+            ``K``, noise, time constants and the mean-field equation with its gains.
+        """
         return provenance(
             model_name=self.model.name, model_hash=self.model.content_hash,
             transfer_function=self.transfer.description, synapse=self.synapse,
@@ -512,13 +639,30 @@ class PopulationTheory:
         )
 
 
-def membrane_capacitance(model, parameters=None):
+def membrane_capacitance(model: Any, parameters: dict[str, Any] | None = None) -> Quantity:
     """``C = 1 / (d(dv/dt)/dI)``: the input charge (per area) that moves the membrane by one volt.
 
     Read from the model's equations by symbolic differentiation (sympy) of the membrane equation
     (the first differential equation in volts) with respect to the input variable, after
     substituting subexpressions: ``tau_m / R_m`` for the LIF, ``C_m`` for conductance models.
     Returned as a Quantity (input unit x second / volt).
+
+    Parameters
+    ----------
+    model : Model
+        A model with a membrane potential, linear in its input.
+    parameters : dict, optional
+        Model parameter overrides.
+
+    Returns
+    -------
+    Quantity (input dimension x time / voltage)
+        ``C``.
+
+    Raises
+    ------
+    ParameterError
+        No membrane potential, or a membrane equation not linear in the input through parameters.
     """
     import sympy
     from brian2 import Equations, volt

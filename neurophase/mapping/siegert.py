@@ -50,12 +50,17 @@ fourcaud_brunel_shift
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
 
 from neurophase.errors import ParameterError
 from neurophase.units import to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["siegert_rate", "siegert_rate_si", "siegert_cv_squared_si", "fourcaud_brunel_shift",
            "FOURCAUD_BRUNEL_ALPHA"]
@@ -68,11 +73,25 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(_ORDER)
 _SQRT_PI = math.sqrt(math.pi)
 
 
-def fourcaud_brunel_shift(synaptic_tau, membrane_tau):
+def fourcaud_brunel_shift(synaptic_tau: float, membrane_tau: float) -> float:
     """``alpha/2 sqrt(tau_s/tau_m)``: threshold and reset shift per unit noise amplitude.
 
     Fourcaud & Brunel (2002), Neural Comput. 14:2057, Eq. 4.33. Plain numbers in one time unit.
 
+    Parameters
+    ----------
+    synaptic_tau : float, any time unit
+        ``tau_s >= 0``.
+    membrane_tau : float, the same unit
+        ``tau_m > 0``.
+
+    Returns
+    -------
+    float, dimensionless
+        The shift in units of the noise amplitude ``sigma``.
+
+    Examples
+    --------
     >>> round(fourcaud_brunel_shift(0.002, 0.02), 4)
     0.3266
     """
@@ -98,25 +117,30 @@ def _erfcx_integral(low, high):
     return 0.5 * (b - a)[..., 0] * np.sum(_WEIGHTS * values, axis=-1)
 
 
-def siegert_rate_si(mu, sigma, tau_m, threshold, reset, refractory, synaptic_tau=0.0):
+def siegert_rate_si(mu: ArrayLike, sigma: ArrayLike, tau_m: float, threshold: float, reset: float,
+                    refractory: float, synaptic_tau: float = 0.0) -> np.ndarray:
     """Siegert rate (Hz) on plain numbers in SI units: volts relative to rest, seconds.
+
+    The mean first-passage rate of the module docstring (Siegert 1951, Phys. Rev. 81:617;
+    Brunel 2000, J. Comput. Neurosci. 8:183, Eq. 21), with the Fourcaud-Brunel shift (Fourcaud
+    & Brunel 2002, Eq. 4.33) for ``synaptic_tau > 0``.
 
     Parameters
     ----------
-    mu, sigma : array_like
+    mu, sigma : array_like, V
         Mean and amplitude of the input in volts (``sigma > 0``), in the convention
         ``tau_m dV/dt = -V + mu + sigma sqrt(tau_m) xi``.
-    tau_m, refractory : float
+    tau_m, refractory : float, s
         Membrane time constant and absolute refractory period (s).
-    threshold, reset : float
+    threshold, reset : float, V
         Threshold and reset relative to rest (V), ``reset < threshold``.
-    synaptic_tau : float
+    synaptic_tau : float, s
         Exponential synaptic time constant (s); > 0 applies the Fourcaud-Brunel shift to the
         whole ``sigma``.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray, Hz
         Rates in Hz (broadcast shape of ``mu`` and ``sigma``).
     """
     mu, sigma = np.broadcast_arrays(np.asarray(mu, float), np.asarray(sigma, float))
@@ -148,23 +172,24 @@ def siegert_rate_si(mu, sigma, tau_m, threshold, reset, refractory, synaptic_tau
     return np.asarray(rate, float)
 
 
-def siegert_rate(mean, noise, tau_m, threshold, reset, refractory, synaptic_tau=None):
+def siegert_rate(mean: Quantity, noise: Quantity, tau_m: Quantity, threshold: Quantity, reset: Quantity,
+                 refractory: Quantity, synaptic_tau: Quantity | None = None) -> Quantity:
     """Siegert rate of the LIF neurone (see the module docstring), with units.
 
     Parameters
     ----------
-    mean, noise : Quantity
+    mean, noise : Quantity (voltage)
         ``mu`` and ``sigma`` in volts (relative to rest, Brunel 2000 convention).
-    tau_m, refractory : Quantity
+    tau_m, refractory : Quantity (time)
         Membrane time constant and absolute refractory period.
-    threshold, reset : Quantity
+    threshold, reset : Quantity (voltage)
         Threshold and reset relative to rest (volts).
-    synaptic_tau : Quantity, optional
+    synaptic_tau : Quantity (time), optional
         Exponential synaptic time constant (Fourcaud-Brunel shift).
 
     Returns
     -------
-    Quantity
+    Quantity (frequency)
         Rate in Hz.
 
     Examples
@@ -187,7 +212,8 @@ def siegert_rate(mean, noise, tau_m, threshold, reset, refractory, synaptic_tau=
     return values * Hz
 
 
-def siegert_cv_squared_si(mu, sigma, tau_m, threshold, reset, refractory):
+def siegert_cv_squared_si(mu: float, sigma: float, tau_m: float, threshold: float, reset: float,
+                          refractory: float) -> float:
     """Squared ISI coefficient of variation of the white-noise LIF (plain SI numbers, scalars).
 
     ``CV**2 = 2 pi (r tau_m)**2 int_{y_r}^{y_th} e^{x**2} dx int_{-inf}^{x} e^{y**2} (1 + erf y)**2 dy``
@@ -195,6 +221,22 @@ def siegert_cv_squared_si(mu, sigma, tau_m, threshold, reset, refractory):
     inner integrand is ``erfcx(-y)**2 exp(-y**2)``, evaluated by adaptive quadrature; the outer
     integrand is scaled by ``exp(-y_th**2)`` together with ``r**2`` so that it cannot overflow.
 
+    Parameters
+    ----------
+    mu, sigma : float, V
+        Mean and amplitude of the input (``sigma > 0``), as in :func:`siegert_rate_si`.
+    tau_m, refractory : float, s
+        Membrane time constant and absolute refractory period.
+    threshold, reset : float, V
+        Threshold and reset relative to rest.
+
+    Returns
+    -------
+    float, dimensionless
+        ``CV**2`` of the inter-spike intervals (1 where the rate is 0).
+
+    Examples
+    --------
     >>> round(siegert_cv_squared_si(0.015, 0.005, 0.02, 0.02, 0.01, 0.002), 4)
     0.6638
     """

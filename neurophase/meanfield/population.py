@@ -61,16 +61,31 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import integrate, optimize
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["RateMap", "Cusp", "FixedPoint", "binned_variance_factor"]
 
 
 @dataclasses.dataclass(frozen=True)
 class FixedPoint:
-    """One stationary state: rate, slope ``dF/dr`` there, and stability (``slope < 1``)."""
+    """One stationary state: rate, slope ``dF/dr`` there, and stability (``slope < 1``).
+
+    Attributes
+    ----------
+    rate : float, rate unit of ``phi`` (Hz)
+        ``r`` with ``r = F(r)``.
+    slope : float, dimensionless
+        ``dF/dr`` there.
+    stable : bool
+        ``slope < 1`` (first-order rate dynamics, module docstring).
+    """
 
     rate: float
     slope: float
@@ -79,7 +94,21 @@ class FixedPoint:
 
 @dataclasses.dataclass(frozen=True)
 class Cusp:
-    """The critical point: coupling ``w_c``, drive ``mu_c``, rate ``r_c`` (``F' = 1, F'' = 0``)."""
+    """The critical point: coupling ``w_c``, drive ``mu_c``, rate ``r_c`` (``F' = 1, F'' = 0``).
+
+    Attributes
+    ----------
+    coupling : float, coupling unit
+        ``w_c``.
+    drive : float, drive unit
+        ``mu_c``.
+    rate : float, rate unit (Hz)
+        ``r_c``.
+    slope : float, dimensionless
+        ``F'(r_c)`` (1 up to the numerical tolerance).
+    curvature : float, 1/rate unit
+        ``F''(r_c)`` (0 up to the numerical tolerance).
+    """
 
     coupling: float
     drive: float
@@ -116,7 +145,8 @@ class RateMap:
         Drives within which ``phi`` is defined and ``mu*`` is searched.
     """
 
-    def __init__(self, phi, mean_gain, variance_gain, noise, rate_max, drive_bounds):
+    def __init__(self, phi: Callable[[np.ndarray, np.ndarray, np.ndarray], ArrayLike], mean_gain: float,
+                 variance_gain: float, noise: float, rate_max: float, drive_bounds: tuple[float, float]) -> None:
         self.phi = phi
         self.mean_gain = float(mean_gain)
         self.variance_gain = float(variance_gain)
@@ -130,21 +160,71 @@ class RateMap:
         self._step = 1e-4 * self.rate_max
 
     # ------------------------------------------------------------------ the map and its slope
-    def moments(self, rate, coupling, drive):
-        """Mean, total std and recurrent (filtered) std of the input at rate ``rate``."""
+    def moments(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, total std and recurrent (filtered) std of the input at rate ``rate``.
+
+        ``mu = mu_ext + a w r`` and ``sigma^2 = sigma_ext^2 + b w^2 r`` (diffusion approximation,
+        Amit & Brunel 1997, Eqs. 4-5; Brunel 2000, Eqs. 4-5).
+
+        Parameters
+        ----------
+        rate : float or array_like, rate unit
+            Population rate ``r``.
+        coupling : float, coupling unit
+            ``w``.
+        drive : float or array_like, drive unit
+            ``mu_ext``.
+
+        Returns
+        -------
+        mean, std, filtered_std : numpy.ndarray, drive unit
+            ``mu``, ``sigma`` and ``sqrt(b w^2 r)``.
+        """
         rate = np.asarray(rate, float)
         filtered_var = self.variance_gain * coupling**2 * np.clip(rate, 0.0, None)
         mean = drive + self.mean_gain * coupling * rate
         std = np.sqrt(self.noise**2 + filtered_var)
         return mean, std, np.sqrt(filtered_var)
 
-    def value(self, rate, coupling, drive):
-        """``F(r)``: the rate of an uncoupled neurone given the input of a population at ``r``."""
+    def value(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> np.ndarray:
+        """``F(r)``: the rate of an uncoupled neurone given the input of a population at ``r``.
+
+        Parameters
+        ----------
+        rate : float or array_like, rate unit
+            Population rate ``r``.
+        coupling : float, coupling unit
+            ``w``.
+        drive : float or array_like, drive unit
+            ``mu_ext``.
+
+        Returns
+        -------
+        numpy.ndarray, rate unit
+            ``phi(mu(r), sigma(r))``.
+        """
         mean, std, filtered = self.moments(rate, coupling, drive)
         return np.asarray(self.phi(mean, std, filtered), float)
 
-    def slope(self, rate, coupling, drive, order=1):
-        """``d^order F / dr^order`` (central differences, ``order`` 1 or 2)."""
+    def slope(self, rate: ArrayLike, coupling: float, drive: ArrayLike, order: int = 1) -> np.ndarray:
+        """``d^order F / dr^order`` (central differences, ``order`` 1 or 2).
+
+        Parameters
+        ----------
+        rate : float or array_like, rate unit
+            Population rate ``r``.
+        coupling : float, coupling unit
+            ``w``.
+        drive : float or array_like, drive unit
+            ``mu_ext``.
+        order : int
+            1 or 2.
+
+        Returns
+        -------
+        numpy.ndarray, rate unit**(1 - order)
+            The derivative.
+        """
         rate = np.asarray(rate, float)
         h = self._step + 1e-4 * np.abs(rate)
         lower = np.maximum(rate - h, 0.0)
@@ -158,17 +238,44 @@ class RateMap:
             return (f_high - 2 * self.value(middle, coupling, drive) + f_low) / h**2
         raise ValueError("order must be 1 or 2.")
 
-    def drive_slope(self, rate, coupling, drive):
-        """``dF/dmu_ext`` at fixed ``r`` (``= dphi/dmu``)."""
+    def drive_slope(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> np.ndarray:
+        """``dF/dmu_ext`` at fixed ``r`` (``= dphi/dmu``), by a central difference.
+
+        Parameters
+        ----------
+        rate : float or array_like, rate unit
+            Population rate ``r``.
+        coupling : float, coupling unit
+            ``w``.
+        drive : float or array_like, drive unit
+            ``mu_ext``.
+
+        Returns
+        -------
+        numpy.ndarray, rate unit / drive unit
+            The derivative.
+        """
         h = 1e-5 * max(1.0, abs(self.drive_bounds[1] - self.drive_bounds[0]))
         return (self.value(rate, coupling, drive + h) - self.value(rate, coupling, drive - h)) / (2 * h)
 
     # ------------------------------------------------------------------ drive of a fixed point
-    def fixed_point_drive(self, rate, coupling):
+    def fixed_point_drive(self, rate: ArrayLike, coupling: float) -> np.ndarray:
         """``mu*(r; w)``: the external drive for which ``r`` is a fixed point (vectorised).
 
         Bisection on ``phi`` (increasing in ``mu``) between :attr:`drive_bounds`; NaN where ``r``
         is outside ``phi``'s range there.
+
+        Parameters
+        ----------
+        rate : float or array_like, rate unit
+            Population rate ``r``.
+        coupling : float, coupling unit
+            ``w``.
+
+        Returns
+        -------
+        numpy.ndarray, drive unit
+            ``mu*``, at least 1-D.
         """
         rate = np.atleast_1d(np.asarray(rate, float))
         low = np.full(rate.shape, self.drive_bounds[0])
@@ -203,13 +310,37 @@ class RateMap:
         return d1, d2
 
     # ------------------------------------------------------------------ fixed points
-    def rate_grid(self, count=1200):
-        """Rates at which sign changes are searched: dense at low rates, up to ``rate_max``."""
+    def rate_grid(self, count: int = 1200) -> np.ndarray:
+        """Rates at which sign changes are searched: dense at low rates, up to ``rate_max``.
+
+        Parameters
+        ----------
+        count : int
+            Geometrically spaced rates (0 is added in front).
+
+        Returns
+        -------
+        numpy.ndarray, rate unit
+            ``count + 1`` rates from 0 to ``0.999 rate_max``.
+        """
         geometric = self.rate_max * np.geomspace(1e-7, 0.999, count)
         return np.concatenate([[0.0], geometric])
 
-    def fixed_points(self, coupling, drive):
-        """Every fixed point of ``F`` at ``(w, mu_ext)``, lowest rate first (list of FixedPoint)."""
+    def fixed_points(self, coupling: float, drive: float) -> list[FixedPoint]:
+        """Every fixed point of ``F`` at ``(w, mu_ext)``, lowest rate first (list of FixedPoint).
+
+        Parameters
+        ----------
+        coupling : float, coupling unit
+            ``w``.
+        drive : float, drive unit
+            ``mu_ext``.
+
+        Returns
+        -------
+        list of FixedPoint
+            Sign changes of ``F(r) - r`` on :meth:`rate_grid`, refined by Brent's method.
+        """
         grid = self.rate_grid()
         g = self.value(grid, coupling, drive) - grid
         roots = []
@@ -226,11 +357,25 @@ class RateMap:
             points.append(FixedPoint(rate=float(root), slope=slope, stable=slope < 1.0))
         return points
 
-    def stable_branch(self, coupling, drive, start):
+    def stable_branch(self, coupling: float, drive: float, start: float) -> FixedPoint | None:
         """The stable fixed point reached by ``tau dr/dt = -r + F(r)`` from rate ``start``.
 
         In one dimension the flow from ``start`` ends at the nearest stable fixed point in the
         direction of ``F(start) - start``.
+
+        Parameters
+        ----------
+        coupling : float, coupling unit
+            ``w``.
+        drive : float, drive unit
+            ``mu_ext``.
+        start : float, rate unit
+            Initial rate.
+
+        Returns
+        -------
+        FixedPoint or None
+            None when no fixed point is stable.
         """
         points = self.fixed_points(coupling, drive)
         stable = [point for point in points if point.stable]
@@ -273,20 +418,42 @@ class RateMap:
                                           options={"xatol": 1e-9 * self.rate_max})
         return float(result.x), float(result.fun)
 
-    def widom_point(self, coupling):
+    def widom_point(self, coupling: float) -> tuple[float, float]:
         """``(drive, rate)`` of largest susceptibility ``dr/dmu_ext`` at coupling ``w``.
 
         The inflection of the fixed-point curve: the analogue of the field ``h = 0`` line of the
         Ising model (below ``w_c`` the susceptibility peaks there; above it the point lies
         between the two folds).
+
+        Parameters
+        ----------
+        coupling : float, coupling unit
+            ``w``.
+
+        Returns
+        -------
+        drive : float, drive unit
+            ``mu*`` at the inflection.
+        rate : float, rate unit
+            The rate there.
         """
         rate, _ = self._steepest(coupling)
         return float(self.fixed_point_drive(rate, coupling)[0]), rate
 
-    def folds(self, coupling):
+    def folds(self, coupling: float) -> list[tuple[float, float]]:
         """The folds at coupling ``w``: list of ``(drive, rate)`` (empty below the cusp).
 
         Extrema of ``mu*(r)``: the roots of ``dmu*/dr`` nearest to its minimum on either side.
+
+        Parameters
+        ----------
+        coupling : float, coupling unit
+            ``w``.
+
+        Returns
+        -------
+        list of (float, float)
+            ``(drive, rate)`` of each fold (drive unit, rate unit), lower rate first.
         """
         rate_min, value_min = self._steepest(coupling)
         if value_min >= 0:
@@ -305,13 +472,23 @@ class RateMap:
                                          xtol=1e-10 * self.rate_max))
         return [(float(self.fixed_point_drive(root, coupling)[0]), float(root)) for root in roots]
 
-    def cusp(self, coupling_bracket):
+    def cusp(self, coupling_bracket: tuple[float, float]) -> Cusp:
         """The critical point: the coupling at which ``min_r dmu*/dr`` crosses 0.
 
         Parameters
         ----------
-        coupling_bracket : (float, float)
+        coupling_bracket : (float, float), coupling unit
             Couplings below and above the cusp (``min dmu*/dr`` of opposite signs).
+
+        Returns
+        -------
+        Cusp
+            ``w_c`` (Brent's method), with the drive and rate of the inflection there.
+
+        Raises
+        ------
+        ValueError
+            The bracket does not contain the cusp.
         """
         low, high = (float(value) for value in coupling_bracket)
         g_low = self._steepest(low)[1]
@@ -328,8 +505,19 @@ class RateMap:
                     slope=float(self.slope(rate, w_c, drive)),
                     curvature=float(self.slope(rate, w_c, drive, order=2)))
 
-    def bistable_range(self, coupling):
-        """``(lower fold drive, upper fold drive)`` or ``None`` below the cusp."""
+    def bistable_range(self, coupling: float) -> tuple[float, float] | None:
+        """``(lower fold drive, upper fold drive)`` or ``None`` below the cusp.
+
+        Parameters
+        ----------
+        coupling : float, coupling unit
+            ``w``.
+
+        Returns
+        -------
+        (float, float) or None
+            The drives (drive unit) between which two stable states coexist.
+        """
         folds = self.folds(coupling)
         if len(folds) < 2:
             return None
@@ -337,7 +525,8 @@ class RateMap:
         return drives[0], drives[1]
 
 
-def binned_variance_factor(slope, bin_width, time_constant, delay=0.0, synaptic_tau=0.0):
+def binned_variance_factor(slope: float, bin_width: float, time_constant: float, delay: float = 0.0,
+                           synaptic_tau: float = 0.0) -> float:
     """``Delta * int dw/(2 pi) sinc^2(w Delta/2) / |1 - G(w)|^2`` (dimensionless).
 
     Multiply by ``r CV^2 / Delta`` to get ``N Var(A_Delta)`` (module docstring). Equals 1 without
@@ -345,12 +534,19 @@ def binned_variance_factor(slope, bin_width, time_constant, delay=0.0, synaptic_
 
     Parameters
     ----------
-    slope : float
+    slope : float, dimensionless
         ``F'`` at the fixed point (``< 1``).
-    bin_width, time_constant, delay, synaptic_tau : float
+    bin_width, time_constant, delay, synaptic_tau : float, one time unit
         ``Delta``, the rate-model ``tau``, the transmission delay ``D`` and ``tau_s`` (one time
         unit).
 
+    Returns
+    -------
+    float, dimensionless
+        The factor (infinite for ``slope >= 1``).
+
+    Examples
+    --------
     >>> round(binned_variance_factor(0.0, 0.1, 0.02), 6)
     1.0
     >>> round(binned_variance_factor(0.5, 1000.0, 0.02), 3)

@@ -40,7 +40,12 @@ binomial_namespace
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from brian2.core.functions import Function
 
 __all__ = ["binomial_function", "binomial_namespace", "INVERSION_LIMIT", "BERNOULLI_LIMIT"]
 
@@ -257,13 +262,26 @@ class _LazyFunction:
 _LAZY = _LazyFunction()
 
 
-def binomial_function():
-    """The Brian2 :class:`~brian2.core.functions.Function` ``binomial_exact(n, p)`` (created once)."""
+def binomial_function() -> Function:
+    """The Brian2 :class:`~brian2.core.functions.Function` ``binomial_exact(n, p)`` (created once).
+
+    Returns
+    -------
+    brian2.core.functions.Function
+        ``binomial_exact(n, p)``: an integer draw from the binomial law of ``n`` trials with
+        success probability ``p`` (algorithms in the module docstring: Devroye 1986, X.4.3;
+        Hormann 1993, BTRS), with numpy, Cython and C++ implementations.
+    """
     return _LAZY.get()
 
 
-def binomial_namespace():
+def binomial_namespace() -> dict[str, Function]:
     """``{"binomial_exact": <Brian2 Function>}`` for a Brian2 namespace.
+
+    Returns
+    -------
+    dict of str to brian2.core.functions.Function
+        The single entry ``"binomial_exact"``: :func:`binomial_function`.
 
     Examples
     --------

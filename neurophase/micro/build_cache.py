@@ -92,7 +92,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -103,6 +105,10 @@ from neurophase.micro.devices import (
     standalone_preferences,
     standalone_threads,
 )
+
+if TYPE_CHECKING:
+    from brian2 import Network, TimedArray
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["standalone_program", "cache_directory", "build_key", "StandaloneBuilder", "StandaloneProgram",
            "StandaloneRun", "CACHE_VARIABLE", "FORMAT"]
@@ -146,9 +152,20 @@ _BUILDING = threading.Lock()
 
 
 # ------------------------------------------------------------------------------------ the key
-def cache_directory(directory=None):
+def cache_directory(directory: str | Path | None = None) -> Path:
     """The folder holding the builds: ``directory``, else ``$NEUROPHASE_CACHE_DIR``, else
-    ``<user cache folder>/neurophase``; builds are in its ``standalone`` subfolder."""
+    ``<user cache folder>/neurophase``; builds are in its ``standalone`` subfolder.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path, optional
+        The cache folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<cache folder>/standalone`` (not created here).
+    """
     if directory is None:
         directory = os.environ.get(CACHE_VARIABLE, "").strip() or None
     if directory is None:
@@ -247,10 +264,26 @@ def _exponents(dimension):
     return [float(exponent) for exponent in dimension._dims]
 
 
-def build_key(description, threads=None, flags=None):
+def build_key(description: dict[str, Any], threads: int | None = None, flags: Iterable[str] | None = None) -> str:
     """The cache key (32 hex digits) of a network ``description`` built with ``threads`` OpenMP
     threads and compiler ``flags`` (defaults: :func:`~neurophase.micro.devices.standalone_threads`,
-    :func:`~neurophase.micro.devices.standalone_compile_flags`)."""
+    :func:`~neurophase.micro.devices.standalone_compile_flags`).
+
+    Parameters
+    ----------
+    description : dict
+        What the generated code depends on (see :func:`standalone_program`).
+    threads : int, optional
+        OpenMP threads.
+    flags : iterable of str, optional
+        Compiler flags.
+
+    Returns
+    -------
+    str
+        The first 32 hex digits of the SHA-256 of the description, the format, the toolchain
+        (compiler, CPU, Brian2 version, flags) and the threads.
+    """
     threads = standalone_threads(threads)
     flags = standalone_compile_flags() if flags is None else list(flags)
     payload = {"format": FORMAT, "description": _canonical(description), "toolchain": _toolchain(flags, threads)}
@@ -269,22 +302,42 @@ class StandaloneBuilder:
     give every value that may change between runs as an input instead, and never assign an
     input after :meth:`apply_inputs`.
 
-    Attributes
+    Parameters
     ----------
     threads : int
-        The OpenMP threads of this build.
+        The OpenMP threads of this build (also the attribute ``threads``).
     """
 
-    def __init__(self, threads):
+    def __init__(self, threads: int) -> None:
         self.threads = threads
         self._inputs, self._timed_arrays, self._outputs = {}, {}, {}
         self._applied = False
         self._ran = False
 
-    def input(self, group, variable, name=None):
+    def input(self, group: Any, variable: str, name: str | None = None) -> str:
         """Declare ``group.variable`` (a non-dynamic, writable array variable: a per-neurone or
         shared ``(constant)`` parameter, or an initial state) as a value given per run, under
-        ``name`` (default ``"<group name>.<variable>"``). Returns the name."""
+        ``name`` (default ``"<group name>.<variable>"``). Returns the name.
+
+        Parameters
+        ----------
+        group : brian2.Group
+            A NeuronGroup or Synapses of the network.
+        variable : str
+            One of its variables.
+        name : str, optional
+            The input's name in :meth:`StandaloneProgram.run`.
+
+        Returns
+        -------
+        str
+            The input's name.
+
+        Raises
+        ------
+        ParameterError
+            No such variable, or one that cannot be set per run.
+        """
         from brian2.core.variables import ArrayVariable, DynamicArrayVariable
 
         self._check_open()
@@ -299,17 +352,50 @@ class StandaloneBuilder:
         self._inputs[name] = var
         return name
 
-    def timed_array(self, timed_array, name=None):
+    def timed_array(self, timed_array: TimedArray, name: str | None = None) -> str:
         """Declare the values of ``timed_array`` (same shape; its ``dt`` stays compiled in) as a
-        value given per run, under ``name`` (default ``"<name>.values"``). Returns the name."""
+        value given per run, under ``name`` (default ``"<name>.values"``). Returns the name.
+
+        Parameters
+        ----------
+        timed_array : brian2.TimedArray
+            A TimedArray the network uses.
+        name : str, optional
+            The input's name in :meth:`StandaloneProgram.run`.
+
+        Returns
+        -------
+        str
+            The input's name.
+        """
         self._check_open()
         name = name or f"{timed_array.name}.values"
         self._timed_arrays[name] = timed_array
         return name
 
-    def output(self, owner, variable, name=None):
+    def output(self, owner: Any, variable: str, name: str | None = None) -> str:
         """Read ``owner.variable`` (a group's state variable or a monitor's recorded array) after
-        every run, under ``name`` (default ``"<owner name>.<variable>"``). Returns the name."""
+        every run, under ``name`` (default ``"<owner name>.<variable>"``). Returns the name.
+
+        Parameters
+        ----------
+        owner : brian2.Group or monitor
+            A group or monitor of the network.
+        variable : str
+            One of its array variables.
+        name : str, optional
+            The output's name in :class:`StandaloneRun`.
+
+        Returns
+        -------
+        str
+            The output's name.
+
+        Raises
+        ------
+        ParameterError
+            No such variable, or one not stored in an array.
+        """
         from brian2.core.variables import ArrayVariable
 
         try:
@@ -322,7 +408,7 @@ class StandaloneBuilder:
         self._outputs[name] = (owner, var)
         return name
 
-    def apply_inputs(self):
+    def apply_inputs(self) -> None:
         """Mark the point of ``main.cpp`` where the inputs and the seed take their run values.
 
         Code generated before this point (object creation, values assigned from Python) sees
@@ -336,10 +422,25 @@ class StandaloneBuilder:
         device.apply_run_args()
         self._applied = True
 
-    def run(self, network, duration, namespace=None):
+    def run(self, network: Network, duration: Quantity, namespace: dict[str, Any] | None = None) -> None:
         """Run ``network`` once for ``duration`` (the value only matters for this build's check;
         every run of the program gives its own). ``namespace`` as in :meth:`brian2.Network.run`
-        (give it explicitly: the caller's local variables are not looked up)."""
+        (give it explicitly: the caller's local variables are not looked up).
+
+        Parameters
+        ----------
+        network : brian2.Network
+            The network to compile.
+        duration : Quantity (time)
+            A run duration (replaced by each run's own).
+        namespace : dict, optional
+            Brian2 names of the run (default empty).
+
+        Raises
+        ------
+        SimulationError
+            Brian2's generated run call was not found (unsupported Brian2 version).
+        """
         from brian2 import device
 
         self._check_open()
@@ -506,7 +607,8 @@ def _load(entry):
     return StandaloneProgram(entry, manifest)
 
 
-def standalone_program(description, build, threads=None, directory=None):
+def standalone_program(description: dict[str, Any], build: Callable[[StandaloneBuilder], None],
+                       threads: int | None = None, directory: str | Path | None = None) -> StandaloneProgram:
     """The compiled C++ standalone program of a network: from the cache, or built now.
 
     Parameters
@@ -520,7 +622,7 @@ def standalone_program(description, build, threads=None, directory=None):
         :class:`StandaloneBuilder` (called only when the key is not in the cache).
     threads : int, optional
         OpenMP threads (default :func:`~neurophase.micro.devices.standalone_threads`).
-    directory : str or Path, optional
+    directory : str or pathlib.Path, optional
         Cache folder (default :func:`cache_directory`).
 
     Returns
@@ -602,36 +704,42 @@ class StandaloneRun:
 class StandaloneProgram:
     """A compiled network in the build cache (see :func:`standalone_program`).
 
-    Attributes
+    Parameters
     ----------
-    directory : Path
-        Its folder (``<cache>/standalone/<key>``).
+    directory : str or pathlib.Path
+        Its folder (``<cache>/standalone/<key>``), the attribute ``directory`` (a Path).
     manifest : dict
         Inputs (name -> target, dtype, shape, dimensions), outputs (name -> results file,
         dtype, columns), threads, key, toolchain, description, build time.
+
+    Attributes
+    ----------
     compiled : bool
         True when the call that returned it compiled it.
     """
 
-    def __init__(self, directory, manifest):
+    def __init__(self, directory: str | Path, manifest: dict[str, Any]) -> None:
         self.directory = Path(directory)
         self.manifest = manifest
         self.compiled = False
 
     @property
-    def key(self):
+    def key(self) -> str:
+        """The cache key (:func:`build_key`)."""
         return self.manifest["key"]
 
     @property
-    def threads(self):
+    def threads(self) -> int:
+        """The OpenMP threads it was built with."""
         return int(self.manifest["threads"])
 
     @property
-    def inputs(self):
+    def inputs(self) -> list[str]:
         """Names of the values each run needs."""
         return sorted(self.manifest["inputs"])
 
-    def run(self, inputs, duration, seed=None, timeout=None, what=None):
+    def run(self, inputs: dict[str, Any], duration: Quantity, seed: int | None = None,
+            timeout: float | None = None, what: str | None = None) -> StandaloneRun:
         """Run the program with ``inputs`` (name -> Quantity, array or scalar; a scalar fills the
         whole variable) for ``duration`` (a time Quantity) with ``seed`` (int; None: a random
         seed, as ``brian2.seed()``). Returns a :class:`StandaloneRun`.
@@ -639,6 +747,24 @@ class StandaloneProgram:
         ``what`` names the simulation in words for the start log line and for errors. A Ctrl-C
         while the binary runs (under :func:`neurophase.interrupts.handle_interrupts`) stops it at
         once: a standalone program cannot stop after its current step and hand back a part.
+
+        Parameters
+        ----------
+        inputs : dict of str to Quantity, array or scalar
+            A value for every name of :attr:`inputs`, in the dimension of its variable.
+        duration : Quantity (time)
+            Run duration.
+        seed : int, optional
+            Seed of every random generator, in 0 .. 2**32 - 1.
+        timeout : float, optional, s
+            Wall-clock limit of the binary.
+        what : str, optional
+            The simulation in words.
+
+        Returns
+        -------
+        StandaloneRun
+            The outputs (SI units) and the times of the run.
 
         Raises
         ------

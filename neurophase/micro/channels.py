@@ -88,10 +88,22 @@ import itertools
 import math
 import re
 import time as wallclock
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.errors import ModelFileError, ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2 import Equations, NeuronGroup
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.grid import ParameterGrid
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["ChannelType", "MarkovScheme", "markov_scheme", "parse_channel_table", "channel_names",
            "channel_noise_firing", "voltage_clamp", "MAX_CHANNELS"]
@@ -121,40 +133,90 @@ class ChannelType:
     number: str
 
     @property
-    def states(self):
+    def states(self) -> list[tuple[int, ...]]:
         """Every state, as a tuple of open-gate counts (first gate slowest), e.g. (0, 0) .. (3, 1)."""
         return list(itertools.product(*(range(power + 1) for _, power in self.gates)))
 
     @property
-    def open_state(self):
+    def open_state(self) -> tuple[int, ...]:
         """The conducting state: every gate open."""
         return tuple(power for _, power in self.gates)
 
-    def state_variable(self, state):
-        """Brian2 name of the count of channels in ``state``, e.g. ``Na_m3h1``."""
+    def state_variable(self, state: tuple[int, ...]) -> str:
+        """Brian2 name of the count of channels in ``state``, e.g. ``Na_m3h1``.
+
+        Parameters
+        ----------
+        state : tuple of int
+            Open-gate counts, one per gate kind (an element of :attr:`states`).
+
+        Returns
+        -------
+        str
+            The count variable's name.
+        """
         return f"{self.name}_" + "".join(f"{gate}{count}" for (gate, _), count in zip(self.gates, state))
 
     @property
-    def total_variable(self):
+    def total_variable(self) -> str:
+        """Brian2 name of the channel count (``Na_total``)."""
         return f"{self.name}_total"
 
     @property
-    def open_variable(self):
+    def open_variable(self) -> str:
+        """Brian2 name of the open fraction (``Na_open``)."""
         return f"{self.name}_open"
 
-    def fraction_variable(self, gate):
+    def fraction_variable(self, gate: str) -> str:
+        """Brian2 name of the fraction of open gates of kind ``gate`` (``Na_m_fraction``).
+
+        Parameters
+        ----------
+        gate : str
+            A gate kind of this type.
+
+        Returns
+        -------
+        str
+            The variable's name.
+        """
         return f"{self.name}_{gate}_fraction"
 
-    def names(self):
-        """Every Brian2 name this type defines."""
+    def names(self) -> set[str]:
+        """Every Brian2 name this type defines.
+
+        Returns
+        -------
+        set of str
+            State counts, total, open fraction and gate fractions.
+        """
         return ({self.state_variable(state) for state in self.states}
                 | {self.total_variable, self.open_variable}
                 | {self.fraction_variable(gate) for gate, _ in self.gates})
 
 
-def parse_channel_table(table, where="model file"):
+def parse_channel_table(table: Mapping[str, Any] | None, where: str = "model file") -> dict[str, ChannelType]:
     """Read a ``[channels]`` table into ``{name: ChannelType}``; errors name the fix.
 
+    Parameters
+    ----------
+    table : mapping or None
+        The parsed TOML ``[channels]`` table (None: no table).
+    where : str
+        The file, for error messages.
+
+    Returns
+    -------
+    dict of str to ChannelType
+        Empty for no table.
+
+    Raises
+    ------
+    ModelFileError
+        A malformed table (the message names the fix).
+
+    Examples
+    --------
     >>> types = parse_channel_table({"K": {"gates": {"n": 4}, "number": "N_K"}})
     >>> [types["K"].state_variable(state) for state in types["K"].states]
     ['K_n0', 'K_n1', 'K_n2', 'K_n3', 'K_n4']
@@ -196,16 +258,45 @@ def parse_channel_table(table, where="model file"):
     return types
 
 
-def channel_names(types):
-    """Every Brian2 name the channel types define (for the model-file identifier check)."""
+def channel_names(types: Mapping[str, ChannelType]) -> set[str]:
+    """Every Brian2 name the channel types define (for the model-file identifier check).
+
+    Parameters
+    ----------
+    types : mapping of str to ChannelType
+        What :func:`parse_channel_table` returned.
+
+    Returns
+    -------
+    set of str
+        The union of :meth:`ChannelType.names`.
+    """
     names = set()
     for channel in types.values():
         names |= channel.names()
     return names
 
 
-def check_channel_rates(types, equations, parameters, where="model file"):
-    """Every gate has ``alpha_<gate>`` and ``beta_<gate>`` rates in Hz, and numbers use parameters."""
+def check_channel_rates(types: Mapping[str, ChannelType], equations: Equations, parameters: Mapping[str, Any],
+                        where: str = "model file") -> None:
+    """Every gate has ``alpha_<gate>`` and ``beta_<gate>`` rates in Hz, and numbers use parameters.
+
+    Parameters
+    ----------
+    types : mapping of str to ChannelType
+        What :func:`parse_channel_table` returned.
+    equations : brian2.Equations
+        The model's equations.
+    parameters : mapping
+        The model's parameters (names are what matters).
+    where : str
+        The file, for error messages.
+
+    Raises
+    ------
+    ModelFileError
+        A missing rate, a rate not in Hz, or a channel number using a name that is no parameter.
+    """
     from brian2 import Hz
     from brian2.units.fundamentalunits import get_dimensions
 
@@ -277,14 +368,26 @@ class MarkovScheme:
     """The generated Brian2 code of a model's Markov channels.
 
     Use :func:`markov_scheme` to build it; :meth:`attach` adds it to a NeuronGroup whose
-    equations include :meth:`equations`.
+    equations include :meth:`equations`. The kinetics are those of the module docstring (Skaugen
+    & Walloe 1979; Goldwyn & Shea-Brown 2011, Eqs. 6-7).
+
+    Attributes
+    ----------
+    types : tuple of ChannelType
+        The model's channel types.
     """
 
     types: tuple
 
     # ---- equations ---------------------------------------------------------------------
-    def equations(self):
-        """Brian2 equation lines: integer state counts, totals, open and gate fractions."""
+    def equations(self) -> str:
+        """Brian2 equation lines: integer state counts, totals, open and gate fractions.
+
+        Returns
+        -------
+        str
+            Equation lines, newline-separated.
+        """
         lines = []
         for channel in self.types:
             for state in channel.states:
@@ -300,8 +403,18 @@ class MarkovScheme:
         return "\n".join(lines)
 
     # ---- code ----------------------------------------------------------------------------
-    def initial_code(self):
-        """Code run once at t = 0: channel totals, then counts from the stationary law at ``v``."""
+    def initial_code(self) -> str:
+        """Code run once at t = 0: channel totals, then counts from the stationary law at ``v``.
+
+        The stationary law is the product of binomials ``prod_x B(k_x; a_x, x_inf(v))`` with
+        ``x_inf = alpha_x / (alpha_x + beta_x)`` (Hodgkin & Huxley 1952, J. Physiol. 117:500, for
+        the independent gates; Goldwyn & Shea-Brown 2011, PLoS Comput. Biol. 7:e1002247).
+
+        Returns
+        -------
+        str
+            Brian2 abstract code.
+        """
         lines = []
         for channel in self.types:
             prefix = f"markov_{channel.name}"
@@ -333,7 +446,7 @@ class MarkovScheme:
                 drawn.append(variable)
         return "\n".join(lines)
 
-    def update_code(self):
+    def update_code(self) -> str:
         """Code run every step: each gate kind moves every state's channels by a multinomial draw.
 
         The multinomial of a state's ``n`` channels over its destinations is drawn as: the
@@ -341,6 +454,14 @@ class MarkovScheme:
         destinations by conditional binomials ``binomial(rest, q_kj / sum_{i >= j} q_ki)``, the
         last destination taking the remainder. This is the multinomial law exactly; most
         steps move few channels, so most of the splitting draws have ``n = 0`` and cost nothing.
+        The one-gate transition probabilities are those of the module docstring (the solution of
+        the two-state master equation; Goldwyn & Shea-Brown 2011, PLoS Comput. Biol.
+        7:e1002247, Eqs. 6-7).
+
+        Returns
+        -------
+        str
+            Brian2 abstract code.
         """
         lines = []
         for channel in self.types:
@@ -393,17 +514,35 @@ class MarkovScheme:
                                  + " + ".join(arriving))
         return "\n".join(lines)
 
-    def namespace(self):
-        """Brian2 names the generated code needs (the exact binomial sampler)."""
+    def namespace(self) -> dict[str, Any]:
+        """Brian2 names the generated code needs (the exact binomial sampler).
+
+        Returns
+        -------
+        dict
+            :func:`neurophase.micro.binomial.binomial_namespace`.
+        """
         from neurophase.micro.binomial import binomial_namespace
 
         return binomial_namespace()
 
-    def attach(self, group, duration):
+    def attach(self, group: NeuronGroup, duration: Quantity | float) -> list[Any]:
         """Add the initial draw (once, at t = 0) and the per-step update to ``group``.
 
         Returns the two Brian2 objects (add them to the Network). ``duration`` (seconds, or a
         Quantity) is the run length: the initial operation's clock ticks only at t = 0.
+
+        Parameters
+        ----------
+        group : brian2.NeuronGroup
+            A group whose equations include :meth:`equations`.
+        duration : Quantity (time) or float, s
+            The run length.
+
+        Returns
+        -------
+        list of brian2.CodeRunner
+            The initial and the per-step operation.
         """
         from brian2 import second
 
@@ -415,7 +554,7 @@ class MarkovScheme:
         return [initial, update]
 
     # ---- checks ----------------------------------------------------------------------------
-    def channel_numbers(self, namespace, grid=None):
+    def channel_numbers(self, namespace: Mapping[str, Any], grid: ParameterGrid | None = None) -> dict[str, np.ndarray]:
         """Channel count of every type at every parameter combination (rounded as in Brian2).
 
         Parameters
@@ -452,8 +591,26 @@ class MarkovScheme:
             counts[channel.name] = np.floor(number + 0.5).astype(np.int64)
         return counts
 
-    def check_numbers(self, namespace, grid=None):
-        """Raise ParameterError unless every type has 1 .. MAX_CHANNELS channels everywhere."""
+    def check_numbers(self, namespace: Mapping[str, Any], grid: ParameterGrid | None = None) -> dict[str, np.ndarray]:
+        """Raise ParameterError unless every type has 1 .. MAX_CHANNELS channels everywhere.
+
+        Parameters
+        ----------
+        namespace : dict
+            The model's namespace (overrides applied).
+        grid : ParameterGrid, optional
+            Swept parameters.
+
+        Returns
+        -------
+        dict
+            :meth:`channel_numbers`.
+
+        Raises
+        ------
+        ParameterError
+            A channel count below 1 or above :data:`MAX_CHANNELS`.
+        """
         counts = self.channel_numbers(namespace, grid)
         for channel in self.types:
             bad = (counts[channel.name] < 1) | (counts[channel.name] > MAX_CHANNELS)
@@ -466,8 +623,14 @@ class MarkovScheme:
                     f"{MAX_CHANNELS}; give channel numbers N >= 1 (e.g. 100 to 100000).")
         return counts
 
-    def describe(self):
-        """Provenance text."""
+    def describe(self) -> str:
+        """Provenance text.
+
+        Returns
+        -------
+        str
+            Gates, state counts and channel-number expression of every type.
+        """
         parts = []
         for channel in self.types:
             gates = " ".join(f"{gate}^{power}" for gate, power in channel.gates)
@@ -476,8 +639,19 @@ class MarkovScheme:
                 "binomial_exact sampler; counts then v, exponential Euler): " + "; ".join(parts))
 
 
-def markov_scheme(model):
-    """The :class:`MarkovScheme` of ``model``'s ``[channels]`` table, or None if it has none."""
+def markov_scheme(model: Model) -> MarkovScheme | None:
+    """The :class:`MarkovScheme` of ``model``'s ``[channels]`` table, or None if it has none.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model.
+
+    Returns
+    -------
+    MarkovScheme or None
+        None when the model declares no Markov channels.
+    """
     types = getattr(model, "channels", None)
     if not types:
         return None
@@ -485,8 +659,9 @@ def markov_scheme(model):
 
 
 # ------------------------------------------------------------------------------ simulations
-def channel_noise_firing(model="hodgkin_huxley_markov", amplitudes=None, channel_numbers=None, seeds=1,
-                         protocol="pulse", number_parameter=None, **options):
+def channel_noise_firing(model: str | Path | Model = "hodgkin_huxley_markov", amplitudes: Quantity | None = None,
+                         channel_numbers: ArrayLike | None = None, seeds: int = 1, protocol: str = "pulse",
+                         number_parameter: str | None = None, **options: Any) -> xr.Dataset:
     """Firing statistics over (channel number x input x trial) of a Markov channel model.
 
     A thin layer over :func:`~neurophase.micro.neurone.firing_curve` that sweeps the
@@ -494,12 +669,12 @@ def channel_noise_firing(model="hodgkin_huxley_markov", amplitudes=None, channel
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         A model with a ``[channels]`` table (default the library's ``hodgkin_huxley_markov``,
         whose K channel count is ``K_per_Na * N_Na``).
-    amplitudes : Quantity
+    amplitudes : Quantity (the model's input dimension)
         Input levels (pulse amplitudes for ``protocol="pulse"``, steady drive for ``"step"``).
-    channel_numbers : array of numbers
+    channel_numbers : array_like, dimensionless
         Values of the channel-number parameter (for ``hodgkin_huxley_markov``: numbers of Na
         channels, e.g. ``np.geomspace(100, 1e5, 7)``); rounded to whole channels.
     seeds : int
@@ -513,7 +688,7 @@ def channel_noise_firing(model="hodgkin_huxley_markov", amplitudes=None, channel
     number_parameter : str, optional
         The swept parameter (default: the first parameter named by a channel type's number,
         ``N_Na`` for the library model).
-    **options
+    **options : object
         Passed to ``firing_curve`` (``duration``, ``pulse_duration``, ``pulse_start``,
         ``baseline``, ``dt``, ``seed``, ``device``, ``target``, ``transient``, ``parameters``
         for other fixed parameters, ...).
@@ -574,9 +749,11 @@ def channel_noise_firing(model="hodgkin_huxley_markov", amplitudes=None, channel
                         **options)
 
 
-def voltage_clamp(model, voltages, duration, seeds=1, holding=None, record=None, record_dt=None,
-                  parameters=None, dt=None, seed=0, target="cython", device="runtime",
-                  standalone_directory=None, method=None):
+def voltage_clamp(model: str | Path | Model, voltages: Quantity, duration: Quantity, seeds: int = 1,
+                  holding: Quantity | None = None, record: dict[str, str] | None = None,
+                  record_dt: Quantity | None = None, parameters: dict[str, Any] | None = None,
+                  dt: Quantity | None = None, seed: int = 0, target: str = "cython", device: str = "runtime",
+                  standalone_directory: str | Path | None = None, method: str | None = None) -> xr.Dataset:
     """Channel open fractions of a conductance model with its membrane potential clamped.
 
     Every (swept parameter x command voltage x trial) is one neurone of ONE network. The
@@ -590,31 +767,35 @@ def voltage_clamp(model, voltages, duration, seeds=1, holding=None, record=None,
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         A conductance model (library name, file, Model).
-    voltages : Quantity
+    voltages : Quantity (voltage)
         Command voltages (a ``voltage`` dimension).
-    duration : Quantity
+    duration : Quantity (time)
         Recorded time after the command step.
     seeds : int
         Trials per grid point.
-    holding : Quantity, optional
+    holding : Quantity (voltage), optional
         Holding voltage before t = 0 (default: the command voltage, i.e. stationary start).
     record : dict, optional
         Output name -> Brian2 expression of the model's variables (dimensionless), e.g.
         ``{"Na_open": "m_open**3 * h_open"}`` for the Fox model. Default: every Markov type's
         open fraction ``C_open`` and gate fractions ``C_<gate>_fraction``.
-    record_dt : Quantity, optional
+    record_dt : Quantity (time), optional
         Sampling step (default ``dt``); samples are taken at the end of each step.
     parameters : dict, optional
         Overrides; arrays sweep (``param_<name>`` dimensions, as in ``firing_curve``).
-    dt : Quantity, optional
+    dt : Quantity (time), optional
         Time step (default the model's ``dt``; under clamp the Markov update is exact at any
         ``dt``, so the model's ``max_dt`` does not apply).
     seed : int
         Brian2 seed.
-    target, device, standalone_directory
-        Brian2 code generation (see :class:`~neurophase.micro.devices.Brian2Device`).
+    target : {"cython", "numpy"}
+        Code-generation target of the runtime device.
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device (see :class:`~neurophase.micro.devices.Brian2Device`).
+    standalone_directory : str or pathlib.Path, optional
+        Project folder of the standalone device.
     method : str, optional
         Integration method of the remaining differential equations (default the model's).
 

@@ -28,10 +28,20 @@ Seeds and what is identical
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.errors import ParameterError, SimulationError
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["firing_curve_chunks", "plan_chunks", "chunk_seed", "default_chunk_size", "VOLATILE_ATTRS"]
 
@@ -40,9 +50,26 @@ VOLATILE_ATTRS = ("created", "wall_time_seconds")
 _TRIAL_PROTOCOLS = ("staircase", "ramp")
 
 
-def chunk_seed(seed, chunk, n_chunks):
+def chunk_seed(seed: int, chunk: int, n_chunks: int) -> int:
     """The Brian2 seed of chunk ``chunk`` of ``n_chunks`` (see the module docstring).
 
+    Parameters
+    ----------
+    seed : int
+        The seed of the whole grid.
+    chunk : int
+        Chunk number, in ``range(n_chunks)``.
+    n_chunks : int
+        Number of chunks (1: ``seed`` itself).
+
+    Returns
+    -------
+    int
+        ``seed`` for a single chunk, else the first word of ``numpy.random.SeedSequence([seed,
+        chunk])``.
+
+    Examples
+    --------
     >>> chunk_seed(7, 0, 1)
     7
     >>> chunk_seed(7, 0, 2) == chunk_seed(7, 0, 3) != chunk_seed(7, 1, 2)
@@ -58,12 +85,31 @@ def _grid_size(n_levels, seeds, n_sigma, protocol):
     return int(per_neurone_levels) * int(seeds) * int(n_sigma)
 
 
-def default_chunk_size(inputs, seeds, noise, protocol, combinations=1):
+def default_chunk_size(inputs: ArrayLike | Quantity, seeds: int, noise: ArrayLike | Quantity | None, protocol: str,
+                       combinations: int = 1) -> int:
     """The default split: eight chunks of equal size, at least 100 neurones each. It depends on
     the grid only (never on the cluster), so a noisy grid draws the same numbers everywhere.
-    ``combinations``: the number of parameter combinations of a parameter grid
-    (:mod:`neurophase.micro.grid`).
 
+    Parameters
+    ----------
+    inputs : Quantity (input dimension) or array_like
+        The input levels (only their number matters).
+    seeds : int
+        Trials per grid point.
+    noise : Quantity or array_like, optional
+        Noise amplitude(s) (only their number matters).
+    protocol : str
+        The protocol (staircase and ramp: one neurone per trial runs every level).
+    combinations : int
+        The number of parameter combinations of a parameter grid (:mod:`neurophase.micro.grid`).
+
+    Returns
+    -------
+    int
+        Neurones per chunk.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> default_chunk_size(np.arange(1000), 2, None, "step")
     250
@@ -73,10 +119,32 @@ def default_chunk_size(inputs, seeds, noise, protocol, combinations=1):
     return max(100, math.ceil(_grid_size(n_levels, seeds, n_sigma * int(combinations), protocol) / 8))
 
 
-def plan_chunks(n_levels, seeds, n_sigma, protocol, chunk_size):
+def plan_chunks(n_levels: int, seeds: int, n_sigma: int, protocol: str, chunk_size: int) -> tuple[str, list[slice]]:
     """``(axis, slices)``: the axis split (``"input"`` or ``"trial"``) and one slice per chunk
     (``n_sigma``: neurones per level and trial, i.e. noise levels x parameter combinations).
 
+    Parameters
+    ----------
+    n_levels : int
+        Input levels.
+    seeds : int
+        Trials per grid point.
+    n_sigma : int
+        Neurones per level and trial.
+    protocol : str
+        The protocol (staircase and ramp are split along ``trial``, the others along ``input``).
+    chunk_size : int
+        Largest number of neurones per chunk.
+
+    Returns
+    -------
+    axis : str
+        ``"input"`` or ``"trial"``.
+    slices : list of slice
+        One slice of that axis per chunk.
+
+    Examples
+    --------
     >>> plan_chunks(10, 2, 1, "step", 8)
     ('input', [slice(0, 4, None), slice(4, 8, None), slice(8, 10, None)])
     >>> plan_chunks(10, 6, 1, "staircase", 4)
@@ -114,15 +182,34 @@ def _trace_name(dataset):
     return names[0] if names else None
 
 
-def firing_curve_chunks(model, inputs, chunk_size=None, executor=None, seed=0, seeds=1,
-                        record_voltage=None, protocol="step", noise=None, standalone_directory=None,
-                        **options):
+def firing_curve_chunks(model: str | Path | Model, inputs: Quantity, chunk_size: int | None = None,
+                        executor: Any = None, seed: int = 0, seeds: int = 1,
+                        record_voltage: Sequence[int] | None = None, protocol: str = "step",
+                        noise: Quantity | None = None, standalone_directory: str | Path | None = None,
+                        **options: Any) -> xr.Dataset:
     """:func:`~neurophase.micro.neurone.firing_curve` of a large grid, in chunks on an executor.
 
     Parameters
     ----------
-    model, inputs, seeds, seed, protocol, noise, record_voltage, **options
-        As :func:`~neurophase.micro.neurone.firing_curve` (``progress`` is ignored on workers).
+    model : str, pathlib.Path or Model
+        As :func:`~neurophase.micro.neurone.firing_curve`.
+    inputs : Quantity (the model's input dimension)
+        Input levels, one-dimensional.
+    seed : int
+        Seed of the whole grid (each chunk's is :func:`chunk_seed`).
+    seeds : int
+        Trials per grid point.
+    record_voltage : sequence of int, optional
+        Indices into ``inputs`` of the recorded traces.
+    protocol : str
+        As :func:`~neurophase.micro.neurone.firing_curve`.
+    noise : Quantity (input dimension, or input times time**0.5), optional
+        As :func:`~neurophase.micro.neurone.firing_curve`.
+    standalone_directory : None
+        Must be None (each chunk builds in its own folder); given, it is an error.
+    **options : object
+        The other arguments of :func:`~neurophase.micro.neurone.firing_curve` (``progress``
+        is ignored on workers).
     chunk_size : int, optional
         Largest number of neurones per network (default :func:`default_chunk_size`). It fixes
         the split, hence the random numbers of a noisy grid (see the module docstring).

@@ -45,9 +45,14 @@ run_fi
 
 from __future__ import annotations
 
+import argparse
 import math
+from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import NeurophaseError, ParameterError
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
 
@@ -56,9 +61,24 @@ __all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
 MAX_LEVELS = 10_000_000
 
 
-def input_grid(start, stop, step, unit):
+def input_grid(start: str | float, stop: str | float, step: str | float, unit: str) -> Quantity:
     """Levels ``start, start + step, ..., stop`` (stop included within step/1000) as a Quantity.
 
+    Parameters
+    ----------
+    start, stop, step : str or float, unit ``unit``
+        The first level, the last (included when within ``step/1000``) and the spacing, as
+        numbers (or their text, as typed after ``--input``) in ``unit``.
+    unit : str
+        A Brian2 unit string, e.g. ``"uA/cm**2"``.
+
+    Returns
+    -------
+    Quantity (dimension of ``unit``)
+        The levels, 1-D (at most :data:`MAX_LEVELS`).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from neurophase.units import parse_unit
     >>> levels = input_grid("0", "1", "0.25", "pA")
@@ -93,8 +113,19 @@ def input_grid(start, stop, step, unit):
     return levels * unit_value
 
 
-def add_fi_parser(subparsers):
-    """Add the ``fi`` subcommand to ``subparsers``; returns its parser."""
+def add_fi_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``fi`` subcommand to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "fi", help="firing-rate curve of a model (one Brian2 network for the whole grid)",
         description="Firing statistics of a library model or model file over an input grid.",
@@ -158,11 +189,22 @@ def _positive_time(text, name):
     return value
 
 
-def run_fi(args):
-    """Run ``neurophase fi`` from parsed ``args``; returns 0 (errors raise NeurophaseError).
+def run_fi(args: argparse.Namespace) -> int:
+    """Run ``neurophase fi`` from parsed ``args``.
 
     Everything is checked before the simulation starts; the Dataset is written (atomically)
     only after it finished.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_fi_parser`).
+
+    Returns
+    -------
+    int
+        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (the
+        command line prints them as one ``error:`` line, exit status 2), and nothing is written.
     """
     from neurophase.micro.neurone import resolve_model
     from neurophase.records import check_output_file

@@ -47,6 +47,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
+from typing import Any
 
 from neurophase.errors import ParameterError
 
@@ -67,8 +69,14 @@ ELEMENTS_PER_THREAD = 2000
 VECTORISATION_FLAGS = ("-D__FAST_MATH__", "--param=vect-max-version-for-alias-checks=100")
 
 
-def available_cores():
-    """The number of CPU cores this process may run on (its affinity mask, else all)."""
+def available_cores() -> int:
+    """The number of CPU cores this process may run on (its affinity mask, else all).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
@@ -88,7 +96,7 @@ def _dask_worker_threads():
     return int(threads) if threads else 1
 
 
-def standalone_threads(threads=None, elements=None):
+def standalone_threads(threads: int | str | None = None, elements: int | None = None) -> int:
     """OpenMP threads of a C++ standalone build.
 
     ``threads`` if given, else the environment variable ``NEUROPHASE_THREADS``, else every core
@@ -99,6 +107,25 @@ def standalone_threads(threads=None, elements=None):
     thread at least :data:`ELEMENTS_PER_THREAD` of them: every time step ends with the threads
     waiting for each other, which costs more than a small grid's share of the work saves.
 
+    Parameters
+    ----------
+    threads : int, str or None
+        A whole number of threads >= 1 (or its text); None: the default rule above.
+    elements : int, optional
+        Neurones or channels updated per time step (caps the default thread count).
+
+    Returns
+    -------
+    int
+        The number of threads, >= 1.
+
+    Raises
+    ------
+    ParameterError
+        ``threads`` (or ``NEUROPHASE_THREADS``) is not a whole number >= 1.
+
+    Examples
+    --------
     >>> standalone_threads(3)
     3
     >>> standalone_threads(None, elements=10) if "NEUROPHASE_THREADS" not in os.environ else 1
@@ -125,10 +152,16 @@ def standalone_threads(threads=None, elements=None):
     return value
 
 
-def standalone_compile_flags():
+def standalone_compile_flags() -> list[str]:
     """GCC/Clang flags of a C++ standalone build: Brian2's preference plus
     :data:`VECTORISATION_FLAGS` when it contains ``-ffast-math`` (an explicit
-    ``codegen.cpp.extra_compile_args`` replaces both, as in Brian2)."""
+    ``codegen.cpp.extra_compile_args`` replaces both, as in Brian2).
+
+    Returns
+    -------
+    list of str
+        The compiler flags.
+    """
     from brian2 import prefs
 
     if prefs.codegen.cpp.extra_compile_args is not None:
@@ -152,11 +185,27 @@ class Brian2Device:
     :func:`standalone_compile_flags`. Network builders that run the same network again with
     other values use :mod:`neurophase.micro.build_cache` instead, which compiles once.
 
+    Parameters
+    ----------
+    target : str
+        Code-generation target of the runtime device, one of :data:`TARGETS`.
+    device : str
+        One of :data:`DEVICES`.
+    directory : str, optional
+        Project folder of a standalone build (default: a temporary folder, removed on exit).
+    threads : int, optional
+        OpenMP threads of a standalone build (default :func:`standalone_threads`).
+    elements : int, optional
+        Neurones or channels per time step, for the default thread count.
+
+    Examples
+    --------
     >>> with Brian2Device("numpy", "runtime"):
     ...     pass
     """
 
-    def __init__(self, target, device, directory=None, threads=None, elements=None):
+    def __init__(self, target: str, device: str, directory: str | None = None, threads: int | None = None,
+                 elements: int | None = None) -> None:
         if target not in _TARGETS:
             raise ParameterError(f"target must be one of {', '.join(_TARGETS)}; got {target!r}.")
         if device not in _DEVICES:
@@ -164,7 +213,7 @@ class Brian2Device:
         self.target, self.device, self.directory = target, device, directory
         self.threads = standalone_threads(threads, elements) if device == "cpp_standalone" else None
 
-    def __enter__(self):
+    def __enter__(self) -> Brian2Device:
         from brian2 import get_device, prefs, set_device
         from brian2.devices.device import RuntimeDevice
 
@@ -186,7 +235,7 @@ class Brian2Device:
             set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> bool:
         from brian2 import device, prefs
         from brian2.devices.device import reset_device
 
@@ -201,12 +250,12 @@ class Brian2Device:
         return False
 
     @property
-    def standalone(self):
+    def standalone(self) -> bool:
         """True on the C++ standalone device."""
         return self.device == "cpp_standalone"
 
     @property
-    def last_run_seconds(self):
+    def last_run_seconds(self) -> float | None:
         """Run time of the standalone binary (None on the runtime device)."""
         if not self.standalone:
             return None
@@ -215,12 +264,25 @@ class Brian2Device:
         return float(device._last_run_time)
 
 
-def standalone_preferences(threads, extra_flags=()):
+def standalone_preferences(threads: int, extra_flags: Iterable[str] = ()) -> dict[str, Any]:
     """Set Brian2's OpenMP threads and compiler flags (:func:`standalone_compile_flags` plus
     ``extra_flags``) for a standalone build; returns the previous values for
     :func:`restore_preferences`. One thread builds without OpenMP (Brian2's
     ``openmp_threads = 0``), which is also what makes random numbers identical to the runtime
-    device's for the same seed."""
+    device's for the same seed.
+
+    Parameters
+    ----------
+    threads : int
+        OpenMP threads (1: no OpenMP).
+    extra_flags : iterable of str
+        Compiler flags added to :func:`standalone_compile_flags`.
+
+    Returns
+    -------
+    dict
+        The previous values, by Brian2 preference name.
+    """
     from brian2 import prefs
 
     previous = {"devices.cpp_standalone.openmp_threads": prefs.devices.cpp_standalone.openmp_threads,
@@ -251,8 +313,14 @@ def _quiet_openmp_warning():
         handler.addFilter(_OpenMPWarningFilter())
 
 
-def restore_preferences(previous):
-    """Undo :func:`standalone_preferences`."""
+def restore_preferences(previous: dict[str, Any]) -> None:
+    """Undo :func:`standalone_preferences`.
+
+    Parameters
+    ----------
+    previous : dict
+        What :func:`standalone_preferences` returned.
+    """
     from brian2 import prefs
 
     for name, value in previous.items():

@@ -21,11 +21,19 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.errors import ModelFileError, ParameterError, UnitMismatchError
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2 import NeuronGroup
+    from brian2.units.fundamentalunits import Dimension
+
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["ParameterGrid", "parameter_grid"]
 
@@ -59,40 +67,77 @@ class ParameterGrid:
     labels: dict = dataclasses.field(default_factory=dict)
 
     @property
-    def dims(self):
+    def dims(self) -> tuple[str, ...]:
         """Output dimension names, in order of first appearance."""
         return tuple(dict.fromkeys(self.dimensions))
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """Lengths of the swept dimensions (``()`` when nothing is swept)."""
         return tuple(len(self.values[self.dimensions.index(dim)]) for dim in self.dims)
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number of parameter combinations (1 when nothing is swept)."""
         return int(np.prod(self.shape, dtype=int)) if self.names else 1
 
-    def combination_values(self, name):
-        """The value of swept parameter ``name`` at every combination (row-major order)."""
+    def combination_values(self, name: str) -> np.ndarray:
+        """The value of swept parameter ``name`` at every combination (row-major order).
+
+        Parameters
+        ----------
+        name : str
+            A swept parameter (one of :attr:`names`).
+
+        Returns
+        -------
+        numpy.ndarray, unit of the parameter (``units``)
+            ``size`` values, combination by combination.
+        """
         index = self.names.index(name)
         axis = self.dims.index(self.dimensions[index])
         positions = np.indices(self.shape).reshape(len(self.shape), -1)[axis]
         return np.asarray(self.values[index], dtype=float)[positions]
 
-    def equation_lines(self, dimension_text):
-        """``name : unit (constant)`` lines; ``dimension_text(dim)`` spells a Brian2 unit."""
+    def equation_lines(self, dimension_text: Callable[[Dimension], str]) -> list[str]:
+        """``name : unit (constant)`` lines; ``dimension_text(dim)`` spells a Brian2 unit.
+
+        Parameters
+        ----------
+        dimension_text : callable
+            Brian2 dimension -> the unit text of an equation line (e.g. ``"amp/metre**2"``).
+
+        Returns
+        -------
+        list of str
+            One Brian2 equation line per swept parameter.
+        """
         return [f"{name} : {dimension_text(parse_unit(unit).dim) if unit != '1' else '1'} (constant)"
                 for name, unit in zip(self.names, self.units)]
 
-    def assign(self, group, combination_of_neuron):
-        """Set every swept parameter of ``group`` from each neurone's combination index."""
+    def assign(self, group: NeuronGroup, combination_of_neuron: np.ndarray) -> None:
+        """Set every swept parameter of ``group`` from each neurone's combination index.
+
+        Parameters
+        ----------
+        group : brian2.NeuronGroup
+            A group whose equations hold :meth:`equation_lines`.
+        combination_of_neuron : numpy.ndarray of int
+            The combination index of every neurone of ``group``.
+        """
         for name, unit in zip(self.names, self.units):
             values = self.combination_values(name)[combination_of_neuron]
             setattr(group, name, values * parse_unit(unit) if unit != "1" else values)
 
-    def coordinates(self):
-        """Coordinates of the swept dimensions (and of linked parameters), with units."""
+    def coordinates(self) -> dict[str, Any]:
+        """Coordinates of the swept dimensions (and of linked parameters), with units.
+
+        Returns
+        -------
+        dict
+            Coordinate name -> :func:`neurophase.schema.quantity_coordinate` (or a
+            ``(dim, values, attrs)`` tuple for a linked parameter), ``attrs["units"]`` set.
+        """
         from neurophase.schema import quantity_coordinate
 
         coordinates = {}
@@ -107,16 +152,33 @@ class ParameterGrid:
             coordinates[dim] = quantity_coordinate(dim, values, unit, long_name=f"swept dimension {dim}")
         return coordinates
 
-    def label(self, combination):
-        """``"N_Na=100"``-style text of combination number ``combination``."""
+    def label(self, combination: int) -> str:
+        """``"N_Na=100"``-style text of combination number ``combination``.
+
+        Parameters
+        ----------
+        combination : int
+            Combination index, in ``range(size)``.
+
+        Returns
+        -------
+        str
+            ``name=value unit`` of every swept parameter, comma-separated.
+        """
         parts = []
         for name, unit in zip(self.names, self.units):
             value = self.combination_values(name)[combination]
             parts.append(f"{name}={value:g}" + ("" if unit == "1" else f" {unit}"))
         return ", ".join(parts)
 
-    def describe(self):
-        """Provenance text of the swept parameters (None when nothing is swept)."""
+    def describe(self) -> str | None:
+        """Provenance text of the swept parameters (None when nothing is swept).
+
+        Returns
+        -------
+        str or None
+            ``name in [values] unit along dim`` of every swept parameter.
+        """
         if not self.names:
             return None
         return "; ".join(f"{name} in [{', '.join(f'{value:g}' for value in values)}]"
@@ -181,7 +243,7 @@ def _swept_magnitudes(model, name, value, unit):
     return np.asarray(to_magnitude(value, unit, name=name), dtype=float)
 
 
-def parameter_grid(model, parameters):
+def parameter_grid(model: Model, parameters: dict[str, Any] | None) -> ParameterGrid:
     """Split ``parameters`` into scalar overrides and swept arrays; check names and units.
 
     Parameters
@@ -203,6 +265,8 @@ def parameter_grid(model, parameters):
     Returns
     -------
     ParameterGrid
+        The overrides, the swept parameters (numbers in their model-file units) and their
+        output dimensions.
 
     Raises
     ------

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import math
 import time as _time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -54,6 +56,12 @@ from neurophase.micro.devices import Brian2Device
 from neurophase.micro.modelfile import load_model
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import to_magnitude
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "simulate_membrane",
@@ -88,9 +96,23 @@ h = field_offset + field_amplitude * (1.0 - abs(1.0 - 2.0 * (t / field_period - 
 """
 
 
-def triangle_wave(phase):
+def triangle_wave(phase: ArrayLike) -> np.ndarray:
     """Periodic triangle wave ``1 - |1 - 2 frac(phase)|``: 0 at integers, 1 at half-integers.
 
+    The field-sweep shape of the protocol in the module docstring (a definition, no source).
+
+    Parameters
+    ----------
+    phase : float or array_like, dimensionless
+        Time in periods.
+
+    Returns
+    -------
+    numpy.ndarray, dimensionless
+        Values in [0, 1], the shape of ``phase``.
+
+    Examples
+    --------
     >>> triangle_wave([0.0, 0.25, 0.5, 0.75, 1.0]).tolist()
     [0.0, 0.5, 1.0, 0.5, 0.0]
     """
@@ -98,10 +120,30 @@ def triangle_wave(phase):
     return 1.0 - np.abs(1.0 - 2.0 * (phase - np.floor(phase)))
 
 
-def protocol_temperature(time_ms, temperature_offset, temperature_rate_per_ms=0.0,
-                         temperature_minimum=1e-3, temperature_maximum=np.inf):
+def protocol_temperature(time_ms: ArrayLike, temperature_offset: float, temperature_rate_per_ms: float = 0.0,
+                         temperature_minimum: float = 1e-3, temperature_maximum: float = np.inf) -> np.ndarray:
     """``T(t) = clip(T_0 + rate t, T_min, T_max)`` (numpy twin of the Brian2 patch code).
 
+    The protocol of the module docstring (a definition, no source).
+
+    Parameters
+    ----------
+    time_ms : float or array_like, ms
+        Times.
+    temperature_offset : float, units of J
+        ``T_0``.
+    temperature_rate_per_ms : float, units of J per ms
+        ``dT/dt`` before clipping.
+    temperature_minimum, temperature_maximum : float, units of J
+        Clip bounds.
+
+    Returns
+    -------
+    numpy.ndarray, units of J
+        ``T(t)``, the shape of ``time_ms``.
+
+    Examples
+    --------
     >>> protocol_temperature([0.0, 5.0, 20.0], 0.5, 0.1, temperature_maximum=1.5).tolist()
     [0.5, 1.0, 1.5]
     """
@@ -110,10 +152,35 @@ def protocol_temperature(time_ms, temperature_offset, temperature_rate_per_ms=0.
                    temperature_maximum)
 
 
-def protocol_field(time_ms, field_offset, field_amplitude=0.0, field_period_ms=np.inf,
-                   field_step=0.0, step_time_ms=np.inf):
+def protocol_field(time_ms: ArrayLike, field_offset: float, field_amplitude: float = 0.0,
+                   field_period_ms: float = np.inf, field_step: float = 0.0,
+                   step_time_ms: float = np.inf) -> np.ndarray:
     """``h(t) = h_0 + A triangle(t / period) + step [t >= t_step]`` (numpy twin of the patch code).
 
+    The protocol of the module docstring (a definition, no source).
+
+    Parameters
+    ----------
+    time_ms : float or array_like, ms
+        Times.
+    field_offset : float, units of J
+        ``h_0``.
+    field_amplitude : float, units of J
+        ``A``, the amplitude of the triangle wave (:func:`triangle_wave`).
+    field_period_ms : float, ms
+        Its period (inf: no sweep).
+    field_step : float, units of J
+        Step added from ``step_time_ms`` on.
+    step_time_ms : float, ms
+        Time of the step (inf: none).
+
+    Returns
+    -------
+    numpy.ndarray, units of J
+        ``h(t)``, the shape of ``time_ms``.
+
+    Examples
+    --------
     >>> protocol_field([0.0, 5.0, 10.0], -1.0, 2.0, 10.0).tolist()
     [-1.0, 1.0, -1.0]
     """
@@ -213,12 +280,16 @@ def _lattice_neighbours(n_ensembles, side):
     return (local_sources[None, :] + offsets).ravel(), (local_targets[None, :] + offsets).ravel()
 
 
-def simulate_membrane(temperatures, fields, trials=1, duration=None, model="ising_membrane",
-                      N=None, J=None, tau0=None, dt=None, topology=None,
-                      temperature_rate=0.0, temperature_minimum=1e-3, temperature_maximum=None,
-                      field_amplitude=0.0, field_period=None, field_step=0.0, step_time=None,
-                      initial_magnetisation=0.0, record_every=10, seed=0, target="cython",
-                      device="runtime", protocol=None, report=None, threads=None):
+def simulate_membrane(temperatures: ArrayLike, fields: ArrayLike, trials: int = 1, duration: Quantity | None = None,
+                      model: str | Path = "ising_membrane", N: int | None = None, J: float | None = None,
+                      tau0: Quantity | None = None, dt: Quantity | None = None, topology: str | None = None,
+                      temperature_rate: Quantity | float = 0.0, temperature_minimum: float = 1e-3,
+                      temperature_maximum: float | None = None, field_amplitude: float = 0.0,
+                      field_period: Quantity | None = None, field_step: float = 0.0,
+                      step_time: Quantity | None = None, initial_magnetisation: float | ArrayLike = 0.0,
+                      record_every: int = 10, seed: int = 0, target: str = "cython", device: str = "runtime",
+                      protocol: str | None = None, report: Callable[..., Any] | str | None = None,
+                      threads: int | None = None) -> xr.Dataset:
     """Simulate a grid of Ising channel ensembles in one Brian2 network.
 
     The grid is ``temperatures x fields x trials``; each point is an ensemble of ``N`` channels
@@ -228,42 +299,42 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
 
     Parameters
     ----------
-    temperatures : array_like
+    temperatures : array_like, units of J
         ``T_0`` of each ensemble row (dim ``param_T``); ``T(t) = clip(T_0 + temperature_rate t,
         temperature_minimum, temperature_maximum)``. Must be positive.
-    fields : array_like
+    fields : array_like, units of J
         ``h_0`` of each ensemble column (dim ``input``); ``h(t) = h_0 + field_amplitude
         triangle(t / field_period) + field_step [t >= step_time]``.
     trials : int
         Independent replicate ensembles per grid point (dim ``trial``).
-    duration : Quantity
+    duration : Quantity (time), optional
         Simulated time (default ``200 tau0``).
     model : str or path
         Model file (library name or path); default ``"ising_membrane"`` (all-to-all).
     N : int, optional
         Channels per ensemble (default from the model file; a square of an even number for the
         lattice).
-    J : float, optional
+    J : float, optional, energy unit of T and h
         Coupling (default from the model file).
-    tau0 : Quantity, optional
+    tau0 : Quantity (time), optional
         Glauber time constant (default from the model file).
-    dt : Quantity, optional
+    dt : Quantity (time), optional
         Time step (default: the model file's ``dt``); must be below ``tau0/5``.
     topology : {"all_to_all", "lattice"}, optional
         Checked against the model (default: inferred from it).
-    temperature_rate : Quantity
+    temperature_rate : Quantity (1/time) or 0
         dT/dt in units of J per time (e.g. ``0.01/ms``); 0 for a static temperature.
-    temperature_minimum, temperature_maximum : float
+    temperature_minimum, temperature_maximum : float, units of J
         Clip bounds of ``T(t)``; the minimum must be positive.
-    field_amplitude : float
+    field_amplitude : float, units of J
         Amplitude of the triangle-wave ramp (0: static field).
-    field_period : Quantity, optional
+    field_period : Quantity (time), optional
         Period of the triangle wave (one up-and-down sweep).
-    field_step : float
+    field_step : float, units of J
         Field step added at ``step_time``.
-    step_time : Quantity, optional
+    step_time : Quantity (time), optional
         Time of the field step.
-    initial_magnetisation : float or array_like
+    initial_magnetisation : float or array_like, dimensionless
         Mean of the independent initial channel states, one per ``param_T`` row or a scalar.
     record_every : int
         Record ``M`` of every ensemble every ``record_every`` time steps.
@@ -285,7 +356,7 @@ def simulate_membrane(temperatures, fields, trials=1, duration=None, model="isin
         thread has its own generator); statistics do not.
     protocol : str, optional
         Name stored in the provenance (default: a description of the protocol).
-    report : callable, optional
+    report : callable or str, optional
         Passed to ``brian2.Network.run`` (progress reporting; runtime device only, a
         standalone binary reports nothing).
 

@@ -63,12 +63,16 @@ import dataclasses
 import re
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neurophase.errors import ModelFileError, NeurophaseError
 from neurophase.micro.channels import channel_names, check_channel_rates, parse_channel_table
 from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
 from neurophase.units import parse_quantity
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["Model", "FitRange", "load_model", "load_model_text", "model_text", "quantity_text", "display_unit",
            "FIT_SCALES"]
@@ -108,8 +112,8 @@ class FitRange:
         ``"log"``: the search is uniform in the logarithm (both bounds positive).
     """
 
-    low: object
-    high: object
+    low: Quantity | float
+    high: Quantity | float
     scale: str = "linear"
 
 
@@ -123,8 +127,10 @@ class Model:
         Metadata from ``[model]``.
     equations : str
         Brian2 equations (``[equations] model``).
-    threshold, reset, refractory : str or None
-        Brian2 spike condition, reset code and refractoriness.
+    threshold, reset : str or None
+        Brian2 spike condition and reset code.
+    refractory : Quantity (time), str or None
+        Refractoriness: a duration, or a Brian2 condition.
     input_variable, input_unit : str or None
         The parameter that carries the injected drive, and its unit string.
     update : str or None
@@ -138,6 +144,13 @@ class Model:
         Recommended and largest accurate time step.
     method : str or None
         Brian2 integration method.
+    excitability_class : str or None
+        Hodgkin's excitability class (``"1"``, ``"2"``, ``"3"``; ``class`` in ``[model]``).
+    order_parameter : str or None
+        The gate whose open fraction is the order parameter of the coarse-graining (None: the
+        default rule of :func:`neurophase.mapping.coarse_grain`).
+    fit : dict
+        ``[fit]``: parameter name -> :class:`FitRange` (empty when the file has no ``[fit]``).
     source : str
         Path of the file, or ``"<string>"``.
     text : str
@@ -152,14 +165,14 @@ class Model:
     equations: str
     threshold: str | None
     reset: str | None
-    refractory: object
+    refractory: Quantity | str | None
     input_variable: str | None
     input_unit: str | None
     update: str | None
     parameters: dict
     initial: dict
-    dt: object
-    max_dt: object
+    dt: Quantity | None
+    max_dt: Quantity | None
     method: str | None
     excitability_class: str | None
     source: str
@@ -169,12 +182,31 @@ class Model:
     fit: dict = dataclasses.field(default_factory=dict)
 
     @property
-    def content_hash(self):
+    def content_hash(self) -> str:
         """SHA-256 prefix of the file text (goes into Dataset provenance)."""
         return content_hash(self.text)
 
-    def namespace(self, **overrides):
-        """Parameters as a Brian2 namespace dict; ``overrides`` replace values (units checked)."""
+    def namespace(self, **overrides: Quantity | float | str) -> dict[str, Quantity | float]:
+        """Parameters as a Brian2 namespace dict; ``overrides`` replace values (units checked).
+
+        Parameters
+        ----------
+        **overrides : Quantity, float or str
+            Parameter name -> value in the parameter's dimension (a string such as
+            ``"120 mS/cm**2"`` is parsed).
+
+        Returns
+        -------
+        dict of str to Quantity or float
+            Every parameter of the model.
+
+        Raises
+        ------
+        ModelFileError
+            A name that is not a parameter of the model.
+        UnitMismatchError
+            A value of the wrong dimension.
+        """
         namespace = dict(self.parameters)
         for key, value in overrides.items():
             if key not in namespace:
@@ -185,8 +217,14 @@ class Model:
             namespace[key] = parse_quantity(value, expected=_unit_of(namespace[key]), name=key)
         return namespace
 
-    def provenance(self):
-        """Attributes describing this model for ``Dataset.attrs``."""
+    def provenance(self) -> dict[str, str]:
+        """Attributes describing this model for ``Dataset.attrs``.
+
+        Returns
+        -------
+        dict of str to str
+            ``model_name``, ``model_hash``, ``model_citation``, ``model_source``.
+        """
         return {
             "model_name": self.name,
             "model_hash": self.content_hash,
@@ -203,8 +241,19 @@ def _unit_of(value):
     return 1.0
 
 
-def load_model(name_or_path):
+def load_model(name_or_path: str | Path) -> Model:
     """Load a library model by name (e.g. ``"hodgkin_huxley_1952"``) or a model file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A library model name (:func:`neurophase.resources.list_models`) or the path of a
+        ``.toml`` model file.
+
+    Returns
+    -------
+    Model
+        The parsed, checked model.
 
     Raises
     ------
@@ -227,8 +276,26 @@ def load_model(name_or_path):
     return load_model_text(library_file.read_text(), source=str(library_file))
 
 
-def load_model_text(text, source="<string>"):
-    """Parse the text of a model file (see the module docstring for the format)."""
+def load_model_text(text: str, source: str = "<string>") -> Model:
+    """Parse the text of a model file (see the module docstring for the format).
+
+    Parameters
+    ----------
+    text : str
+        The TOML text.
+    source : str
+        Where it came from (a path), named in error messages and in :attr:`Model.source`.
+
+    Returns
+    -------
+    Model
+        The parsed model, its units and identifiers checked.
+
+    Raises
+    ------
+    ModelFileError
+        Invalid TOML, unknown or missing keys, unit errors, unknown identifiers.
+    """
     where = f"model file {source}"
     try:
         data = tomllib.loads(text)
@@ -529,9 +596,21 @@ _DISPLAY_UNITS = ("mV", "ms", "pA", "nS", "pF", "Mohm", "Hz", "uF/cm**2", "mS/cm
                   "nA", "uS", "nF")
 
 
-def display_unit(value):
+def display_unit(value: Quantity | float) -> str:
     """The unit (text) a written model file uses for ``value``'s dimension ("1" if dimensionless).
 
+    Parameters
+    ----------
+    value : Quantity (any dimension) or float
+        A parameter value.
+
+    Returns
+    -------
+    str
+        A Brian2 unit string (e.g. ``"nS"``), ``"1"`` for a dimensionless value.
+
+    Examples
+    --------
     >>> from brian2 import nS
     >>> display_unit(3 * nS)
     'nS'
@@ -544,9 +623,21 @@ def display_unit(value):
     return text.split(" ", 1)[1].lstrip("* ")
 
 
-def quantity_text(value):
+def quantity_text(value: Quantity | float) -> str:
     """A Quantity as text that :func:`neurophase.units.parse_quantity` reads back exactly.
 
+    Parameters
+    ----------
+    value : Quantity (any dimension) or float
+        The value (12 significant digits are written).
+
+    Returns
+    -------
+    str
+        ``"<number> <unit>"`` in a usual unit of its dimension, else in SI base units.
+
+    Examples
+    --------
     >>> from brian2 import ms, mS, cm
     >>> quantity_text(20 * ms), quantity_text(0.1 * mS / cm**2), quantity_text(5.0)
     ('20 ms', '0.1 mS/cm**2', '5')
@@ -575,7 +666,7 @@ def _toml_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def model_text(model, header=""):
+def model_text(model: Model, header: str = "") -> str:
     """The text of a model file that :func:`load_model_text` reads back as ``model``.
 
     Parameters
@@ -588,6 +679,7 @@ def model_text(model, header=""):
     Returns
     -------
     str
+        TOML text of a model file.
     """
     if getattr(model, "channels", None):
         raise ModelFileError(f"Model {model.name!r} has [channels] tables, which model_text cannot write yet; "

@@ -65,6 +65,9 @@ from __future__ import annotations
 
 import re
 import time as wallclock
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -76,6 +79,11 @@ from neurophase.micro.devices import Brian2Device
 from neurophase.micro.neurone import resolve_model
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["simulate_populations", "measure_transfer", "fixed_indegree", "input_capacitance", "SYNAPSE_KINDS",
            "coupling_unit", "membrane_variable"]
@@ -96,8 +104,24 @@ def _unit_text(dimension):
     return text
 
 
-def membrane_variable(model):
-    """The model's membrane potential: its first differential equation in volts."""
+def membrane_variable(model: Model) -> str:
+    """The model's membrane potential: its first differential equation in volts.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model.
+
+    Returns
+    -------
+    str
+        The variable's name.
+
+    Raises
+    ------
+    ModelFileError
+        No differential equation in volts.
+    """
     from brian2 import Equations, volt
 
     equations = Equations(model.equations)
@@ -108,8 +132,26 @@ def membrane_variable(model):
                          "equation in volts), so it cannot receive synapses.")
 
 
-def coupling_unit(model, synapse):
-    """The unit string a coupling must have for ``synapse`` on ``model``."""
+def coupling_unit(model: Model, synapse: str) -> str:
+    """The unit string a coupling must have for ``synapse`` on ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        A loaded model (its ``input_unit`` matters).
+    synapse : {"delta", "current", "conductance"}
+        The synapse kind.
+
+    Returns
+    -------
+    str
+        ``"mV"`` (delta), the input unit (current), the input unit per volt (conductance).
+
+    Raises
+    ------
+    ParameterError
+        An unknown synapse kind.
+    """
     if synapse == "delta":
         return "mV"
     if synapse == "current":
@@ -120,19 +162,34 @@ def coupling_unit(model, synapse):
     raise ParameterError(f"synapse must be one of {', '.join(SYNAPSE_KINDS)}; got {synapse!r}.")
 
 
-def input_capacitance(model, parameters=None):
+def input_capacitance(model: str | Path | Model, parameters: dict[str, Any] | None = None) -> Quantity:
     """``1 / (d(dv/dt)/d input)`` of ``model`` (a library name, file or Model), as a Quantity.
 
     See :func:`neurophase.mapping.population.membrane_capacitance`.
 
+    Parameters
+    ----------
+    model : str, pathlib.Path or Model
+        Library model name, model file or Model.
+    parameters : dict, optional
+        Overrides of model parameters (units checked).
+
+    Returns
+    -------
+    Quantity (input unit x time / voltage: capacitance, or capacitance per area)
+        The capacitance seen by the input.
+
+    Examples
+    --------
     >>> print(input_capacitance("leaky_integrate_and_fire"))
     200. pF
     """
     return membrane_capacitance(resolve_model(model), parameters)
 
 
-def fixed_indegree(size, indegree, populations, seed=0, autapses=False, chunk=512,
-                   source_start=0, source_size=None, stride=None):
+def fixed_indegree(size: int, indegree: int, populations: int, seed: int = 0, autapses: bool = False,
+                   chunk: int = 512, source_start: int = 0, source_size: int | None = None,
+                   stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sources and targets (global neurone indices) of fixed in-degree connectivity.
 
     Population ``p`` occupies neurones ``p*stride ... p*stride + size - 1`` (``stride`` defaults
@@ -141,6 +198,27 @@ def fixed_indegree(size, indegree, populations, seed=0, autapses=False, chunk=51
     population (default: the population itself), drawn uniformly without replacement as the
     ``indegree`` smallest of i.i.d. uniform keys (an exchangeable draw: every subset is equally
     likely); a neurone is never its own source unless ``autapses``.
+
+    Parameters
+    ----------
+    size : int
+        Target neurones per population.
+    indegree : int
+        Synapses per target neurone.
+    populations : int
+        Number of populations.
+    seed : int
+        Seed of the draw (numpy ``default_rng``).
+    autapses : bool
+        Allow a neurone to be its own source.
+    chunk : int
+        Target neurones drawn per batch (memory only; the result does not depend on it).
+    source_start : int
+        First source neurone, relative to the population's first neurone.
+    source_size : int, optional
+        Number of source neurones (default ``size``).
+    stride : int, optional
+        Neurones between the starts of two populations (default ``size``).
 
     Returns
     -------
@@ -194,52 +272,72 @@ def _magnitudes(values, unit, name):
     return array
 
 
-def simulate_populations(model, couplings, drives=None, *, size=1000, indegree=100,
-                         synapse="delta", synaptic_tau=None, reversal=None, delay="1.5 ms",
-                         noise=None, poisson_rate=None, poisson_weight=None, seeds=1,
-                         duration="2 s", transient="0.5 s", bin_width="5 ms", paired=False,
-                         initial=("low",), kick=None, kick_duration="100 ms", ramp=None,
-                         ramp_hold="0.5 s", dt=None, method=None, target="cython",
-                         device="runtime", seed=0, parameters=None, autapses=False,
-                         inhibitory_size=0, inhibitory_indegree=0, inhibition=0.0,
-                         progress=None, standalone_directory=None):
+def simulate_populations(model: str | Path | Model, couplings: Quantity, drives: Quantity | None = None, *,
+                         size: int = 1000, indegree: int = 100, synapse: str = "delta",
+                         synaptic_tau: Quantity | str | None = None, reversal: Quantity | str | None = None,
+                         delay: Quantity | str = "1.5 ms", noise: Quantity | None = None,
+                         poisson_rate: Quantity | None = None, poisson_weight: Quantity | None = None,
+                         seeds: int = 1, duration: Quantity | str = "2 s", transient: Quantity | str = "0.5 s",
+                         bin_width: Quantity | str = "5 ms", paired: bool = False,
+                         initial: Sequence[str] = ("low",), kick: Quantity | None = None,
+                         kick_duration: Quantity | str = "100 ms", ramp: tuple[Quantity, Quantity] | None = None,
+                         ramp_hold: Quantity | str = "0.5 s", dt: Quantity | None = None, method: str | None = None,
+                         target: str = "cython", device: str = "runtime", seed: int = 0,
+                         parameters: dict[str, Any] | None = None, autapses: bool = False,
+                         inhibitory_size: int = 0, inhibitory_indegree: int = 0, inhibition: float = 0.0,
+                         progress: bool | None = None, standalone_directory: str | Path | None = None) -> xr.Dataset:
     """Simulate recurrently coupled populations, one per grid point, in ONE Brian2 network.
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         Library model name, model file or :class:`~neurophase.micro.modelfile.Model`.
-    couplings : Quantity
+    couplings : Quantity (voltage, input dimension, or input per voltage)
         Synaptic weights ``w`` (``mV`` for ``"delta"``, the input unit for ``"current"``, input
         unit per volt for ``"conductance"``).
-    drives : Quantity
+    drives : Quantity (the model's input dimension), optional
         Constant external drives in the model's input unit (ignored with ``ramp``).
     size, indegree : int
         Neurones per population ``N_pop`` and recurrent inputs per neurone ``K``.
     synapse : {"delta", "current", "conductance"}
         Synapse model (module docstring).
-    synaptic_tau, reversal : Quantity
+    synaptic_tau, reversal : Quantity (time), Quantity (voltage), optional
         Decay time (current and conductance synapses) and reversal potential (conductance).
-    delay : Quantity
+    delay : Quantity (time) or str
         Transmission delay of every synapse.
-    noise : Quantity, optional
+    noise : Quantity (input dimension x time**0.5), optional
         White-noise amplitude in input unit x sqrt(second) (e.g. ``pA * second**0.5``).
-    poisson_rate, poisson_weight : Quantity, optional
+    poisson_rate, poisson_weight : Quantity (frequency), Quantity (as ``couplings``), optional
         External Poisson input through the same synapse kind (rate per neurone, weight).
     seeds : int
         Independent populations (connectivity and noise) per grid point.
-    duration, transient, bin_width : Quantity
+    duration, transient, bin_width : Quantity (time) or str
         Run time; start excluded from ``mean_rate``; width of the population-rate bins.
     paired : bool
         ``couplings`` and ``drives`` are zipped (equal lengths) instead of crossed.
     initial : sequence of {"low", "high"}
         Initial states; ``"high"`` adds ``kick`` to the drive for ``kick_duration``.
-    ramp : (Quantity, Quantity), optional
+    kick : Quantity (the model's input dimension), optional
+        Extra drive that starts an ``initial="high"`` population on its upper branch (needed
+        then).
+    kick_duration : Quantity (time) or str
+        How long the kick lasts.
+    ramp : (Quantity, Quantity) (input dimension), optional
         ``(low, high)`` drives of a triangular up-down ramp, each scalar or one per coupling.
-    ramp_hold : Quantity
+    ramp_hold : Quantity (time) or str
         Time at ``low`` before the ramp starts.
-    dt, method, target, device, seed, parameters : optional
+    dt : Quantity (time), optional
         As in :func:`neurophase.micro.neurone.firing_curve`.
+    method, target, device : str, optional
+        As in :func:`neurophase.micro.neurone.firing_curve`.
+    seed : int
+        Seed of the connectivity, the initial states and Brian2's random numbers.
+    parameters : dict, optional
+        Overrides of model parameters (units checked).
+    progress : bool, optional
+        Progress bar (runtime device); None shows it on a terminal only.
+    standalone_directory : str or pathlib.Path, optional
+        Project folder of the standalone device (default a temporary folder).
     autapses : bool
         Allow a neurone to be its own input.
     inhibitory_size, inhibitory_indegree, inhibition : int, int, float
@@ -627,8 +725,10 @@ def _drive_trace(times, point_mu, point_low, point_high, point_of, initial_of, i
     return drive + kick_value * kicked
 
 
-def measure_transfer(model, drives, noises, seeds=4, duration="4 s", transient="0.5 s", dt=None,
-                     target="cython", device="runtime", seed=0, parameters=None, progress=None):
+def measure_transfer(model: str | Path | Model, drives: Quantity, noises: Quantity, seeds: int = 4,
+                     duration: Quantity | str = "4 s", transient: Quantity | str = "0.5 s",
+                     dt: Quantity | None = None, target: str = "cython", device: str = "runtime", seed: int = 0,
+                     parameters: dict[str, Any] | None = None, progress: bool | None = None) -> xr.Dataset:
     """The transfer function ``phi(mu, sigma)`` of the UNCOUPLED model, for the population mean field.
 
     One :func:`~neurophase.micro.neurone.firing_curve` network holds the whole grid: every drive
@@ -637,10 +737,37 @@ def measure_transfer(model, drives, noises, seeds=4, duration="4 s", transient="
 
     Parameters
     ----------
-    drives : Quantity
+    model : str, pathlib.Path or Model
+        Library model name, model file or Model.
+    drives : Quantity (the model's input dimension)
         Mean input currents in the model's input unit.
-    noises : Quantity
+    noises : Quantity (input dimension x time**0.5)
         White-noise amplitudes (input unit x sqrt(second)); at least two.
+    seeds : int
+        Neurones (trials) per (drive, noise).
+    duration, transient : Quantity (time) or str
+        Run time, and the excluded start of the rate window.
+    dt : Quantity (time), optional
+        Time step (default the model's).
+    target, device : str
+        As in :func:`~neurophase.micro.neurone.firing_curve`.
+    seed : int
+        Brian2 seed.
+    parameters : dict, optional
+        Overrides of model parameters.
+    progress : bool, optional
+        Progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        :func:`~neurophase.micro.neurone.firing_curve`'s Dataset over ``input`` x
+        ``param_sigma`` x ``trial`` (``rate`` is ``phi(mu, sigma)``).
+
+    Raises
+    ------
+    ParameterError
+        Fewer than two, or non-positive, noise amplitudes.
     """
     from neurophase.micro.neurone import firing_curve
 

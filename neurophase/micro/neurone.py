@@ -61,6 +61,9 @@ from __future__ import annotations
 
 import re
 import time as wallclock
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -84,6 +87,11 @@ from neurophase.micro.protocols import plan_protocol
 from neurophase.micro.synaptic import EVENT_CODE, poisson_conductance
 from neurophase.schema import provenance, quantity_coordinate
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.micro.synaptic import PoissonConductance
 
 __all__ = ["firing_curve", "resolve_model", "model_from_equations", "DEFAULT_NOISE_TAU"]
 
@@ -130,9 +138,12 @@ def _quantity_text(value):
     return f"{float(np.asarray(value))!r} * {' * '.join(factors)}"
 
 
-def model_from_equations(equations, threshold, input, input_unit, parameters=None, initial=None,
-                         reset=None, refractory=None, dt=None, max_dt=None, method=None,
-                         name="custom", citation="user-supplied equations"):
+def model_from_equations(equations: str, threshold: str, input: str, input_unit: str,
+                         parameters: dict[str, Quantity | float | str] | None = None,
+                         initial: dict[str, Quantity | float | str] | None = None, reset: str | None = None,
+                         refractory: Quantity | str | None = None, dt: Quantity | str | None = None,
+                         max_dt: Quantity | str | None = None, method: str | None = None, name: str = "custom",
+                         citation: str = "user-supplied equations") -> Model:
     """A :class:`~neurophase.micro.modelfile.Model` from a Brian2 equations string.
 
     Works like a model file (the same checks): every name the equations use must be a
@@ -149,10 +160,25 @@ def model_from_equations(equations, threshold, input, input_unit, parameters=Non
         ``parameters``).
     input_unit : str
         Its unit, e.g. ``"pA"``.
-    parameters, initial : dict
-        Name -> Quantity or string such as ``"20 ms"``.
-    reset, refractory, dt, max_dt, method : optional
-        As in a model file.
+    parameters, initial : dict of str to Quantity, float or str, optional
+        Name -> Quantity (any dimension) or string such as ``"20 ms"``.
+    reset : str, optional
+        Reset code, as in a model file.
+    refractory : Quantity (time) or str, optional
+        A duration or a Brian2 condition, as in a model file.
+    dt, max_dt : Quantity (time) or str, optional
+        Recommended and largest time step.
+    method : str, optional
+        Brian2 integration method.
+    name : str
+        The model's name (in provenance).
+    citation : str
+        Where the equations come from (in provenance).
+
+    Returns
+    -------
+    Model
+        The model, checked as a model file is.
 
     Examples
     --------
@@ -188,12 +214,29 @@ def model_from_equations(equations, threshold, input, input_unit, parameters=Non
     return load_model_text("\n".join(lines) + "\n", source="<equations>")
 
 
-def resolve_model(model, **equation_options):
+def resolve_model(model: str | Path | Model, **equation_options: Any) -> Model:
     """A Model from a library name, a file path, a Model, or an equations string.
 
     An equations string (containing ``"dt ="``-style Brian2 equations, i.e. a ``/dt``) needs
     ``threshold``, ``input``, ``input_unit`` and ``parameters`` in ``equation_options``
     (see :func:`model_from_equations`).
+
+    Parameters
+    ----------
+    model : str, pathlib.Path or Model
+        Library model name, model file path, a loaded Model, or a Brian2 equations string.
+    **equation_options : object
+        Keyword arguments of :func:`model_from_equations` (equations strings only).
+
+    Returns
+    -------
+    Model
+        The model (``model`` itself when it is one).
+
+    Raises
+    ------
+    ParameterError
+        ``equation_options`` given with something other than an equations string.
     """
     if isinstance(model, Model):
         return model
@@ -362,30 +405,36 @@ def _noise_levels(model, noise):
 
 
 # ----------------------------------------------------------------------------------- running
-def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seeds=1,
-                 target="cython", device="runtime", record_voltage=None, dt=None, progress=None,
-                 transient=None, noise_tau=None, method=None, seed=0, voltage_variable=None,
-                 record_dt=None, standalone_directory=None, equation_options=None,
-                 parameters=None, spike_record="sums", poisson=None, executor=None, chunk_size=None,
-                 threads=None, **protocol_options):
+def firing_curve(model: str | Path | Model, inputs: Quantity, protocol: str = "step", duration: Quantity | None = None,
+                 noise: Quantity | None = None, seeds: int = 1, target: str = "cython", device: str = "runtime",
+                 record_voltage: Sequence[int] | None = None, dt: Quantity | None = None,
+                 progress: bool | None = None, transient: Quantity | None = None, noise_tau: Quantity | None = None,
+                 method: str | None = None, seed: int = 0, voltage_variable: str | None = None,
+                 record_dt: Quantity | None = None, standalone_directory: str | Path | None = None,
+                 equation_options: dict[str, Any] | None = None, parameters: dict[str, Any] | None = None,
+                 spike_record: str = "sums", poisson: PoissonConductance | dict[str, Any] | None = None,
+                 executor: Any = None, chunk_size: int | None = None, threads: int | None = None,
+                 **protocol_options: Quantity) -> xr.Dataset:
     """Firing statistics of ``model`` for every input level, from one Brian2 network.
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         Library model name (``"hodgkin_huxley_1952"``), model file path, a loaded
         :class:`~neurophase.micro.modelfile.Model`, or a Brian2 equations string (then
         ``equation_options`` gives threshold, input, input_unit, parameters, ...; see
         :func:`model_from_equations`).
-    inputs : Quantity
+    inputs : Quantity (the model's input dimension, or frequency with ``poisson``)
         Input levels, checked against the model's input unit.
     protocol : {"step", "staircase", "ramp", "pulse"}
         See :mod:`neurophase.micro.protocols`.
-    duration : Quantity
+    duration : Quantity (time), optional
         Run time (step, pulse) or time per level (staircase, ramp). Default 1 s for step,
         200 ms per level for staircase and ramp, 50 ms for pulse.
-    noise : Quantity, optional
-        Current-noise amplitude(s) (see the module docstring); an array adds ``param_sigma``.
+    noise : Quantity (input dimension, or input times time**0.5), optional
+        Current-noise amplitude(s) (see the module docstring): a current (Ornstein-Uhlenbeck
+        noise, Uhlenbeck & Ornstein 1930) or a current times ``sqrt(time)`` (white noise); an
+        array adds ``param_sigma``.
     seeds : int
         Number of independent trials per grid point (the ``trial`` dimension).
     target : {"cython", "numpy"}
@@ -402,15 +451,15 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         as ``voltage`` in mV (another variable, ``voltage_variable``, is stored under its own
         name, in nS, mS/cm**2, pA, uA/cm**2 or ms when its dimension is one of those, else in
         SI base units; gating variables are dimensionless).
-    dt : Quantity, optional
+    dt : Quantity (time), optional
         Time step; default the model's recommended dt. Larger than the model's ``max_dt``
         is an error.
     progress : bool, optional
         Progress bar for the run; ``None`` shows it on a terminal only.
-    transient : Quantity, optional
+    transient : Quantity (time), optional
         Excluded start of each counting window for rate and CV (default: its first 20%,
         see :mod:`neurophase.mapping.firing`).
-    noise_tau : Quantity, optional
+    noise_tau : Quantity (time), optional
         Correlation time of Ornstein-Uhlenbeck noise (default 5 ms).
     method : str, optional
         Brian2 integration method (default: the model's; ``euler`` for noisy runs of models
@@ -421,9 +470,9 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         Seed of Brian2's random numbers (noise, stochastic channels).
     voltage_variable : str, optional
         Variable recorded by ``record_voltage`` (default the first one in volts).
-    record_dt : Quantity, optional
+    record_dt : Quantity (time), optional
         Sampling step of voltage traces (default ``dt``).
-    standalone_directory : str or Path, optional
+    standalone_directory : str or pathlib.Path, optional
         Folder of the standalone build cache (default
         :func:`neurophase.micro.build_cache.cache_directory`: ``$NEUROPHASE_CACHE_DIR`` or the
         user cache folder).
@@ -462,8 +511,12 @@ def firing_curve(model, inputs, protocol="step", duration=None, noise=None, seed
         and for what is identical to the unchunked run.
     chunk_size : int, optional
         Largest number of neurones per network when splitting.
-    **protocol_options
-        Protocol options (``delay``; ``pulse_duration``, ``pulse_start``, ``baseline``).
+    equation_options : dict, optional
+        Keyword arguments of :func:`model_from_equations` when ``model`` is an equations
+        string (``threshold``, ``input``, ``input_unit``, ``parameters`` ...).
+    **protocol_options : Quantity
+        Protocol options (``delay``, ``pulse_duration``, ``pulse_start``: time; ``baseline``:
+        the input's dimension).
 
     Returns
     -------
@@ -955,9 +1008,24 @@ def _assemble(level_unit, level_name, plan, levels, sigmas, noise_kind, noise_un
     return add_trial_statistics(dataset)
 
 
-def add_trial_statistics(dataset):
+def add_trial_statistics(dataset: xr.Dataset) -> xr.Dataset:
     """``p_fire`` and ``fano_factor`` over ``trial`` from ``spike_count`` (also used to merge
-    chunks split along ``trial``, :mod:`neurophase.micro.chunks`)."""
+    chunks split along ``trial``, :mod:`neurophase.micro.chunks`).
+
+    The estimators are :func:`neurophase.mapping.firing.p_fire` and
+    :func:`neurophase.mapping.firing.fano_factor` (definitions and sources there).
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        Has ``spike_count`` with a ``trial`` dimension.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``dataset`` itself, with ``p_fire`` (NaN where a trial failed) and ``fano_factor``
+        (units "1") added.
+    """
     dataset["p_fire"] = p_fire(dataset["spike_count"], dim="trial")
     dataset["fano_factor"] = fano_factor(dataset["spike_count"], dim="trial")
     dataset["p_fire"] = dataset["p_fire"].where(dataset["spike_count"].notnull().all("trial"))

@@ -32,11 +32,16 @@ plan_protocol
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neurophase.errors import ParameterError
 from neurophase.units import to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["PROTOCOLS", "ProtocolPlan", "plan_protocol"]
 
@@ -76,6 +81,10 @@ class ProtocolPlan:
         0 for the up branch (and single-level protocols), 1 for the down branch.
     transient : float or None
         Excluded start of every window for the steady-state statistics (None: default rule).
+    options : dict
+        The protocol's options as resolved (defaults filled in), as plain numbers: times in
+        seconds (``delay``, ``pulse_duration``, ``pulse_start``, ``settle``), ``baseline`` in the
+        input's unit, ``ramp_slope_per_second`` in the input's unit per second.
     """
 
     name: str
@@ -94,23 +103,30 @@ def _seconds(value, name):
     return float(to_magnitude(value, "second", name=name))
 
 
-def plan_protocol(name, levels, input_unit, duration, transient=None, **options):
+def plan_protocol(name: str, levels: ArrayLike, input_unit: str, duration: Quantity,
+                  transient: Quantity | None = None, **options: Quantity) -> ProtocolPlan:
     """Plan protocol ``name`` for ``levels`` (numbers in ``input_unit``).
 
     Parameters
     ----------
     name : str
         One of :data:`PROTOCOLS`.
-    levels : ndarray
+    levels : array_like, unit ``input_unit``
         Input levels as numbers in ``input_unit``.
     input_unit : str
         Unit string of the levels (e.g. ``"uA/cm**2"``).
-    duration : Quantity
+    duration : Quantity (time)
         ``step``/``pulse``: the run duration. ``staircase``/``ramp``: the time per level.
-    transient : Quantity, optional
+    transient : Quantity (time), optional
         Excluded start of each window for the steady-state rate and CV.
-    **options
-        ``delay`` (step); ``pulse_duration``, ``pulse_start``, ``baseline`` (pulse).
+    **options : Quantity
+        ``delay`` (time; step); ``pulse_duration``, ``pulse_start`` (time), ``baseline`` (the
+        input's dimension) (pulse).
+
+    Returns
+    -------
+    ProtocolPlan
+        The drive expression and namespace, the run duration and the analysis windows.
 
     Examples
     --------

@@ -49,6 +49,8 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time as wallclock
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,6 +58,12 @@ from neurophase.errors import ModelFileError, ParameterError
 from neurophase.interrupts import run_network
 from neurophase.micro.modelfile import Model, load_model
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["ReplayNetwork", "ReplayResult", "resample_stimulus", "DEFAULT_SETTLE", "MAX_TRACE_BYTES"]
 
@@ -72,6 +80,7 @@ class ReplayResult:
     Attributes
     ----------
     n_candidates, n_sweeps : int
+        Parameter sets and recorded sweeps of the evaluation.
     spike_neurone : ndarray of int
         Neurone of every spike (``candidate * n_sweeps + sweep``).
     spike_time : ndarray of float
@@ -104,13 +113,32 @@ class ReplayResult:
     neurone_steps: int
     fallback: bool = False
 
-    def spike_times(self, candidate, sweep):
-        """Spike times (s from the sweep start) of one candidate on one sweep."""
+    def spike_times(self, candidate: int, sweep: int) -> np.ndarray:
+        """Spike times (s from the sweep start) of one candidate on one sweep.
+
+        Parameters
+        ----------
+        candidate : int
+            Candidate index, in ``range(n_candidates)``.
+        sweep : int
+            Sweep index, in ``range(n_sweeps)``.
+
+        Returns
+        -------
+        numpy.ndarray, s
+            Sorted spike times.
+        """
         neurone = candidate * self.n_sweeps + sweep
         return np.sort(self.spike_time[self.spike_neurone == neurone])
 
-    def spike_trains(self):
-        """All spike trains as a nested list ``[candidate][sweep] -> sorted times (s)``."""
+    def spike_trains(self) -> list[list[np.ndarray]]:
+        """All spike trains as a nested list ``[candidate][sweep] -> sorted times (s)``.
+
+        Returns
+        -------
+        list of list of numpy.ndarray, s
+            ``n_candidates`` lists of ``n_sweeps`` sorted spike-time arrays.
+        """
         order = np.lexsort((self.spike_time, self.spike_neurone))
         neurones, times = self.spike_neurone[order], self.spike_time[order]
         bounds = np.searchsorted(neurones, np.arange(self.n_candidates * self.n_sweeps + 1))
@@ -118,7 +146,7 @@ class ReplayResult:
                  for s in range(self.n_sweeps)] for c in range(self.n_candidates)]
 
 
-def resample_stimulus(current, sampling_interval, dt, n_steps):
+def resample_stimulus(current: ArrayLike, sampling_interval: float, dt: float, n_steps: int) -> np.ndarray:
     """Recorded currents on the simulation grid ``k dt``, ``k = 0 .. n_steps - 1``.
 
     When the recording is sampled at least as finely as ``dt``, step ``k`` gets the mean of the
@@ -128,15 +156,16 @@ def resample_stimulus(current, sampling_interval, dt, n_steps):
 
     Parameters
     ----------
-    current : ndarray
+    current : array_like, any one current unit
         ``(n_sweeps, n_samples)`` in any unit (plain numbers).
-    sampling_interval, dt : float
-        Seconds.
+    sampling_interval, dt : float, s
+        Recording and simulation steps.
     n_steps : int
+        Simulation steps.
 
     Returns
     -------
-    ndarray
+    numpy.ndarray, unit of ``current``
         ``(n_sweeps, n_steps)``.
 
     Examples
@@ -186,36 +215,37 @@ class ReplayNetwork:
 
     Parameters
     ----------
-    model : str or Model
+    model : str, pathlib.Path or Model
         A model whose input is a current (``input_unit`` such as ``"pA"``); a model driven by a
         current density needs a membrane area first (the error says how).
-    currents : Quantity
+    currents : Quantity (current)
         ``(n_sweeps, n_samples)`` injected current of every sweep (recorded command or measured
         current), sampled every ``sampling_interval`` from the sweep start.
-    sampling_interval : Quantity
+    sampling_interval : Quantity (time) or str
         Time between current samples.
     n_candidates : int
         Parameter sets evaluated per run.
     fitted : sequence of str
         Model parameters that become per-neurone constants (the ones a fit changes).
-    duration : Quantity, optional
+    duration : Quantity (time) or str, optional
         Replayed time of every sweep (default: the whole sweep).
-    dt : Quantity, optional
+    dt : Quantity (time) or str, optional
         Integration step; default the model's ``dt``; above its ``max_dt`` is an error.
     method : str, optional
         Brian2 integration method (default: the model's, see *Integration*).
     record_voltage : bool
         Record the membrane potential of every neurone.
-    record_dt : Quantity, optional
+    record_dt : Quantity (time) or str, optional
         Sampling step of the voltage traces (default ``sampling_interval`` rounded to a multiple
         of ``dt``, so traces and recording share their sampling).
-    settle : Quantity or str
+    settle : Quantity (time) or str
         Settling time before each sweep (module docstring).
     parameters : dict, optional
         Fixed overrides of model parameters (units checked), for the parameters not fitted.
     target : {"cython", "numpy"}
         Code generation target on the runtime device.
     device : {"runtime", "cpp_standalone"}
+        Brian2 device (the standalone program is built once and re-run with new values).
     directory : str, optional
         Project folder of the standalone device (default a temporary folder, removed by
         :meth:`close`).
@@ -231,9 +261,12 @@ class ReplayNetwork:
     [True, False]
     """
 
-    def __init__(self, model, currents, sampling_interval, n_candidates, fitted, duration=None, dt=None,
-                 method=None, record_voltage=True, record_dt=None, settle=DEFAULT_SETTLE, parameters=None,
-                 target="cython", device="runtime", directory=None):
+    def __init__(self, model: str | Path | Model, currents: Quantity, sampling_interval: Quantity | str,
+                 n_candidates: int, fitted: Sequence[str], duration: Quantity | str | None = None,
+                 dt: Quantity | str | None = None,
+                 method: str | None = None, record_voltage: bool = True, record_dt: Quantity | str | None = None,
+                 settle: Quantity | str = DEFAULT_SETTLE, parameters: dict[str, Any] | None = None,
+                 target: str = "cython", device: str = "runtime", directory: str | None = None) -> None:
         from brian2.units.fundamentalunits import Quantity, get_dimensions
 
         from neurophase.micro.devices import DEVICES, TARGETS
@@ -414,7 +447,7 @@ class ReplayNetwork:
         return arrays
 
     # ------------------------------------------------------------------------------- running
-    def run(self, values):
+    def run(self, values: Mapping[str, Quantity | ArrayLike]) -> ReplayResult:
         """Simulate every candidate on every sweep; ``values``: name -> ``n_candidates`` quantities.
 
         A candidate whose state diverges is flagged in :attr:`ReplayResult.finite`. Brian2's Cython
@@ -423,6 +456,17 @@ class ReplayNetwork:
         network instead of giving inf; that run is then repeated on a twin network with the numpy
         target (IEEE arithmetic: inf and NaN, flagged per candidate), built on first need, and
         :attr:`ReplayResult.fallback` is set. The C++ standalone device uses IEEE arithmetic itself.
+
+        Parameters
+        ----------
+        values : mapping of str to Quantity or array_like
+            Every fitted parameter -> ``n_candidates`` values in its dimension (numbers for a
+            dimensionless parameter).
+
+        Returns
+        -------
+        ReplayResult
+            Spikes, voltage traces and the finite flags of every candidate and sweep.
         """
         from brian2.core.base import BrianObjectException
 
@@ -498,11 +542,11 @@ class ReplayNetwork:
             wall_seconds=elapsed, neurone_steps=self.n_candidates * self.n_sweeps * (self.n_settle + self.n_run))
 
     @property
-    def project_directory(self):
+    def project_directory(self) -> str | None:
         """The standalone project folder (None on the runtime device)."""
         return self._directory if self.device == "cpp_standalone" else None
 
-    def close(self):
+    def close(self) -> None:
         """Release the network; on the standalone device reset Brian2 to the runtime device."""
         from brian2 import device, prefs
         from brian2.devices.device import reset_device
@@ -521,9 +565,9 @@ class ReplayNetwork:
             prefs.codegen.target = self._previous_target
         self._built = False
 
-    def __enter__(self):
+    def __enter__(self) -> ReplayNetwork:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> bool:
         self.close()
         return False

@@ -28,9 +28,13 @@ PoissonConductance
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.units import parse_unit, to_magnitude
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["PoissonConductance", "poisson_conductance"]
 
@@ -43,16 +47,18 @@ EVENT_CODE = ("grid_g_exc += grid_w_exc * poisson(grid_rate_exc * dt)\n"
 class PoissonConductance:
     """Poisson conductance input (see the module docstring).
 
+    Each field is a Brian2 quantity or a string with its unit (``"5 ms"``).
+
     Parameters
     ----------
-    rate_exc : Quantity or None
-        Total excitatory event rate (Hz). ``None`` when the grid sweeps it (``inputs`` in Hz).
-    weight_exc : Quantity
-        Conductance jump per excitatory event, in the model's input unit per volt (``nS`` for
-        a current in pA or nA, ``mS/cm**2`` for a current density in uA/cm2).
-    tau_exc, reversal_exc : Quantity
+    rate_exc : Quantity (frequency) or None
+        Total excitatory event rate ``nu_e``. ``None`` when the grid sweeps it (``inputs`` in Hz).
+    weight_exc : Quantity (conductance, or conductance per area)
+        Conductance jump per excitatory event ``w_e``, in the model's input unit per volt (``nS``
+        for a current in pA or nA, ``mS/cm**2`` for a current density in uA/cm2).
+    tau_exc, reversal_exc : Quantity (time), Quantity (voltage)
         Decay time (default 5 ms) and reversal potential (default 0 mV).
-    rate_inh, weight_inh, tau_inh, reversal_inh : Quantity
+    rate_inh, weight_inh, tau_inh, reversal_inh : Quantity (frequency, conductance, time, voltage)
         The same for inhibition (defaults 0 Hz, 0, 10 ms, -80 mV).
 
     Examples
@@ -62,22 +68,46 @@ class PoissonConductance:
     'Poisson conductances: exc 2000 Hz x 0.5 nS, tau 5 ms, E 0 mV; inh 0 Hz x 0 nS, tau 10 ms, E -80 mV'
     """
 
-    rate_exc: object = None
-    weight_exc: object = None
-    tau_exc: object = "5 ms"
-    reversal_exc: object = "0 mV"
-    rate_inh: object = "0 Hz"
-    weight_inh: object = None
-    tau_inh: object = "10 ms"
-    reversal_inh: object = "-80 mV"
+    rate_exc: Quantity | str | None = None
+    weight_exc: Quantity | str | None = None
+    tau_exc: Quantity | str = "5 ms"
+    reversal_exc: Quantity | str = "0 mV"
+    rate_inh: Quantity | str = "0 Hz"
+    weight_inh: Quantity | str | None = None
+    tau_inh: Quantity | str = "10 ms"
+    reversal_inh: Quantity | str = "-80 mV"
 
-    def conductance_unit(self, input_unit):
-        """The unit string of the weights for a model whose input is in ``input_unit``."""
+    def conductance_unit(self, input_unit: str) -> str:
+        """The unit string of the weights for a model whose input is in ``input_unit``.
+
+        Parameters
+        ----------
+        input_unit : str
+            The model's input unit (e.g. ``"pA"``, ``"uA/cm**2"``).
+
+        Returns
+        -------
+        str
+            ``"nS"`` for a current, ``"mS/cm**2"`` for a current density, otherwise
+            ``"(input_unit)/volt"``.
+        """
         return {"pA": "nS", "nA": "nS", "amp": "nS", "uA/cm**2": "mS/cm**2",
                 "uA/cm^2": "mS/cm**2"}.get(input_unit, f"({input_unit})/volt")
 
-    def magnitudes(self, input_unit):
+    def magnitudes(self, input_unit: str) -> dict[str, Any]:
         """Every field as a float in a fixed unit (Hz, the conductance unit, ms, mV).
+
+        Parameters
+        ----------
+        input_unit : str
+            The model's input unit (fixes the conductance unit, :meth:`conductance_unit`).
+
+        Returns
+        -------
+        dict
+            ``rate_exc`` (Hz, None when swept), ``weight_exc``, ``weight_inh`` (the conductance
+            unit), ``tau_exc``, ``tau_inh`` (ms), ``reversal_exc``, ``reversal_inh`` (mV),
+            ``rate_inh`` (Hz) as floats, and ``conductance_unit`` (str).
 
         Raises
         ------
@@ -122,8 +152,21 @@ class PoissonConductance:
         values["conductance_unit"] = conductance
         return values
 
-    def describe(self, input_unit, swept=False):
-        """One line for the provenance."""
+    def describe(self, input_unit: str, swept: bool = False) -> str:
+        """One line for the provenance.
+
+        Parameters
+        ----------
+        input_unit : str
+            The model's input unit.
+        swept : bool
+            Whether the grid sweeps the excitatory rate (it is then written "swept (input)").
+
+        Returns
+        -------
+        str
+            Rates, weights, time constants and reversal potentials with their units.
+        """
         v = self.magnitudes(input_unit)
         unit = v["conductance_unit"]
         rate = "swept (input)" if swept or v["rate_exc"] is None else f"{v['rate_exc']:g} Hz"
@@ -131,8 +174,26 @@ class PoissonConductance:
                 f"E {v['reversal_exc']:g} mV; inh {v['rate_inh']:g} Hz x {v['weight_inh']:g} {unit}, "
                 f"tau {v['tau_inh']:g} ms, E {v['reversal_inh']:g} mV")
 
-    def equations(self, input_unit, voltage):
-        """Brian2 equation lines and the current term (in the input unit) they add."""
+    def equations(self, input_unit: str, voltage: str) -> tuple[list[str], str]:
+        """Brian2 equation lines and the current term (in the input unit) they add.
+
+        The conductances decay as ``dg/dt = -g/tau`` and drive ``I_syn = g_e (E_e - v) +
+        g_i (E_i - v)`` (Destexhe et al. 2001, Neuroscience 107:13, the conductance picture).
+
+        Parameters
+        ----------
+        input_unit : str
+            The model's input unit (the conductances are in it per volt).
+        voltage : str
+            Name of the model's membrane-potential variable.
+
+        Returns
+        -------
+        lines : list of str
+            Brian2 equation lines of ``grid_g_exc``, ``grid_g_inh`` and ``grid_rate_exc``.
+        current : str
+            The synaptic current expression, in ``input_unit``.
+        """
         from neurophase.micro.neurone import _unit_text
 
         unit_text = _unit_text((parse_unit(input_unit) / parse_unit("volt")).dim)
@@ -142,8 +203,19 @@ class PoissonConductance:
         current = (f"grid_g_exc * (grid_E_exc - {voltage}) + grid_g_inh * (grid_E_inh - {voltage})")
         return lines, current
 
-    def namespace(self, input_unit):
-        """Brian2 names of the constants (rates per neurone are set on the group)."""
+    def namespace(self, input_unit: str) -> dict[str, Quantity]:
+        """Brian2 names of the constants (rates per neurone are set on the group).
+
+        Parameters
+        ----------
+        input_unit : str
+            The model's input unit.
+
+        Returns
+        -------
+        dict of str to Quantity
+            Time constants, reversal potentials, weights and the inhibitory rate with units.
+        """
         from brian2 import Hz, ms, mV
 
         v = self.magnitudes(input_unit)
@@ -154,8 +226,19 @@ class PoissonConductance:
                 "grid_rate_inh": v["rate_inh"] * Hz}
 
 
-def poisson_conductance(value):
-    """A :class:`PoissonConductance` from itself, a dict of its fields, or None."""
+def poisson_conductance(value: PoissonConductance | dict[str, Any] | None) -> PoissonConductance | None:
+    """A :class:`PoissonConductance` from itself, a dict of its fields, or None.
+
+    Parameters
+    ----------
+    value : PoissonConductance, dict or None
+        The input itself, a dict of its fields (quantities or strings with units), or None.
+
+    Returns
+    -------
+    PoissonConductance or None
+        ``value`` as a :class:`PoissonConductance` (None stays None).
+    """
     if value is None or isinstance(value, PoissonConductance):
         return value
     if isinstance(value, dict):
