@@ -30,6 +30,7 @@ import ast
 import numbers
 import operator
 import re
+from typing import Any
 
 import numpy as np
 from brian2.units import allunits, stdunits
@@ -43,6 +44,7 @@ from brian2.units.fundamentalunits import (
 from neurophase.errors import UnitMismatchError
 
 __all__ = [
+    "dimension_text",
     "parse_quantity",
     "parse_unit",
     "to_magnitude",
@@ -333,3 +335,31 @@ def setting_units(numbers=(), **units):
         return function
 
     return decorate
+
+
+_SI_BASE_UNITS = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+
+
+def dimension_text(dimension: Any) -> str:
+    """A unit string for a Brian2 dimension, in SI base units, that Brian2's equation parser and
+    :func:`parse_unit` read back (e.g. a variable declaration ``I : amp / metre**2``).
+
+    Parameters
+    ----------
+    dimension : brian2 Dimension
+        E.g. ``get_dimensions(1 * uA / cm**2)``.
+
+    Returns
+    -------
+    str
+        Positive powers joined by ``*``, then each negative power after a ``/``; ``"1"`` for a
+        dimensionless quantity.
+
+    >>> from brian2 import cm, get_dimensions, uA
+    >>> dimension_text(get_dimensions(uA / cm**2))
+    'amp / metre**2'
+    """
+    powers = list(zip(_SI_BASE_UNITS, dimension._dims))
+    numerator = [f"{name}**{power:g}" if power != 1 else name for name, power in powers if power > 0]
+    denominator = [f"{name}**{-power:g}" if power != -1 else name for name, power in powers if power < 0]
+    return " / ".join([" * ".join(numerator) or "1", *denominator])

@@ -815,7 +815,7 @@ def voltage_clamp(model: str | Path | Model, voltages: Quantity, duration: Quant
     from neurophase.micro.grid import parameter_grid
     from neurophase.micro.neurone import resolve_model
     from neurophase.schema import provenance, quantity_coordinate
-    from neurophase.units import to_magnitude
+    from neurophase.units import dimension_text, to_magnitude
 
     model = resolve_model(model)
     levels = np.atleast_1d(to_magnitude(voltages, "mV", name="voltages"))
@@ -852,7 +852,7 @@ def voltage_clamp(model: str | Path | Model, voltages: Quantity, duration: Quant
                 record[channel.fraction_variable(gate)] = channel.fraction_variable(gate)
     swept = parameter_grid(model, parameters)
     lines = [f"{voltage_name} : volt", "clamp_command : volt (constant)"]
-    lines += swept.equation_lines(_unit_text_of)
+    lines += swept.equation_lines(dimension_text)
     recorded = {}
     for index, (name, expression) in enumerate(record.items()):
         recorded[name] = f"clamp_record_{index}"
@@ -935,10 +935,3 @@ def voltage_clamp(model: str | Path | Model, voltages: Quantity, duration: Quant
         integration_method=integration, duration=f"{duration_s * 1e3:g} ms",
         wall_time_seconds=round(elapsed, 3), n_neurons=n_neurons))
     return dataset
-
-
-def _unit_text_of(dimension):
-    """A Brian2-equations unit string for ``dimension`` (SI base units)."""
-    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-    parts = [f"{name}**{power:g}" for name, power in zip(names, dimension._dims) if power]
-    return " * ".join(parts) if parts else "1"

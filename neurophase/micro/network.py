@@ -78,7 +78,7 @@ from neurophase.mapping.population import membrane_capacitance
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.neurone import resolve_model
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import dimension_text, parse_unit, to_magnitude
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -90,18 +90,6 @@ __all__ = ["simulate_populations", "measure_transfer", "fixed_indegree", "input_
 
 SYNAPSE_KINDS = ("delta", "current", "conductance")
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
-_DIMENSION_NAMES = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-
-
-def _unit_text(dimension):
-    numerator = [f"{name}**{power:g}" if power != 1 else name
-                 for name, power in zip(_DIMENSION_NAMES, dimension._dims) if power > 0]
-    denominator = [f"{name}**{-power:g}" if power != -1 else name
-                   for name, power in zip(_DIMENSION_NAMES, dimension._dims) if power < 0]
-    text = " * ".join(numerator) or "1"
-    for name in denominator:
-        text += f" / {name}"
-    return text
 
 
 def membrane_variable(model: Model) -> str:
@@ -491,7 +479,7 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
     voltage = membrane_variable(model)
     equations = Equations(model.equations)
     input_name = model.input_variable
-    unit_text = _unit_text(parse_unit(input_unit).dim)
+    unit_text = dimension_text(parse_unit(input_unit).dim)
     kept = [equation for name, equation in equations.items() if name != input_name]
     pattern = re.compile(rf"\b{re.escape(input_name)}\b")
     if sigma > 0:
@@ -517,17 +505,17 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
         drive_code += " + pop_kick * int(t < pop_kick_end)"
     w_dim = parse_unit(w_unit).dim
     if synapse == "delta":
-        lines.append(f"pop_weight : {_unit_text(w_dim)} (constant)")
+        lines.append(f"pop_weight : {dimension_text(w_dim)} (constant)")
     elif synapse == "current":
         lines += [f"pop_weight : {unit_text} (constant)",
                   f"dpop_I_syn/dt = -pop_I_syn / pop_tau_s : {unit_text}"]
         drive_code += " + pop_I_syn"
     else:
-        lines += [f"pop_weight : {_unit_text(w_dim)} (constant)",
-                  f"dpop_g_syn/dt = -pop_g_syn / pop_tau_s : {_unit_text(w_dim)}"]
+        lines += [f"pop_weight : {dimension_text(w_dim)} (constant)",
+                  f"dpop_g_syn/dt = -pop_g_syn / pop_tau_s : {dimension_text(w_dim)}"]
         drive_code += f" + pop_g_syn * (pop_E_syn - {voltage})"
     if sigma > 0:
-        lines.append(f"pop_noise_sigma : {_unit_text(parse_unit(white_unit).dim)} (shared, constant)")
+        lines.append(f"pop_noise_sigma : {dimension_text(parse_unit(white_unit).dim)} (shared, constant)")
     lines.append(f"{input_name} = {drive_code} : {unit_text}")
     full_equations = Equations(kept) + Equations("\n".join(lines))
     refractory_gate = "(unless refractory)" in model.equations.replace("  ", " ")

@@ -86,7 +86,7 @@ from neurophase.micro.modelfile import Model, load_model, load_model_text
 from neurophase.micro.protocols import plan_protocol
 from neurophase.micro.synaptic import EVENT_CODE, poisson_conductance
 from neurophase.schema import provenance, quantity_coordinate
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import dimension_text, parse_unit, to_magnitude
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -270,20 +270,6 @@ def _check_model(model):
 
 
 # --------------------------------------------------------------------------------- equations
-def _unit_text(dimension):
-    """A Brian2-equations unit string for ``dimension``, e.g. ``"amp / metre**2"``."""
-    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-    exponents = dimension._dims
-    numerator = [f"{name}**{power:g}" if power != 1 else name
-                 for name, power in zip(names, exponents) if power > 0]
-    denominator = [f"{name}**{-power:g}" if power != -1 else name
-                   for name, power in zip(names, exponents) if power < 0]
-    text = " * ".join(numerator) or "1"
-    for name in denominator:
-        text += f" / {name}"
-    return text
-
-
 def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None):
     """The model's equations with the input variable replaced by the protocol's drive (plus
     ``extra_current``, a term in the input's unit defined by ``extra_lines``)."""
@@ -292,7 +278,7 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
     from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
     equations = Equations(model.equations)
     input_name = model.input_variable
-    unit_text = _unit_text(parse_unit(model.input_unit).dim)
+    unit_text = dimension_text(parse_unit(model.input_unit).dim)
     if input_name in equations.names:
         if equations[input_name].type == DIFFERENTIAL_EQUATION:
             raise ModelFileError(
@@ -320,7 +306,7 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
         drive = f"{drive} + grid_noise"
     if noise_kind is not None:
         sigma_unit = (unit_text if noise_kind == "ou" else
-                      _unit_text((parse_unit(model.input_unit) * parse_unit("second") ** 0.5).dim))
+                      dimension_text((parse_unit(model.input_unit) * parse_unit("second") ** 0.5).dim))
         added.append(f"grid_noise_sigma : {sigma_unit} (constant)")
     added.extend(extra_lines)
     if extra_current:
@@ -675,7 +661,7 @@ def firing_curve(model: str | Path | Model, inputs: Quantity, protocol: str = "s
     if swept.names or channels is not None:
         from brian2 import Equations
 
-        extra = swept.equation_lines(_unit_text)
+        extra = swept.equation_lines(dimension_text)
         if channels is not None:
             extra.append(channels.equations())
         equations = equations + Equations("\n".join(extra))
@@ -686,7 +672,7 @@ def firing_curve(model: str | Path | Model, inputs: Quantity, protocol: str = "s
         reset = _SUM_RESET if not reset else f"{reset}\n{_SUM_RESET}"
     if shared:
         equations = equations + Equations("\n".join(
-            f"{name} : {_unit_text(get_dimensions(value))} (shared, constant)" for name, value in shared.items()))
+            f"{name} : {dimension_text(get_dimensions(value))} (shared, constant)" for name, value in shared.items()))
     input_unit = parse_unit(model.input_unit)
     record_indices = [] if record_voltage is None else [int(index) for index in np.atleast_1d(record_voltage)]
     for index in record_indices:
@@ -1043,7 +1029,7 @@ def _attach_voltage(dataset, voltage, record_indices, levels, level_unit, plan, 
         long_name = f"membrane variable {voltage_name}, trial 0"
     else:
         name, long_name = voltage_name, f"recorded variable {voltage_name}, trial 0"
-        unit, scale = ("1", 1.0) if dimension.is_dimensionless else (_unit_text(dimension), 1.0)
+        unit, scale = ("1", 1.0) if dimension.is_dimensionless else (dimension_text(dimension), 1.0)
         for candidate in () if dimension.is_dimensionless else _TRACE_UNITS:
             if parse_unit(candidate).dim is dimension:
                 unit, scale = candidate, 1.0 / float(np.asarray(parse_unit(candidate)))

@@ -57,7 +57,7 @@ import numpy as np
 from neurophase.errors import ModelFileError, ParameterError
 from neurophase.interrupts import run_network
 from neurophase.micro.modelfile import Model, load_model
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import dimension_text, parse_unit, to_magnitude
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -188,18 +188,6 @@ def resample_stimulus(current: ArrayLike, sampling_interval: float, dt: float, n
         return values
     index = np.minimum(np.floor(np.arange(n_steps) * dt / sampling_interval + 1e-9).astype(np.int64), n_samples - 1)
     return current[:, index]
-
-
-def _unit_text(dimension):
-    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-    numerator = [f"{name}**{power:g}" if power != 1 else name
-                 for name, power in zip(names, dimension._dims) if power > 0]
-    denominator = [f"{name}**{-power:g}" if power != -1 else name
-                   for name, power in zip(names, dimension._dims) if power < 0]
-    text = " * ".join(numerator) or "1"
-    for name in denominator:
-        text += f" / {name}"
-    return text
 
 
 def _seconds(value, name):
@@ -364,7 +352,7 @@ class ReplayNetwork:
 
         equations = Equations(self.model.equations)
         input_name = self.model.input_variable
-        unit_text = _unit_text(parse_unit(self.model.input_unit).dim)
+        unit_text = dimension_text(parse_unit(self.model.input_unit).dim)
         if input_name in equations.names and equations[input_name].type == DIFFERENTIAL_EQUATION:
             raise ModelFileError(f"Model {self.model.name!r}: the input {input_name!r} must be a parameter line "
                                  f"such as '{input_name} : {unit_text}', not a differential equation.")
@@ -374,7 +362,7 @@ class ReplayNetwork:
         for name in self.fitted:
             value = self.model.parameters[name]
             dimension = getattr(value, "dim", None)
-            text = "1" if dimension is None or dimension.is_dimensionless else _unit_text(dimension)
+            text = "1" if dimension is None or dimension.is_dimensionless else dimension_text(dimension)
             added.append(f"{name} : {text} (constant)")
         return Equations(kept) + Equations("\n".join(added))
 

@@ -31,7 +31,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import ParameterError, UnitMismatchError
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import dimension_text, parse_unit, to_magnitude
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -194,9 +194,7 @@ class PoissonConductance:
         current : str
             The synaptic current expression, in ``input_unit``.
         """
-        from neurophase.micro.neurone import _unit_text
-
-        unit_text = _unit_text((parse_unit(input_unit) / parse_unit("volt")).dim)
+        unit_text = dimension_text((parse_unit(input_unit) / parse_unit("volt")).dim)
         lines = [f"dgrid_g_exc/dt = -grid_g_exc / grid_tau_exc : {unit_text}",
                  f"dgrid_g_inh/dt = -grid_g_inh / grid_tau_inh : {unit_text}",
                  "grid_rate_exc : hertz (constant)"]

@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from neurophase.errors import ParameterError
-from neurophase.units import parse_unit, to_magnitude
+from neurophase.units import dimension_text, parse_unit, to_magnitude
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
@@ -153,7 +153,7 @@ def threshold_bisection(model: Model, initial_state: Mapping[str, Quantity | flo
 
     equations = Equations(model.equations)
     voltage = next(name for name in equations.diff_eq_names if equations[name].dim is parse_unit("mV").dim)
-    dim_text = _unit_text(unit.dim)
+    dim_text = dimension_text(unit.dim)
     namespace = dict(model.parameters)
     namespace.pop(model.input_variable, None)
     # pulses in whole time steps (comparing float times drifts by one step late in long runs)
@@ -179,7 +179,7 @@ def threshold_bisection(model: Model, initial_state: Mapping[str, Quantity | flo
                                       Expression(f"bisect_free_{name} * ({equation.expr})"), equation.flags)
         kept.append(equation)
     state_names = [name for name in initial_state if name in equations.diff_eq_names]
-    reset_lines = "\n".join(f"bisect_reset_{name} : {_unit_text(equations[name].dim)} (constant)"
+    reset_lines = "\n".join(f"bisect_reset_{name} : {dimension_text(equations[name].dim)} (constant)"
                              for name in state_names)
     free_lines = "\n".join(f"bisect_free_{name} : 1 (constant)" for name in frozen_anywhere)
     added = Equations(f"""
@@ -211,9 +211,9 @@ bisect_v_prev : volt
                 np.repeat([0.0 if name in variants[variant] else 1.0 for variant in names], per_variant))
     for name in state_names:
         value = initial_state[name]
-        magnitude = np.asarray(to_magnitude(value, _unit_text(equations[name].dim)), dtype=float)
+        magnitude = np.asarray(to_magnitude(value, dimension_text(equations[name].dim)), dtype=float)
         values = np.repeat([float(variants[variant].get(name, magnitude)) for variant in names], per_variant)
-        reset_unit = parse_unit(_unit_text(equations[name].dim)) if _unit_text(equations[name].dim) != "1" else 1.0
+        reset_unit = parse_unit(dimension_text(equations[name].dim)) if dimension_text(equations[name].dim) != "1" else 1.0
         setattr(group, f"bisect_reset_{name}", values * reset_unit)
         setattr(group, name, values * reset_unit)
     margin = 1e-3 if rising_margin is None else float(to_magnitude(rising_margin, "volt", name="rising_margin"))
@@ -337,15 +337,3 @@ def escape_voltage(time: ArrayLike, low_trace: ArrayLike, high_trace: ArrayLike,
     begin = started[0] if started.size else end
     segment = mean[begin:end + 1]
     return float(mean[end]), float(segment.min()), float(segment.max())
-
-
-def _unit_text(dimension):
-    names = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-    numerator = [f"{name}**{power:g}" if power != 1 else name
-                 for name, power in zip(names, dimension._dims) if power > 0]
-    denominator = [f"{name}**{-power:g}" if power != -1 else name
-                   for name, power in zip(names, dimension._dims) if power < 0]
-    text = " * ".join(numerator) or "1"
-    for name in denominator:
-        text += f" / {name}"
-    return text
