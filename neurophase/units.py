@@ -19,6 +19,9 @@ to_quantity
     The inverse: numbers plus a unit string -> Quantity.
 parse_grid
     ``{"start": "0 pA", "stop": "500 pA", "step": "10 pA"}`` (or ``"num"``) -> a Quantity array.
+option_quantity
+    A command-line option's text -> a finite Quantity of the right dimension (and sign), with
+    errors that name the option and show a correct example.
 setting_units
     Decorator declaring the unit of each keyword setting of a measurement function, so that an
     experiment file's settings are checked before anything runs.
@@ -55,6 +58,7 @@ __all__ = [
     "GRID_KEYS",
     "ACCEPTED_FORMS",
     "setting_units",
+    "option_quantity",
 ]
 
 #: The keys of a grid table: ``start``, ``stop`` and either ``step`` or ``num``.
@@ -297,6 +301,68 @@ def parse_grid(table, name="grid"):
                                 f"stop {last:g}, step {step:g}).")
     count = int(np.floor((last - first) / step * (1 + 1e-12) + 1e-9)) + 1
     return np.round(first + step * np.arange(count), 12) * unit
+
+_NOT_FINITE = re.compile(r"(?<![A-Za-z_])(nan|inf|infinity)(?![A-Za-z_0-9])", re.IGNORECASE)
+
+
+def option_quantity(text, option, unit, example, sign=None):
+    """Read the value of a command-line option such as ``--duration "30 ms"``.
+
+    Every error is a :class:`~neurophase.errors.ParameterError` (the command line prints it as
+    one ``error:`` line) that names ``option`` and shows ``example``: text that is not a
+    quantity, a non-finite number (``nan``, ``inf``), a dimension other than that of ``unit``,
+    or a value of the wrong ``sign``.
+
+    Parameters
+    ----------
+    text : str or None
+        What the user typed; None (the option was not given) passes through as None.
+    option : str
+        The option's name, e.g. ``"--duration"``.
+    unit : str
+        A unit of the expected dimension, e.g. ``"ms"`` (Brian2 syntax).
+    example : str
+        A correct value for the messages, e.g. ``"30 ms"``.
+    sign : {None, "positive", "non-negative"}
+        Also require ``value > 0`` or ``value >= 0``.
+
+    Returns
+    -------
+    Quantity or None
+        The value (all its elements, if it is an array) with the dimension of ``unit``.
+
+    Examples
+    --------
+    >>> from brian2 import ms
+    >>> bool(option_quantity("30 ms", "--duration", "ms", "30 ms", sign="positive") == 30 * ms)
+    True
+    """
+    from neurophase.errors import ParameterError
+
+    if text is None:
+        return None
+    fix = f"e.g. {option} '{example}'"
+    if isinstance(text, str) and _NOT_FINITE.search(text):
+        raise ParameterError(f"{option} {text!r} is not a finite number; give a finite value with its unit, {fix}.")
+    try:
+        value = parse_quantity(text, name=option)
+    except UnitMismatchError as error:
+        reason = " ".join(str(error).split()).rstrip(".")
+        raise ParameterError(f"{option} {text!r} cannot be read ({reason}); {fix}.") from None
+    expected = parse_unit(unit)
+    if not has_dimension_of(value, expected):
+        raise ParameterError(
+            f"{option} {text!r} has dimension {get_dimensions(value)!s}, not that of {unit} "
+            f"({get_dimensions(expected)!s}); give it in {unit} or another unit of that dimension, {fix}.")
+    magnitude = np.asarray(value / expected, dtype=float)
+    if not np.all(np.isfinite(magnitude)):
+        raise ParameterError(f"{option} {text!r} is not a finite number; give a finite value with its unit, {fix}.")
+    if sign == "positive" and not np.all(magnitude > 0):
+        raise ParameterError(f"{option} {text!r} must be positive, {fix}.")
+    if sign == "non-negative" and not np.all(magnitude >= 0):
+        raise ParameterError(f"{option} {text!r} must not be negative, {fix}.")
+    return value
+
 
 def setting_units(numbers=(), **units):
     """Declare the physical unit of keyword settings of a measurement function.

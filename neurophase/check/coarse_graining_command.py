@@ -93,7 +93,9 @@ def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
                        help="constant sub-threshold drive of the escape trials and baseline of the pulses "
                             "(default: the holding input)")
     noise.add_argument("--seed", type=int, default=0, help="Brian2 seed (default 0)")
-    parser.add_argument("--out", required=True, help="output folder (written only if everything succeeds)")
+    parser.add_argument("--out", required=True, help="output folder, new or empty (written only if all succeeds)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into an --out folder that holds files (those of the same name are replaced)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -113,29 +115,22 @@ def run_coarse_grain(args: argparse.Namespace) -> int:
         command line prints them as one ``error:`` line, exit status 2), and nothing is written.
     """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from neurophase.figures.coarse_graining import membrane_figures
     from neurophase.io import save_dataset, staged_output
     from neurophase.mapping import coarse_grain
     from neurophase.micro.commands import input_grid
     from neurophase.micro.modelfile import load_model
-    from neurophase.units import parse_quantity
+    from neurophase.records import check_output_folder
+    from neurophase.units import option_quantity
 
+    # every argument is checked before anything is computed or simulated
+    check_output_folder(args.out, overwrite=args.overwrite, resume_record=False)
     model = load_model(args.model)
-    inputs = None
-    if args.input is not None:
-        start, stop, step, unit = args.input
-        try:
-            numbers = [float(start), float(stop), float(step)]
-        except ValueError:
-            raise ParameterError(
-                f"--input needs three numbers and a unit, e.g. --input -2 4 0.01 {model.input_unit}.") from None
-        if not all(np.isfinite(numbers)):
-            raise ParameterError(f"--input has a non-finite value ({start} {stop} {step}); give finite numbers.")
-        inputs = input_grid(start, stop, step, unit)
-    rest_input = None if args.rest_input is None else parse_quantity(args.rest_input, name="--rest-input")
-    durations = _check_channel_options(args) if args.channels is not None else None
+    unit = model.input_unit
+    inputs = None if args.input is None else input_grid(*args.input, option="--input", expected=unit)
+    rest_input = option_quantity(args.rest_input, "--rest-input", unit, f"-0.05 {unit}")
+    durations = _check_channel_options(args, unit) if args.channels is not None else None
     membrane = coarse_grain(model, inputs=inputs, order_parameter=args.order_parameter, rest_input=rest_input)
     channel_results = None
     if args.channels is not None:
@@ -170,25 +165,33 @@ def run_coarse_grain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_channel_options(args):
+def _check_channel_options(args, unit):
     """The channel-noise options on their own (before anything is computed); returns durations in ms."""
     import numpy as np
 
-    from neurophase.units import parse_quantity, to_magnitude
+    from neurophase.micro.commands import input_grid
+    from neurophase.units import option_quantity, to_magnitude
 
     numbers = np.asarray(args.channels, dtype=float)
-    if np.any(~np.isfinite(numbers)) or np.any(numbers < 1):
-        raise ParameterError(f"--channels needs channel numbers N >= 1; got {args.channels}.")
-    if np.unique(np.rint(numbers)).size != numbers.size:
-        raise ParameterError(f"--channels lists a channel number twice: {args.channels}.")
+    shown = " ".join(f"{number:g}" for number in numbers)
+    if np.any(~np.isfinite(numbers)) or np.any(numbers < 1) or np.any(numbers != np.rint(numbers)):
+        raise ParameterError(f"--channels needs whole channel numbers N >= 1, e.g. --channels 100 1000 10000; "
+                             f"got {shown}.")
+    if np.unique(numbers).size != numbers.size:
+        raise ParameterError(f"--channels lists a channel number twice ({shown}); give each N once.")
+    if numbers.size < 2:
+        raise ParameterError(f"--channels needs at least two channel numbers (N3 and N4 are slopes over N), "
+                             f"e.g. --channels 100 1000 10000; got {shown}.")
+    if not 0 <= args.seed < 2**32 - 1:
+        raise ParameterError(f"--seed {args.seed} must be in 0 .. 2**32 - 2 (Brian2 seeds; the escape trials use "
+                             "seed + 1).")
     durations = {}
-    for option in ("pulse_duration", "pulse_start", "duration", "escape_duration"):
-        text = getattr(args, option)
-        value = float(to_magnitude(parse_quantity(text, name=f"--{option.replace('_', '-')}"), "ms",
-                                   name=f"--{option.replace('_', '-')}"))
-        if not np.isfinite(value) or value < 0 or (value == 0 and option != "pulse_start"):
-            raise ParameterError(f"--{option.replace('_', '-')} must be a positive duration; got {text!r}.")
-        durations[option] = value
+    for option, example in (("pulse_duration", "0.5 ms"), ("pulse_start", "20 ms"), ("duration", "30 ms"),
+                            ("escape_duration", "1 s")):
+        name = f"--{option.replace('_', '-')}"
+        value = option_quantity(getattr(args, option), name, "ms", example,
+                                sign="non-negative" if option == "pulse_start" else "positive")
+        durations[option] = float(to_magnitude(value, "ms"))
     if durations["pulse_start"] + durations["pulse_duration"] >= durations["duration"]:
         raise ParameterError(
             f"The pulse ({args.pulse_start} + {args.pulse_duration}) does not end before the trial does "
@@ -198,14 +201,11 @@ def _check_channel_options(args):
     if args.escape_trials < 1:
         raise ParameterError(f"--escape-trials must be at least 1; got {args.escape_trials}.")
     if args.pulse_amplitudes is not None:
-        try:
-            start, stop, step = (float(value) for value in args.pulse_amplitudes[:3])
-        except ValueError:
-            start = stop = step = np.nan
-        if not (np.isfinite([start, stop, step]).all() and step > 0 and stop > start):
-            raise ParameterError(
-                f"--pulse-amplitudes needs START < STOP, STEP > 0 and a unit, e.g. --pulse-amplitudes 0 40 2 uA/cm**2; "
-                f"got {' '.join(args.pulse_amplitudes)}.")
+        amplitudes = input_grid(*args.pulse_amplitudes, option="--pulse-amplitudes", expected=unit)
+        if amplitudes.size < 4:
+            raise ParameterError(f"--pulse-amplitudes {' '.join(args.pulse_amplitudes)} gives {amplitudes.size} "
+                                 f"amplitude(s); give at least 4, e.g. --pulse-amplitudes 0 40 2 {unit}.")
+    option_quantity(args.drive, "--drive", unit, f"0 {unit}")
     return durations
 
 
@@ -219,16 +219,15 @@ def _run_channels(args, model, rest_input, durations):
         measure_channel_noise_pulse,
     )
     from neurophase.micro.commands import input_grid
-    from neurophase.units import parse_quantity, parse_unit, to_magnitude
+    from neurophase.units import option_quantity, parse_unit, to_magnitude
 
     numbers = np.asarray(args.channels, dtype=float)
-    drive = rest_input if args.drive is None else parse_quantity(args.drive, name="--drive")
+    unit = model.input_unit
+    drive = rest_input if args.drive is None else option_quantity(args.drive, "--drive", unit, f"0 {unit}")
     reduction = channel_reduction(model, args.channel_model, drive)  # errors before any simulation
     unit_text = reduction.membrane.input_unit
     if args.pulse_amplitudes is not None:
-        start, stop, step, unit = args.pulse_amplitudes
-        amplitudes = input_grid(start, stop, step, unit)
-        to_magnitude(amplitudes, unit_text, name="--pulse-amplitudes")
+        amplitudes = input_grid(*args.pulse_amplitudes, option="--pulse-amplitudes", expected=unit_text)
     else:
         from brian2 import ms
 

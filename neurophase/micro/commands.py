@@ -61,7 +61,8 @@ __all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
 MAX_LEVELS = 10_000_000
 
 
-def input_grid(start: str | float, stop: str | float, step: str | float, unit: str) -> Quantity:
+def input_grid(start: str | float, stop: str | float, step: str | float, unit: str, option: str = "--input",
+               expected: str | None = None) -> Quantity:
     """Levels ``start, start + step, ..., stop`` (stop included within step/1000) as a Quantity.
 
     Parameters
@@ -71,6 +72,10 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
         numbers (or their text, as typed after ``--input``) in ``unit``.
     unit : str
         A Brian2 unit string, e.g. ``"uA/cm**2"``.
+    option : str
+        The command-line option the four values were given with, named in every error.
+    expected : str, optional
+        A unit string whose dimension ``unit`` must have (e.g. the model's input unit).
 
     Returns
     -------
@@ -86,30 +91,40 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     import numpy as np
+    from brian2.units.fundamentalunits import get_dimensions
 
-    from neurophase.units import parse_unit
+    from neurophase.units import has_dimension_of, parse_unit
 
     try:
         start, stop, step = float(start), float(stop), float(step)
     except ValueError as error:
         raise ParameterError(
-            f"--input needs three numbers and a unit, e.g. --input 0 20 0.5 uA/cm**2 ({error})."
+            f"{option} needs three numbers and a unit, e.g. {option} 0 20 0.5 uA/cm**2 ({error})."
         ) from None
     if not all(math.isfinite(value) for value in (start, stop, step)):
         raise ParameterError(
-            f"--input {start:g} {stop:g} {step:g}: START, STOP and STEP must be finite numbers "
-            "(not nan or inf), e.g. --input 0 20 0.5 pA.")
+            f"{option} {start:g} {stop:g} {step:g}: START, STOP and STEP must be finite numbers "
+            f"(not nan or inf), e.g. {option} 0 20 0.5 pA.")
     if step <= 0 or stop < start:
-        raise ParameterError("--input needs STEP > 0 and STOP >= START, e.g. --input 0 20 0.5 pA.")
+        raise ParameterError(f"{option} needs STEP > 0 and STOP >= START, e.g. {option} 0 20 0.5 pA.")
     count = math.floor((stop - start) / step + 1e-3) + 1
     if count > MAX_LEVELS:
         raise ParameterError(
-            f"--input {start:g} {stop:g} {step:g} asks for {count:.3g} levels (at most {MAX_LEVELS:,}); "
+            f"{option} {start:g} {stop:g} {step:g} asks for {count:.3g} levels (at most {MAX_LEVELS:,}); "
             "use a larger STEP.")
-    unit_value = parse_unit(unit)
+    try:
+        unit_value = parse_unit(unit)
+    except NeurophaseError as error:
+        reason = " ".join(str(error).split()).rstrip(".")
+        raise ParameterError(f"{option} unit {unit!r} cannot be read ({reason}).") from None
+    if expected is not None and not has_dimension_of(unit_value, parse_unit(expected)):
+        dimension = get_dimensions(parse_unit(expected))
+        raise ParameterError(
+            f"{option} is in {unit}, which is not a unit of {expected} (dimension {dimension}); "
+            f"give it in {expected}, e.g. {option} {start:g} {stop:g} {step:g} {expected}.")
     levels = start + step * np.arange(count)
     if not np.all(np.isfinite(levels)):
-        raise ParameterError(f"--input {start:g} {stop:g} {step:g} overflows; use smaller numbers.")
+        raise ParameterError(f"{option} {start:g} {stop:g} {step:g} overflows; use smaller numbers.")
     return levels * unit_value
 
 
