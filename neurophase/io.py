@@ -93,13 +93,18 @@ def staged_output(directory):
     Raises
     ------
     OutputError
-        ``directory`` exists and is not a folder (checked before anything is done).
+        ``directory`` exists and is not a folder (checked before anything is done), or its
+        parent cannot be created or written.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"{directory} is a file, not a folder; give a folder for the results.")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    except OSError as error:
+        raise OutputError(f"cannot write into {directory.parent} ({error.strerror or error}); choose another "
+                          "output path.") from None
     try:
         yield staging
         share_mode(staging, directory=True)

@@ -269,6 +269,11 @@ def _check_writable(path):
         raise OutputError(f"cannot create {path}: {parent} is a file; choose another output path.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write into {parent} (permission denied); choose another output path.")
+    try:  # os.access says yes to root almost everywhere (sysfs, /proc): create and remove a folder
+        os.rmdir(tempfile.mkdtemp(prefix=".neurophase-probe.", dir=parent))
+    except OSError as error:
+        raise OutputError(f"cannot write into {parent} ({error.strerror or error}); choose another "
+                          "output path.") from None
 
 
 def check_output_file(out, overwrite=False, suffixes=(".nc",)):
