@@ -20,6 +20,9 @@ Writes ``population_stationary.nc`` (measured and predicted rates), ``population
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from neurophase.errors import ParameterError
 
 __all__ = ["add_population_parser", "run_population", "population_sweep"]
@@ -29,7 +32,7 @@ def population_sweep(model, couplings, drives, noise, size=1000, indegree=100, s
                      synaptic_tau=None, delay="1.5 ms", kick=None, duration="2 s",
                      transient="0.5 s", seeds=1, dt=None, transfer_drives=None,
                      transfer_noises=None, transfer_seeds=3, transfer_duration="3 s", seed=0,
-                     target="cython", device="runtime", out=None, progress=None):
+                     target="cython", device="runtime", out=None, progress=None, overwrite=False):
     """Simulated and predicted population rates over a ``(w, drive)`` grid (the command's work).
 
     Parameters
@@ -61,8 +64,12 @@ def population_sweep(model, couplings, drives, noise, size=1000, indegree=100, s
     from neurophase.micro.network import coupling_unit, measure_transfer
     from neurophase.units import parse_unit, to_magnitude
 
-    loaded = model if isinstance(model, Model) else load_model(model)
     # ---- validate everything before simulating
+    if out is not None:
+        from neurophase.records import check_output_folder
+
+        check_output_folder(out, overwrite=overwrite, resume_record=False)
+    loaded = model if isinstance(model, Model) else load_model(model)
     if synapse not in ("delta", "current"):
         raise ParameterError(f"--synapse must be delta or current (the mean field is derived for "
                              f"those); got {synapse!r}.")
@@ -138,8 +145,19 @@ def _write(out, verdicts, datasets):
         write_verdicts_csv(verdicts, stage / "verdicts.csv")
 
 
-def add_population_parser(subparsers):
-    """Add the ``population`` subcommand to ``subparsers``; returns its parser."""
+def add_population_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``population`` subcommand to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "population", help="recurrent population rate over a (w, drive) grid, simulated and predicted",
         description="Every (w, drive) point, started low and high, is one population of one Brian2 "
@@ -151,9 +169,10 @@ def add_population_parser(subparsers):
                         help="external drives in the model's input unit")
     parser.add_argument("--noise", required=True,
                         help="white-noise amplitude with unit, e.g. '5.657 pA*second**0.5'")
-    parser.add_argument("--size", type=int, default=1000, help="neurones per population N_pop")
-    parser.add_argument("--indegree", type=int, default=100, help="recurrent inputs per neurone K")
-    parser.add_argument("--synapse", default="delta", help="delta (v += w) or current (exponential)")
+    parser.add_argument("--size", type=int, default=1000, help="neurones per population N_pop (>= 2)")
+    parser.add_argument("--indegree", type=int, default=100, help="recurrent inputs per neurone K (1 .. N_pop - 1)")
+    parser.add_argument("--synapse", default="delta", choices=("delta", "current"),
+                        help="delta (v += w) or current (exponential)")
     parser.add_argument("--synaptic-tau", default=None, help="decay of current synapses, e.g. '2 ms'")
     parser.add_argument("--delay", default="1.5 ms", help="transmission delay")
     parser.add_argument("--kick", default=None, help="extra drive starting the high branch")
@@ -167,36 +186,40 @@ def add_population_parser(subparsers):
     parser.add_argument("--transfer-noise", nargs="+", default=None,
                         help="white-noise amplitudes of that measurement (two or more, with units)")
     parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
-    parser.add_argument("--out", required=True, help="output folder (written only if the run succeeds)")
+    parser.add_argument("--out", required=True, help="output folder, new or empty (written only if the run succeeds)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into an --out folder that holds files (those of the same name are replaced)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
-def run_population(args):
-    """Run ``neurophase population`` from parsed ``args``; returns 0."""
-    import numpy as np
+def run_population(args: argparse.Namespace) -> int:
+    """Run ``neurophase population``.
 
-    from neurophase.micro.commands import input_grid
-    from neurophase.units import parse_quantity
+    Every argument is checked before anything is computed (the output folder first), then
+    :func:`population_sweep` simulates, predicts and writes ``--out``.
 
-    def quantity(text, name):
-        return None if text is None else parse_quantity(text, name=name)
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_population_parser`).
 
-    couplings = input_grid(*args.coupling)
-    drives = input_grid(*args.drive)
-    transfer_drives = None if args.transfer_drive is None else input_grid(*args.transfer_drive)
-    transfer_noises = None
-    if args.transfer_noise is not None:
-        values = [parse_quantity(text, name="--transfer-noise") for text in args.transfer_noise]
-        transfer_noises = np.asarray([float(v / values[0]) for v in values]) * values[0]
-    verdicts, datasets = population_sweep(
-        args.model, couplings, drives, parse_quantity(args.noise, name="--noise"), size=args.size,
-        indegree=args.indegree, synapse=args.synapse,
-        synaptic_tau=quantity(args.synaptic_tau, "--synaptic-tau"), delay=parse_quantity(args.delay, name="--delay"),
-        kick=quantity(args.kick, "--kick"), duration=parse_quantity(args.duration, name="--duration"),
-        transient=parse_quantity(args.transient, name="--transient"), seeds=args.seeds,
-        dt=quantity(args.dt, "--dt"), transfer_drives=transfer_drives, transfer_noises=transfer_noises,
-        seed=args.seed, device=args.device, out=args.out, progress=False if args.quiet else None)
+    Returns
+    -------
+    int
+        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (one
+        ``error:`` line, exit status 2) and nothing is written; Ctrl-C writes nothing either.
+    """
+    from neurophase.progress import inner_progress
+    from neurophase.records import check_output_folder
+
+    check_output_folder(args.out, overwrite=args.overwrite, resume_record=False)
+    settings = _checked_settings(args)
+    with inner_progress(not args.quiet, log_start=True):
+        verdicts, datasets = population_sweep(
+            settings.pop("model"), size=args.size, indegree=args.indegree, synapse=args.synapse, seeds=args.seeds,
+            seed=args.seed, device=args.device, out=args.out, overwrite=args.overwrite,
+            progress=False if args.quiet else None, **settings)
     theory = datasets["theory"]
     print(f"derived cusp: w_c = {float(theory['cusp_coupling']):.4g} {theory['cusp_coupling'].attrs['units']}, "
           f"mu_c = {float(theory['cusp_drive']):.4g} {theory['cusp_drive'].attrs['units']}, "
@@ -207,3 +230,73 @@ def run_population(args):
               f"[{verdict.ci_low:.4g}, {verdict.ci_high:.4g}]")
     print(f"wrote {args.out}")
     return 0
+
+
+def _checked_settings(args):
+    """The command line's quantities, each checked with its option's name (nothing is computed)."""
+    import inspect
+
+    import numpy as np
+
+    from neurophase.check.population import stationary_sweep
+    from neurophase.mapping.population import is_lif
+    from neurophase.micro.commands import input_grid
+    from neurophase.micro.modelfile import load_model
+    from neurophase.micro.network import coupling_unit
+    from neurophase.units import option_quantity, to_magnitude
+
+    model = load_model(args.model)
+    unit = model.input_unit
+    white = f"{unit}*second**0.5"
+    if args.size < 2:
+        raise ParameterError(f"--size {args.size}: a population needs at least 2 neurones, e.g. --size 1000.")
+    if not 1 <= args.indegree <= args.size - 1:
+        raise ParameterError(f"--indegree {args.indegree} must lie between 1 and --size - 1 = {args.size - 1} "
+                             "(sources are drawn within the population, no autapses); lower it or raise --size.")
+    if args.seeds < 1:
+        raise ParameterError(f"--seeds {args.seeds} must be at least 1.")
+    if not 0 <= args.seed <= 2**32 - 8:
+        raise ParameterError(f"--seed {args.seed} must be in 0 .. 2**32 - 8 (Brian2 seeds; the transfer "
+                             "measurement uses seed + 7).")
+    settings = {
+        "model": model,
+        "couplings": input_grid(*args.coupling, option="--coupling", expected=coupling_unit(model, args.synapse)),
+        "drives": input_grid(*args.drive, option="--drive", expected=unit),
+        "noise": option_quantity(args.noise, "--noise", white, f"5 {white}", sign="positive"),
+        "synaptic_tau": option_quantity(args.synaptic_tau, "--synaptic-tau", "ms", "2 ms", sign="positive"),
+        "delay": option_quantity(args.delay, "--delay", "ms", "1.5 ms", sign="non-negative"),
+        "kick": option_quantity(args.kick, "--kick", unit, f"100 {unit}"),
+        "duration": option_quantity(args.duration, "--duration", "second", "2 s", sign="positive"),
+        "transient": option_quantity(args.transient, "--transient", "second", "0.5 s", sign="non-negative"),
+        "dt": option_quantity(args.dt, "--dt", "ms", "0.05 ms", sign="positive"),
+        "transfer_drives": None, "transfer_noises": None,
+    }
+    if args.synapse == "current" and settings["synaptic_tau"] is None:
+        raise ParameterError("--synapse current needs --synaptic-tau, the decay of the synaptic current, "
+                             "e.g. --synaptic-tau '2 ms'.")
+    if not settings["transient"] < settings["duration"]:
+        raise ParameterError(f"--transient {args.transient} must be shorter than --duration {args.duration} "
+                             "(the rates are measured after it).")
+    if settings["dt"] is not None:
+        dt_ms = float(to_magnitude(settings["dt"], "ms"))
+        if model.max_dt is not None and dt_ms > float(to_magnitude(model.max_dt, "ms")) * (1 + 1e-9):
+            raise ParameterError(f"--dt {args.dt} exceeds model {model.name!r}'s largest stable time step "
+                                 f"({float(to_magnitude(model.max_dt, 'ms')):g} ms); give a smaller --dt.")
+        bin_ms = float(to_magnitude(inspect.signature(stationary_sweep).parameters["bin_width"].default, "ms"))
+        if abs(bin_ms / dt_ms - round(bin_ms / dt_ms)) > 1e-6 * bin_ms / dt_ms:
+            raise ParameterError(f"--dt {args.dt} must divide the {bin_ms:g} ms rate bins a whole number of "
+                                 "times, e.g. --dt '0.05 ms'.")
+    if args.transfer_drive is not None:
+        settings["transfer_drives"] = input_grid(*args.transfer_drive, option="--transfer-drive", expected=unit)
+    if args.transfer_noise is not None:
+        values = [option_quantity(text, "--transfer-noise", white, f"5 {white}", sign="positive")
+                  for text in args.transfer_noise]
+        if len(values) < 2:
+            raise ParameterError(f"--transfer-noise needs two or more amplitudes (the transfer function is "
+                                 f"interpolated in the noise), e.g. --transfer-noise '2 {white}' '5 {white}'.")
+        settings["transfer_noises"] = np.asarray([float(v / values[0]) for v in values]) * values[0]
+    if not is_lif(model) and (args.transfer_drive is None or args.transfer_noise is None):
+        raise ParameterError(f"Model {model.name!r} is not a LIF, so its transfer function is measured on the "
+                             "uncoupled model: give --transfer-drive START STOP STEP UNIT and --transfer-noise "
+                             "(two or more amplitudes).")
+    return settings

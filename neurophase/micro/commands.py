@@ -99,14 +99,14 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
         start, stop, step = float(start), float(stop), float(step)
     except ValueError as error:
         raise ParameterError(
-            f"{option} needs three numbers and a unit, e.g. {option} 0 20 0.5 uA/cm**2 ({error})."
+            f"{option} needs three numbers and a unit, e.g. {option} 0 20 0.5 {expected or 'uA/cm**2'} ({error})."
         ) from None
     if not all(math.isfinite(value) for value in (start, stop, step)):
         raise ParameterError(
             f"{option} {start:g} {stop:g} {step:g}: START, STOP and STEP must be finite numbers "
-            f"(not nan or inf), e.g. {option} 0 20 0.5 pA.")
+            f"(not nan or inf), e.g. {option} 0 20 0.5 {expected or 'pA'}.")
     if step <= 0 or stop < start:
-        raise ParameterError(f"{option} needs STEP > 0 and STOP >= START, e.g. {option} 0 20 0.5 pA.")
+        raise ParameterError(f"{option} needs STEP > 0 and STOP >= START, e.g. {option} 0 20 0.5 {expected or 'pA'}.")
     count = math.floor((stop - start) / step + 1e-3) + 1
     if count > MAX_LEVELS:
         raise ParameterError(
