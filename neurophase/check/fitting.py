@@ -33,9 +33,11 @@ Verdict rules (fixed before any fit was run)
 
 from __future__ import annotations
 
+import argparse
 import json
 import time as wallclock
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -317,11 +319,24 @@ def _numeric(dataset):
 
 
 # ------------------------------------------------------------------------------------------------ command
-def add_fit_parser(subparsers):
+def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``fit`` subcommand to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers : argparse subparsers action
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
     parser = subparsers.add_parser(
         "fit", help="fit a neurone model to current-clamp step recordings (NSGA-II over feature z-scores)",
         description="Fit MODEL's parameters to RECORDING(s) of one cell; writes fitted parameters with intervals, "
-                    "fitted.toml, figures, report.md and verdicts.csv (F1 held-out, F2 predicted f-I).")
+                    "fitted.toml, figures, report.md and verdicts.csv (F1 held-out, F2 predicted f-I). After every "
+                    "generation OUT/fit_checkpoint.pkl keeps the fit: an interrupted fit continues with --resume.")
     parser.add_argument("model", help="library model name or model file (its input must be a current)")
     parser.add_argument("recordings", nargs="+", help="ABF, NWB, CSV or Igor files (or a folder) of one cell")
     parser.add_argument("--param", nargs=4, action="append", metavar=("NAME", "LOW", "HIGH", "UNIT"),
@@ -331,58 +346,152 @@ def add_fit_parser(subparsers):
                         help="search NAME on a log scale (default: the scale of its [fit] entry, else linear)")
     parser.add_argument("--train-sweeps", nargs="+", type=int, default=None,
                         help="training sweeps (numbers in file order); default every other sweep by current")
-    parser.add_argument("--generations", type=int, default=20)
-    parser.add_argument("--population", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generations", type=int, default=20, help="NSGA-II generations (>= 1, default 20)")
+    parser.add_argument("--population", type=int, default=32, help="candidates per generation (>= 4, default 32)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the optimiser (0 .. 2**32 - 1, default 0)")
     parser.add_argument("--dt", default=None, help="integration step, e.g. '0.05 ms' (default the model's)")
     parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
     parser.add_argument("--liquid-junction-potential", default=None, help="e.g. '14 mV' (subtracted from V)")
     parser.add_argument("--trace-objective", action="store_true",
                         help="add the voltage-trace error with spikes cut out as an objective group")
-    parser.add_argument("--resume", action="store_true", help="continue the fit checkpointed in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the fit checkpointed in --out (same settings; a larger --generations extends "
+                             "a finished fit)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new fit in an --out folder that holds files or an earlier fit's checkpoint")
     parser.add_argument("--out", required=True, help="output folder (results written only when the fit finishes)")
     return parser
 
 
-def run_fit(args):
-    from neurophase.fit.fitter import fit_model
-    from neurophase.io import staged_output
-    from neurophase.micro.modelfile import load_model
-    from neurophase.recordings.read import read_recordings
-    from neurophase.units import parse_quantity
+#: The checkpoint file of ``neurophase fit`` inside ``--out``.
+CHECKPOINT_NAME = "fit_checkpoint.pkl"
 
-    started = wallclock.perf_counter()
-    model = load_model(args.model)
+
+def _check_fit_output(out, resume, overwrite):
+    """Refuse, before anything is read, an ``--out`` that the fit cannot use (see :func:`run_fit`)."""
+    from neurophase.errors import OutputError
+    from neurophase.records import check_output_folder
+
+    out = Path(out)
+    checkpoint = out / CHECKPOINT_NAME
+    if resume and overwrite:
+        raise ParameterError("--resume continues the fit in --out and --overwrite starts a new one; give only one.")
+    if resume:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out} is a file; --resume needs the folder of an interrupted fit.")
+        if not checkpoint.is_file():
+            raise OutputError(f"--resume: there is no checkpoint to resume ({checkpoint}); run without --resume.")
+        check_output_folder(out, overwrite=True, resume_record=False)  # writable
+        return
+    if checkpoint.exists() and not overwrite:
+        finished = any(path.name != CHECKPOINT_NAME for path in out.iterdir())
+        raise OutputError(
+            f"--out {out} holds {'the result and ' if finished else ''}the checkpoint of an earlier fit; add --resume "
+            "to continue it (same settings), --overwrite to start a new fit there, or choose a new folder.")
+    check_output_folder(out, overwrite=overwrite, resume_record=False)
+
+
+def _parameter_options(args):
+    """``--param`` and ``--log`` as the ``parameters`` argument of :func:`~neurophase.fit.fitter.fit_model`."""
+    import math
+
+    from neurophase.errors import NeurophaseError
+    from neurophase.units import parse_unit
+
     overrides = None
     if args.param:
         overrides = {}
         for name, low, high, unit in args.param:
+            example = f"e.g. --param {name} 10 100 {unit}"
             try:
                 low_value, high_value = float(low), float(high)
             except ValueError:
-                raise ParameterError(f"--param {name}: LOW and HIGH must be numbers (got {low!r}, {high!r}).") from None
-            bounds = (parse_quantity(f"{low_value!r} * {unit}", name=f"--param {name} LOW"),
-                      parse_quantity(f"{high_value!r} * {unit}", name=f"--param {name} HIGH"))
+                raise ParameterError(f"--param {name}: LOW and HIGH must be numbers (got {low!r}, {high!r}), "
+                                     f"{example}.") from None
+            if not (math.isfinite(low_value) and math.isfinite(high_value)):
+                raise ParameterError(f"--param {name} {low} {high}: LOW and HIGH must be finite numbers, {example}.")
+            try:
+                unit_value = parse_unit(unit)
+            except NeurophaseError as error:
+                reason = " ".join(str(error).split()).rstrip(".")
+                raise ParameterError(f"--param {name}: the unit {unit!r} cannot be read ({reason}).") from None
             # without --log the scale is the model's [fit] scale for that parameter (linear if undeclared)
-            overrides[name] = bounds + (("log",) if name in args.log else ())
+            overrides[name] = (low_value * unit_value, high_value * unit_value) + (
+                ("log",) if name in args.log else ())
     unknown_log = [name for name in args.log if not overrides or name not in overrides]
     if unknown_log:
-        raise ParameterError(f"--log {unknown_log}: give a --param range for each parameter set to a log scale.")
+        raise ParameterError(f"--log {' '.join(unknown_log)}: give a --param NAME LOW HIGH UNIT range for each "
+                             "parameter searched on a log scale.")
+    return overrides
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Run ``neurophase fit``.
+
+    Checked before anything is read or simulated: ``--out`` (new or empty; with files or an
+    earlier fit's checkpoint only with ``--overwrite``; ``--resume`` needs the checkpoint),
+    the numbers and quantities of the options. After every generation the checkpoint
+    ``OUT/fit_checkpoint.pkl`` is replaced; the results are written (all at once) only when
+    the fit finishes. Ctrl-C leaves the checkpoint of the generations finished so far, and the
+    same command with ``--resume`` continues it to exactly the uninterrupted result.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (:func:`add_fit_parser`).
+
+    Returns
+    -------
+    int
+        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (one
+        ``error:`` line, exit status 2) and an interrupted fit raises
+        :class:`~neurophase.errors.InterruptedRunError` (exit status 130).
+    """
+    from neurophase.errors import InterruptedRunError
+    from neurophase.fit.fitter import fit_model
+    from neurophase.interrupts import interrupt_forced
+    from neurophase.io import staged_output
+    from neurophase.micro.modelfile import load_model
+    from neurophase.recordings.read import read_recordings
+    from neurophase.units import option_quantity
+
+    started = wallclock.perf_counter()
+    _check_fit_output(args.out, args.resume, args.overwrite)
+    if args.generations < 1:
+        raise ParameterError(f"--generations {args.generations} must be at least 1.")
+    if args.population < 4:
+        raise ParameterError(f"--population {args.population} must be at least 4 (NSGA-II needs parents to mate).")
+    if not 0 <= args.seed < 2**32:
+        raise ParameterError(f"--seed {args.seed} must be in 0 .. 2**32 - 1.")
+    dt = option_quantity(args.dt, "--dt", "ms", "0.05 ms", sign="positive")
     options = {}
     if args.liquid_junction_potential:
-        options["liquid_junction_potential"] = args.liquid_junction_potential
+        options["liquid_junction_potential"] = option_quantity(args.liquid_junction_potential,
+                                                               "--liquid-junction-potential", "mV", "14 mV")
+    model = load_model(args.model)
+    overrides = _parameter_options(args)
     recordings = read_recordings(args.recordings, **options)
-    dt = parse_quantity(args.dt, expected="ms", name="--dt") if args.dt else None
     out = Path(args.out)
-    checkpoint = out / "fit_checkpoint.pkl"
+    checkpoint = out / CHECKPOINT_NAME
+    reached = [0]
 
     def progress(generation, generations, best, seconds):
+        reached[0] = generation
         print(f"generation {generation}/{generations}: best objective norm {best:.3g} ({seconds:.0f} s)", flush=True)
 
-    result = fit_model(model, recordings, parameters=overrides, train_sweeps=args.train_sweeps,
-                       generations=args.generations, population=args.population, seed=args.seed,
-                       checkpoint=checkpoint, resume=args.resume, dt=dt, device=args.device, progress=progress,
-                       trace_objective=args.trace_objective)
+    try:
+        result = fit_model(model, recordings, parameters=overrides, train_sweeps=args.train_sweeps,
+                           generations=args.generations, population=args.population, seed=args.seed,
+                           checkpoint=checkpoint, resume=args.resume, overwrite=args.overwrite, dt=dt,
+                           device=args.device, progress=progress, trace_objective=args.trace_objective)
+    except (KeyboardInterrupt, InterruptedRunError) as error:
+        if interrupt_forced() or not checkpoint.is_file() or not (reached[0] or args.resume):
+            raise
+        cause = " ".join(str(error).split()).split("; ")[0] if str(error) else "stopped by Ctrl-C"
+        kept = f"generation {reached[0]} of {args.generations}" if reached[0] else "the fit so far"
+        raise InterruptedRunError(
+            f"{cause}; nothing was written but the checkpoint {checkpoint} ({kept}): run the same command with "
+            "--resume to continue the fit.") from None
     verdicts = fit_verdicts(result)
     with staged_output(out) as staging:
         write_fit_outputs(result, staging, verdicts, seconds=wallclock.perf_counter() - started)

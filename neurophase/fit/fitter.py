@@ -60,6 +60,7 @@ from neurophase.errors import ModelFileError, ParameterError
 from neurophase.fit.data import prepare_recordings, split_sweeps
 from neurophase.fit.features import FEATURES, feature_dataset, step_features
 from neurophase.fit.objectives import DIVERGED_OBJECTIVE, TRACE_ERROR, Target, trace_errors
+from neurophase.io import share_mode
 from neurophase.micro.modelfile import FIT_SCALES, FitRange, Model, display_unit, load_model, model_text
 from neurophase.recordings.spikes import detect_spikes
 from neurophase.units import parse_quantity, parse_unit, to_magnitude
@@ -385,6 +386,7 @@ def _write_checkpoint(path, content):
     try:
         with open(temporary, "wb") as stream:
             pickle.dump(content, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        share_mode(temporary)  # mkstemp makes it private; every output file has the same mode
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -423,7 +425,7 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
               device: str = "runtime", target: str = "cython", settle: Quantity | str = "200 ms",
               n_bootstrap: int = 500, record_dt: Quantity | None = None,
               progress: Callable[[int, int, float, float], Any] | None = None, stop_after: int | None = None,
-              trace_objective: bool = False) -> FitResult:
+              trace_objective: bool = False, overwrite: bool = False) -> FitResult:
     """Fit ``model`` to current-clamp step recordings of one cell.
 
     Parameters
@@ -467,6 +469,9 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
         cannot follow a real cell's after-potential, so on real recordings the trace error mostly
         measures that mismatch and pulls the fit away from the features; on recordings the model
         can reproduce (parameter recovery) it constrains the subthreshold dynamics strongly.
+    overwrite : bool
+        Start a new fit although ``checkpoint`` exists (it is replaced after the first
+        generation); without it (and without ``resume``) an existing checkpoint is an error.
 
     Returns
     -------
@@ -513,7 +518,7 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
             raise ParameterError(f"--resume: there is no checkpoint to resume ({checkpoint}); run without --resume.")
         content = _read_checkpoint(checkpoint, settings, settings_hash)
         algorithm, archive, generation = content["algorithm"], content["archive"], content["generation"]
-    elif checkpoint is not None and Path(checkpoint).exists():
+    elif checkpoint is not None and Path(checkpoint).exists() and not overwrite:
         raise ParameterError(
             f"A checkpoint of an earlier fit exists ({checkpoint}): pass --resume to continue it, or use another "
             "output folder (nothing was overwritten).")
