@@ -44,6 +44,12 @@ def folder(tmp_path_factory):
         '[experiment]\nname = "t"\ntitle = "T in mV"\n[[measurement]]\nfunction = "hysteresis"\n'
         'temperature = "1 mV"\n')
     (base / "broken.toml").write_text("[experiment\nname = ")
+    (base / "corrupt.abf").write_bytes(b"ABF " + bytes(range(256)) * 3)  # a header and nothing after it
+    (base / "fit_interrupted").mkdir()
+    (base / "fit_interrupted" / "fit_checkpoint.pkl").write_bytes(b"an earlier fit")
+    (base / "fit_finished").mkdir()
+    (base / "fit_finished" / "fit_checkpoint.pkl").write_bytes(b"an earlier fit")
+    (base / "fit_finished" / "report.md").write_text("# an earlier fit")
     return base
 
 
@@ -118,6 +124,185 @@ def test_a_subcommand_that_cannot_be_imported_fails_loudly(monkeypatch):
     monkeypatch.setitem(cli._PLUGINS, "broken", ("neurophase.no_such_module", "add", "run"))
     with pytest.raises(ModuleNotFoundError, match="neurophase.no_such_module"):
         build_parser()
+
+
+# ----------------------------------------------- the commands merged after issue 8: fit, coarse-grain, population
+def _coarse_grain(base, *extra, out="cg_new"):
+    return ["coarse-grain", "hodgkin_huxley_1952", *extra, "--out", base / out]
+
+
+_CHANNELS = ("--channels", "100", "1000")
+
+
+def _population(base, *extra, out="population_new", model="leaky_integrate_and_fire"):
+    return ["population", model, "--coupling", "0", "0.2", "0.2", "mV", "--drive", "100", "200", "100", "pA",
+            "--noise", "20 pA*second**0.5", "--size", "50", "--indegree", "10", *extra, "--out", base / out]
+
+
+def _fit(base, *extra, out="fit_new", recording="missing.abf"):
+    return ["fit", "leaky_integrate_and_fire", base / recording, *extra, "--out", base / out]
+
+
+_HH_POPULATION = ("--transfer-drive", "0", "10", "5", "uA/cm**2")
+
+#: (command line in the fixture folder, the one error line it must give). Every one is refused before
+#: anything is simulated (the autouse fixture fails any Brian2 run) and writes nothing.
+LATER_COMMANDS = {
+    # coarse-grain: --out first, then every option with its name
+    "cg-out-existing-dir": (lambda b: _coarse_grain(b, out="existing_dir"),
+                            r"--out .*existing_dir already holds files; choose a new folder, or add --overwrite"),
+    "cg-out-existing-file": (lambda b: _coarse_grain(b, out="existing_file.txt"), r"is a file; give a folder"),
+    "cg-out-under-a-file": (lambda b: _coarse_grain(b, out="existing_file.txt/new"), r"existing_file.txt is a file"),
+    "cg-input-nan": (lambda b: _coarse_grain(b, "--input", "nan", "4", "0.01", "uA/cm**2"),
+                     r"--input nan 4 0.01: START, STOP and STEP must be finite"),
+    "cg-input-inf": (lambda b: _coarse_grain(b, "--input", "0", "inf", "0.01", "uA/cm**2"), r"must be finite"),
+    "cg-input-negative-step": (lambda b: _coarse_grain(b, "--input", "0", "4", "-0.01", "uA/cm**2"),
+                               r"--input needs STEP > 0 and STOP >= START"),
+    "cg-input-wrong-unit": (lambda b: _coarse_grain(b, "--input", "0", "4", "0.01", "mV"),
+                            r"--input is in mV, which is not a unit of uA/cm\*\*2"),
+    "cg-input-unknown-unit": (lambda b: _coarse_grain(b, "--input", "0", "4", "0.01", "parsec"),
+                              r"--input unit 'parsec' cannot be read"),
+    "cg-rest-input-wrong-unit": (lambda b: _coarse_grain(b, "--rest-input", "1 mV"),
+                                 r"--rest-input '1 mV' has dimension .*, not that of uA/cm\*\*2"),
+    "cg-rest-input-nan": (lambda b: _coarse_grain(b, "--rest-input", "nan"), r"--rest-input 'nan' is not a finite"),
+    "cg-unknown-model": (lambda b: ["coarse-grain", "no_such_model", "--out", b / "cg_new"],
+                         r"Unknown model 'no_such_model'"),
+    "cg-missing-model-file": (lambda b: ["coarse-grain", b / "missing.toml", "--out", b / "cg_new"],
+                              r"missing.toml does not exist"),
+    "cg-model-without-gates": (lambda b: ["coarse-grain", "leaky_integrate_and_fire", "--out", b / "cg_new"],
+                               r"has no voltage-gated gate"),
+    "cg-channels-zero": (lambda b: _coarse_grain(b, "--channels", "0", "100"), r"--channels needs whole channel"),
+    "cg-channels-nan": (lambda b: _coarse_grain(b, "--channels", "nan", "100"), r"--channels needs whole channel"),
+    "cg-channels-fraction": (lambda b: _coarse_grain(b, "--channels", "100.5", "1000"),
+                             r"--channels needs whole channel"),
+    "cg-channels-one": (lambda b: _coarse_grain(b, "--channels", "100"), r"--channels needs at least two"),
+    "cg-channels-twice": (lambda b: _coarse_grain(b, "--channels", "100", "100"), r"lists a channel number twice"),
+    "cg-duration-zero": (lambda b: _coarse_grain(b, *_CHANNELS, "--duration", "0 ms"),
+                         r"--duration '0 ms' must be positive"),
+    "cg-duration-nan": (lambda b: _coarse_grain(b, *_CHANNELS, "--duration", "nan"),
+                        r"--duration 'nan' is not a finite number"),
+    "cg-duration-wrong-unit": (lambda b: _coarse_grain(b, *_CHANNELS, "--duration", "30 mV"),
+                               r"--duration '30 mV' has dimension"),
+    "cg-escape-duration-inf": (lambda b: _coarse_grain(b, *_CHANNELS, "--escape-duration", "inf*second"),
+                               r"--escape-duration 'inf\*second' is not a finite"),
+    "cg-pulse-after-trial": (lambda b: _coarse_grain(b, *_CHANNELS, "--duration", "20 ms"),
+                             r"does not end before the trial"),
+    "cg-trials-odd": (lambda b: _coarse_grain(b, *_CHANNELS, "--trials", "5"), r"--trials must be an even"),
+    "cg-escape-trials-negative": (lambda b: _coarse_grain(b, *_CHANNELS, "--escape-trials", "-1"),
+                                  r"--escape-trials must be at least 1"),
+    "cg-seed-negative": (lambda b: _coarse_grain(b, *_CHANNELS, "--seed", "-1"), r"--seed -1 must be in"),
+    "cg-pulse-amplitudes-wrong-unit": (lambda b: _coarse_grain(b, *_CHANNELS, "--pulse-amplitudes", "0", "40", "2",
+                                                               "mV"), r"--pulse-amplitudes is in mV"),
+    "cg-pulse-amplitudes-nan": (lambda b: _coarse_grain(b, *_CHANNELS, "--pulse-amplitudes", "0", "nan", "2",
+                                                        "uA/cm**2"), r"--pulse-amplitudes 0 nan 2: START"),
+    "cg-drive-wrong-unit": (lambda b: _coarse_grain(b, *_CHANNELS, "--drive", "1 ms"), r"--drive '1 ms' has dimension"),
+    # population
+    "population-out-existing-dir": (lambda b: _population(b, out="existing_dir"), r"already holds files"),
+    "population-out-existing-file": (lambda b: _population(b, out="existing_file.txt"), r"is a file; give a folder"),
+    "population-coupling-nan": (lambda b: _population(b, "--coupling", "nan", "1", "1", "mV"),
+                                r"--coupling nan 1 1: START, STOP and STEP must be finite"),
+    "population-coupling-wrong-unit": (lambda b: _population(b, "--coupling", "0", "1", "1", "ms"),
+                                       r"--coupling is in ms, which is not a unit of mV"),
+    "population-drive-wrong-unit": (lambda b: _population(b, "--drive", "0", "1", "1", "mV"),
+                                    r"--drive is in mV, which is not a unit of pA"),
+    "population-noise-zero": (lambda b: _population(b, "--noise", "0 pA*second**0.5"), r"--noise .* must be positive"),
+    "population-noise-nan": (lambda b: _population(b, "--noise", "nan"), r"--noise 'nan' is not a finite number"),
+    "population-noise-not-white": (lambda b: _population(b, "--noise", "1 pA"),
+                                   r"--noise '1 pA' has dimension A, not that of pA\*second\*\*0.5"),
+    "population-size-zero": (lambda b: _population(b, "--size", "0"), r"--size 0: a population needs at least 2"),
+    "population-indegree-too-large": (lambda b: _population(b, "--indegree", "50"),
+                                      r"--indegree 50 must lie between 1 and --size - 1 = 49"),
+    "population-seeds-zero": (lambda b: _population(b, "--seeds", "0"), r"--seeds 0 must be at least 1"),
+    "population-seed-negative": (lambda b: _population(b, "--seed", "-1"), r"--seed -1 must be in"),
+    "population-duration-zero": (lambda b: _population(b, "--duration", "0 s"), r"--duration '0 s' must be positive"),
+    "population-duration-wrong-unit": (lambda b: _population(b, "--duration", "1 mV"),
+                                       r"--duration '1 mV' has dimension"),
+    "population-transient-too-long": (lambda b: _population(b, "--duration", "0.3 s", "--transient", "0.5 s"),
+                                      r"--transient 0.5 s must be shorter than --duration 0.3 s"),
+    "population-dt-zero": (lambda b: _population(b, "--dt", "0 ms"), r"--dt '0 ms' must be positive"),
+    "population-dt-negative": (lambda b: _population(b, "--dt=-0.1 ms"), r"--dt '-0.1 ms' must be positive"),
+    "population-dt-above-max-dt": (lambda b: _population(b, "--dt", "1 ms"), r"largest stable time step"),
+    "population-dt-not-dividing-the-bins": (lambda b: _population(b, "--dt", "0.03 ms"), r"must divide the 5 ms"),
+    "population-delay-negative": (lambda b: _population(b, "--delay=-1 ms"), r"--delay '-1 ms' must not be negative"),
+    "population-unknown-synapse": (lambda b: _population(b, "--synapse", "gap"), r"invalid choice: 'gap'"),
+    "population-current-synapse-without-tau": (lambda b: _population(b, "--synapse", "current", "--coupling", "0",
+                                                                     "1", "1", "pA"),
+                                               r"--synapse current needs --synaptic-tau"),
+    "population-kick-wrong-unit": (lambda b: _population(b, "--kick", "1 mV"), r"--kick '1 mV' has dimension"),
+    "population-unknown-model": (lambda b: _population(b, model="no_such_model"), r"Unknown model 'no_such_model'"),
+    "population-hh-without-transfer": (
+        lambda b: _population(b, "--drive", "0", "10", "10", "uA/cm**2", "--noise", "1 uA/cm**2*second**0.5",
+                              model="hodgkin_huxley_1952"), r"is not a LIF, .* give --transfer-drive"),
+    "population-one-transfer-noise": (
+        lambda b: _population(b, "--drive", "0", "10", "10", "uA/cm**2", "--noise", "1 uA/cm**2*second**0.5",
+                              *_HH_POPULATION, "--transfer-noise", "1 uA/cm**2*second**0.5",
+                              model="hodgkin_huxley_1952"), r"--transfer-noise needs two or more amplitudes"),
+    # fit: --out, then the numbers, then the recordings
+    "fit-out-existing-dir": (lambda b: _fit(b, out="existing_dir"), r"already holds files"),
+    "fit-out-existing-file": (lambda b: _fit(b, out="existing_file.txt"), r"is a file; give a folder"),
+    "fit-out-under-a-file": (lambda b: _fit(b, out="existing_file.txt/new"), r"existing_file.txt is a file"),
+    "fit-out-holds-an-interrupted-fit": (lambda b: _fit(b, out="fit_interrupted"),
+                                         r"holds the checkpoint of an earlier fit; add --resume"),
+    "fit-out-holds-a-finished-fit": (lambda b: _fit(b, out="fit_finished"),
+                                     r"holds the result and the checkpoint of an earlier fit"),
+    "fit-resume-without-checkpoint": (lambda b: _fit(b, "--resume"), r"--resume: there is no checkpoint"),
+    "fit-resume-and-overwrite": (lambda b: _fit(b, "--resume", "--overwrite", out="fit_interrupted"),
+                                 r"give only one"),
+    "fit-generations-zero": (lambda b: _fit(b, "--generations", "0"), r"--generations 0 must be at least 1"),
+    "fit-generations-negative": (lambda b: _fit(b, "--generations", "-3"), r"--generations -3 must be at least 1"),
+    "fit-population-three": (lambda b: _fit(b, "--population", "3"), r"--population 3 must be at least 4"),
+    "fit-seed-negative": (lambda b: _fit(b, "--seed", "-1"), r"--seed -1 must be in 0 .. 2\*\*32 - 1"),
+    "fit-dt-zero": (lambda b: _fit(b, "--dt", "0 ms"), r"--dt '0 ms' must be positive"),
+    "fit-dt-negative": (lambda b: _fit(b, "--dt=-0.1 ms"), r"--dt '-0.1 ms' must be positive"),
+    "fit-dt-nan": (lambda b: _fit(b, "--dt", "nan"), r"--dt 'nan' is not a finite number"),
+    "fit-dt-wrong-unit": (lambda b: _fit(b, "--dt", "0.1 mV"), r"--dt '0.1 mV' has dimension"),
+    "fit-junction-potential-wrong-unit": (lambda b: _fit(b, "--liquid-junction-potential", "14 ms"),
+                                          r"--liquid-junction-potential '14 ms' has dimension s"),
+    "fit-param-nan": (lambda b: _fit(b, "--param", "R_m", "nan", "400", "Mohm"),
+                      r"--param R_m nan 400: LOW and HIGH must be finite"),
+    "fit-param-inf": (lambda b: _fit(b, "--param", "R_m", "50", "inf", "Mohm"), r"must be finite"),
+    "fit-param-text": (lambda b: _fit(b, "--param", "R_m", "low", "400", "Mohm"), r"LOW and HIGH must be numbers"),
+    "fit-param-unknown-unit": (lambda b: _fit(b, "--param", "R_m", "50", "400", "parsec"),
+                               r"--param R_m: the unit 'parsec' cannot be read"),
+    "fit-log-without-param": (lambda b: _fit(b, "--log", "R_m"), r"--log R_m: give a --param"),
+    "fit-unknown-model": (lambda b: ["fit", "no_such_model", b / "missing.abf", "--out", b / "fit_new"],
+                          r"Unknown model 'no_such_model'"),
+    "fit-missing-recording": (lambda b: _fit(b), r"No such recording file: .*missing.abf"),
+    "fit-corrupt-recording": (lambda b: _fit(b, recording="corrupt.abf"), r"corrupt.abf: .*cannot read"),
+    "fit-recording-of-unknown-format": (lambda b: _fit(b, recording="existing_file.txt"), r"existing_file.txt"),
+}
+
+
+@pytest.mark.brian2
+@pytest.mark.parametrize("case", sorted(LATER_COMMANDS))
+def test_fit_coarse_grain_and_population_refuse_bad_input(folder, case):
+    build, match = LATER_COMMANDS[case]
+    assert_cli_refuses(build(folder), folder, match)
+
+
+def test_an_unwritable_out_is_refused_before_anything_runs(folder, tmp_path):
+    """A parent that cannot be written is refused by trying it (os.access says yes to root everywhere)."""
+    import os
+    import tempfile
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        unwritable = None
+        for candidate in (locked, Path("/sys"), Path("/proc")):  # /sys and /proc refuse folders even to root
+            try:
+                os.rmdir(tempfile.mkdtemp(dir=candidate))
+            except OSError:
+                unwritable = candidate
+                break
+        if unwritable is None:
+            pytest.skip("no unwritable folder on this machine")
+        for argv in (_coarse_grain(folder), _population(folder), _fit(folder)):
+            argv[-1] = unwritable / "neurophase_out"
+            assert_cli_refuses(argv, folder, r"cannot write into .*; choose another output path")
+    finally:
+        locked.chmod(0o755)
 
 
 # ------------------------------------------------------------------------------------ fuzzing
