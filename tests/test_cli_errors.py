@@ -407,9 +407,128 @@ def recordings_arguments(draw, base):
     return argv
 
 
+_BAD_GRIDS = [["nan", "1", "1"], ["0", "inf", "1"], ["0", "1", "0"], ["0", "1", "-1"], ["1", "0", "1"], ["a", "1", "1"]]
+_BAD_OUTS = ["existing_dir", "existing_file.txt", "existing_file.txt/new"]
+
+
+@st.composite
+def coarse_grain_arguments(draw, base):
+    extra = []
+    mutation = draw(st.sampled_from(["out", "input", "input_unit", "rest", "model", "channels", "time", "trials",
+                                     "seed", "amplitudes", "drive", "option"]))
+    out = draw(_name.map(lambda text: f"cg_{text}"))
+    if mutation == "out":
+        out = draw(st.sampled_from(_BAD_OUTS))
+    elif mutation == "input":
+        extra = ["--input", *draw(st.sampled_from(_BAD_GRIDS)), "uA/cm**2"]
+    elif mutation == "input_unit":
+        extra = ["--input", "0", "4", "0.5", draw(st.sampled_from(_BAD_UNITS))]
+    elif mutation == "rest":
+        extra = ["--rest-input", draw(st.sampled_from(_BAD_TIMES))]  # none of them is a current density
+    elif mutation == "model":
+        return ["coarse-grain", draw(st.sampled_from(["no_such_model", str(base / "missing.toml"),
+                                                      str(base / "wrong_units.toml"), "leaky_integrate_and_fire"])),
+                "--out", str(base / out)]
+    elif mutation == "channels":
+        extra = ["--channels", *draw(st.sampled_from([["0", "10"], ["nan", "10"], ["inf", "10"], ["-5", "10"],
+                                                      ["10"], ["10", "10"], ["10.5", "100"]]))]
+    else:
+        extra = list(_CHANNELS)
+        if mutation == "time":
+            extra += [draw(st.sampled_from(["--duration", "--pulse-duration", "--escape-duration"])),
+                      draw(st.sampled_from(_BAD_TIMES))]
+        elif mutation == "trials":
+            extra += draw(st.sampled_from([["--trials", "0"], ["--trials", "3"], ["--trials", "x"],
+                                           ["--escape-trials", "0"], ["--escape-trials", "-2"]]))
+        elif mutation == "seed":
+            extra += ["--seed", draw(st.sampled_from(["-1", str(2**32), "seed"]))]
+        elif mutation == "amplitudes":
+            extra += ["--pulse-amplitudes", *draw(st.sampled_from(_BAD_GRIDS + [["0", "1", "0.5"]])), "uA/cm**2"]
+        elif mutation == "drive":
+            extra += ["--drive", draw(st.sampled_from(_BAD_TIMES))]
+        else:
+            extra += ["--" + draw(_name.map(lambda text: "zz" + text.lower()))]
+    return ["coarse-grain", "hodgkin_huxley_1952", *extra, "--out", str(base / out)]
+
+
+@st.composite
+def population_arguments(draw, base):
+    grid = {"coupling": ["0", "0.2", "0.2", "mV"], "drive": ["100", "200", "100", "pA"]}
+    extra = []
+    mutation = draw(st.sampled_from(["out", "grid", "grid_unit", "noise", "counts", "time", "synapse", "kick",
+                                     "model", "option"]))
+    out = draw(_name.map(lambda text: f"population_{text}"))
+    model = "leaky_integrate_and_fire"
+    if mutation == "out":
+        out = draw(st.sampled_from(_BAD_OUTS))
+    elif mutation == "grid":
+        grid[draw(st.sampled_from(sorted(grid)))][:3] = draw(st.sampled_from(_BAD_GRIDS))
+    elif mutation == "grid_unit":
+        grid[draw(st.sampled_from(sorted(grid)))][3] = draw(st.sampled_from(_BAD_UNITS))
+    elif mutation == "noise":
+        extra = ["--noise", draw(st.sampled_from(["0 pA*second**0.5", "nan", "1 pA", "abc", "inf*pA*second**0.5"]))]
+    elif mutation == "counts":
+        extra = draw(st.sampled_from([["--size", "0"], ["--size", "1"], ["--indegree", "0"], ["--indegree", "50"],
+                                      ["--seeds", "0"], ["--seed", "-1"], ["--seed", str(2**32)], ["--size", "x"]]))
+    elif mutation == "time":
+        option = draw(st.sampled_from(["--duration", "--transient", "--delay", "--dt", "--synaptic-tau"]))
+        value = draw(st.sampled_from(_BAD_TIMES))
+        if option in ("--transient", "--delay") and value == "0 ms":
+            value = "-1 ms"  # zero is allowed there
+        extra = [f"{option}={value}"]
+    elif mutation == "synapse":
+        extra = draw(st.sampled_from([["--synapse", "gap"], ["--synapse", "current"]]))  # current without a tau
+    elif mutation == "kick":
+        extra = ["--kick", draw(st.sampled_from(["1 mV", "nan", "abc"]))]
+    elif mutation == "model":
+        model = draw(st.sampled_from(["no_such_model", str(base / "missing.toml"), "hodgkin_huxley_1952"]))
+    else:
+        extra = ["--" + draw(_name.map(lambda text: "zz" + text.lower()))]
+    return ["population", model, "--coupling", *grid["coupling"], "--drive", *grid["drive"], "--noise",
+            "20 pA*second**0.5", "--size", "50", "--indegree", "10", *extra, "--out", str(base / out)]
+
+
+@st.composite
+def fit_arguments(draw, base):
+    recording = "missing.abf"
+    extra = []
+    mutation = draw(st.sampled_from(["out", "numbers", "dt", "param", "log", "recording", "model", "option"]))
+    out = draw(_name.map(lambda text: f"fit_{text}"))
+    if mutation == "out":
+        out = draw(st.sampled_from(_BAD_OUTS + ["fit_interrupted", "fit_finished"]))
+        extra = draw(st.sampled_from([[], ["--overwrite", "--resume"]]))
+    elif mutation == "numbers":
+        extra = draw(st.sampled_from([["--generations", "0"], ["--generations", "-1"], ["--population", "3"],
+                                      ["--seed", "-1"], ["--seed", str(2**32)], ["--population", "many"]]))
+    elif mutation == "dt":
+        extra = [draw(st.sampled_from(["--dt", "--liquid-junction-potential"])) + "=" + draw(st.sampled_from(
+            ["0 ms", "-1 ms", "nan", "1 parsec", "abc", "1e400 ms", "1 nA"]))]
+        if extra[0] == "--liquid-junction-potential=0 ms":
+            extra = ["--liquid-junction-potential=1 ms"]
+    elif mutation == "param":
+        extra = ["--param", "R_m", *draw(st.sampled_from([["nan", "1"], ["1", "inf"], ["a", "1"]])),
+                 draw(st.sampled_from(["Mohm", "parsec"]))]
+    elif mutation == "log":
+        extra = ["--log", draw(_name)]
+    elif mutation == "recording":
+        recording = draw(st.sampled_from(["corrupt.abf", "existing_file.txt", "existing_dir", "missing.abf"]))
+    elif mutation == "model":
+        return ["fit", draw(st.sampled_from(["no_such_model", str(base / "wrong_units.toml")])),
+                str(base / recording), "--out", str(base / out)]
+    else:
+        extra = ["--" + draw(_name.map(lambda text: "zz" + text.lower()))]
+    return ["fit", "leaky_integrate_and_fire", str(base / recording), *extra, "--out", str(base / out)]
+
+
 @st.composite
 def bad_arguments(draw, base):
-    kind = draw(st.sampled_from(["fi", "fi", "fi", "run", "recordings", "top"]))
+    kind = draw(st.sampled_from(["fi", "fi", "fi", "run", "recordings", "coarse-grain", "population", "fit", "top"]))
+    if kind == "coarse-grain":
+        return draw(coarse_grain_arguments(base))
+    if kind == "population":
+        return draw(population_arguments(base))
+    if kind == "fit":
+        return draw(fit_arguments(base))
     if kind == "fi":
         return draw(fi_arguments(base))
     if kind == "run":
