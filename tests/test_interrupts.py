@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from neurophase.errors import InterruptedRunError
@@ -214,3 +215,73 @@ def test_ctrl_c_during_run_then_resume_equals_an_uninterrupted_run(tmp_path):
             for key in [key for key in dataset.attrs if key == "created" or key.startswith("wall_")]:
                 dataset.attrs.pop(key)
         xr.testing.assert_identical(one, other)
+
+
+def _fit_command(recording, out, generations, *extra):
+    return [sys.executable, "-m", "neurophase.cli", "fit", "leaky_integrate_and_fire", str(recording), "--param",
+            "R_m", "50", "400", "Mohm", "--log", "R_m", "--generations", str(generations), "--population", "8",
+            "--dt", "0.1 ms", "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def fit_cell(tmp_path_factory):
+    """A synthetic LIF cell (four steps) as an ABF file."""
+    from brian2 import Mohm, ms, mV
+
+    from .fit import synthetic_cells as cells
+
+    amplitudes = [-40.0, 150.0, 250.0, 350.0]
+    truth = {"tau_m": 25 * ms, "R_m": 150 * Mohm, "E_L": -68 * mV, "V_threshold": -48 * mV, "V_reset": -62 * mV}
+    voltage, _ = cells.simulate_cell("leaky_integrate_and_fire", truth, amplitudes)
+    return cells.write_abf1(tmp_path_factory.mktemp("cell") / "cell.abf", voltage, amplitudes)
+
+
+def _interrupted_fit(tmp_path, recording):
+    """Start a 30-generation fit, Ctrl-C after its first generation, check what is left; returns
+    (output folder, environment)."""
+    (tmp_path / "tmp").mkdir()
+    environment = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    out = tmp_path / "fit"
+    process = subprocess.Popen(_fit_command(recording, out, 30), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=environment, cwd=tmp_path)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # the first generation (and its checkpoint) is done
+        line = process.stdout.readline()
+        if not line or line.startswith("generation 1/30"):
+            break
+    assert line.startswith("generation 1/30"), process.communicate(timeout=60)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: ") and "Traceback" not in stderr
+    assert f"checkpoint {out / 'fit_checkpoint.pkl'} (generation " in last and "--resume" in last
+    assert sorted(path.name for path in out.iterdir()) == ["fit_checkpoint.pkl"]  # no result, no temporary file
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["fit", "tmp"]
+    assert not [path.name for path in (tmp_path / "tmp").iterdir() if path.name.startswith("brian_")]
+    return out, environment
+
+
+@pytest.mark.brian2
+def test_ctrl_c_during_fit_exits_130_and_keeps_only_the_checkpoint(tmp_path, fit_cell):
+    """Ctrl-C in `neurophase fit`: exit 130, no result written, the per-generation checkpoint kept and
+    named in the message with the way on (--resume)."""
+    _interrupted_fit(tmp_path, fit_cell)
+
+
+@pytest.mark.slow
+@pytest.mark.brian2
+def test_an_interrupted_fit_resumes_to_the_result_of_an_uninterrupted_one(tmp_path, fit_cell):
+    from neurophase.io import load_dataset
+
+    out, environment = _interrupted_fit(tmp_path, fit_cell)
+    # the documented way on: the same command with --resume (a smaller --generations ends it sooner)
+    resumed = subprocess.run(_fit_command(fit_cell, out, 3, "--resume"), capture_output=True, text=True,
+                             timeout=600, env=environment, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    whole = subprocess.run(_fit_command(fit_cell, tmp_path / "whole", 3), capture_output=True, text=True,
+                           timeout=600, env=environment, cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    one, other = load_dataset(out / "fit_parameters.nc"), load_dataset(tmp_path / "whole" / "fit_parameters.nc")
+    np.testing.assert_array_equal(one["R_m"].values, other["R_m"].values)  # the same fit, bit for bit
+    assert (out / "fitted.toml").read_text() == (tmp_path / "whole" / "fitted.toml").read_text()
