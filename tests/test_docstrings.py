@@ -58,11 +58,7 @@ EXTRA_MODULES = ("neurophase.statistics",)
 #: not skipped silently, and run as strict expected failures, so the rule covers each one as soon
 #: as it is removed from the set. Remove a module once its public functions follow the rule (the
 #: suite says so: XPASS); a module added later that does not follow it yet goes here too.
-PENDING = {
-    # command modules being changed elsewhere while the rest came to follow the rule (issue 9)
-    "neurophase.check.population_command",  # added by issue 11 (populations)
-    "neurophase.check.fitting",  # added by issue 12 (fitting)
-}
+PENDING: set[str] = set()
 
 
 def _module_names():

@@ -36,13 +36,21 @@ from __future__ import annotations
 import argparse
 import json
 import time as wallclock
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neurophase.check.verdicts import make_verdict, write_verdicts_csv
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.check.verdicts import Verdict
+    from neurophase.fit.fitter import FitResult
 
 __all__ = ["fit_verdicts", "write_fit_outputs", "measure_fitting", "add_fit_parser", "run_fit", "held_out_errors"]
 
@@ -62,8 +70,22 @@ def _rms_interval(squares, seed=0):
     return float(estimate), float(low), float(high)
 
 
-def held_out_errors(result):
-    """Per held-out step: recorded and simulated rate (Hz) and the feature z-scores (dict of arrays)."""
+def held_out_errors(result: FitResult) -> dict[str, Any]:
+    """Per held-out step: the recorded and the fitted model's rate, and the feature z-scores.
+
+    Parameters
+    ----------
+    result : FitResult
+        A finished fit (:func:`neurophase.fit.fitter.fit_model`).
+
+    Returns
+    -------
+    dict
+        ``current`` (pA), ``duration`` (s), ``recorded_rate`` and ``simulated_rate`` (Hz): arrays
+        over the held-out steps; ``z``: feature name -> z-scores of the fitted model on those steps
+        (in units of the feature's recorded spread, :mod:`neurophase.fit.objectives`; empty
+        without held-out steps).
+    """
     from neurophase.fit.objectives import Target
 
     held = np.isin(result.recorded["sweep"].values, result.held_out)
@@ -78,8 +100,25 @@ def held_out_errors(result):
             "z": z or {}}
 
 
-def fit_verdicts(result, truth=None, label=""):
-    """Verdict rows of one fit (rules in the module docstring); ``truth``: name -> true value in its unit."""
+def fit_verdicts(result: FitResult, truth: dict[str, float] | None = None, label: str = "") -> list[Verdict]:
+    """Verdict rows of one fit (rules fixed in the module docstring).
+
+    Parameters
+    ----------
+    result : FitResult
+        A finished fit.
+    truth : dict of str to float, optional
+        Known true parameter values of a synthetic cell, each in the unit of its fit range
+        (``result.ranges``, e.g. Mohm for ``R_m``): adds one ``R-<name>`` row per parameter.
+    label : str
+        Prefix of every row's quantity (e.g. the cell and model of an experiment).
+
+    Returns
+    -------
+    list of Verdict
+        ``F1-fI`` (Hz), ``F1-features`` (z), ``F2`` (Hz, or pA for the derived threshold), and
+        the ``R-`` rows.
+    """
     from neurophase.fit.predict import predict_fi
 
     prefix = f"{label}: " if label else ""
@@ -221,8 +260,27 @@ def _report(result, verdicts, figures, seconds):
     return "\n".join(lines) + "\n"
 
 
-def write_fit_outputs(result, folder, verdicts, seconds=0.0):
-    """Write every output of one fit into ``folder`` (which must exist); return the file names."""
+def write_fit_outputs(result: FitResult, folder: str | Path, verdicts: list[Verdict],
+                      seconds: float = 0.0) -> list[str]:
+    """Write every output of one fit into ``folder``.
+
+    Parameters
+    ----------
+    result : FitResult
+        A finished fit.
+    folder : str or Path
+        An existing folder (``neurophase fit`` gives a staging folder, moved into place only
+        when everything is written).
+    verdicts : list of Verdict
+        The rows of :func:`fit_verdicts`.
+    seconds : float
+        Wall-clock duration of the fit (s), for the report.
+
+    Returns
+    -------
+    list of str
+        The names of the files in ``folder``, sorted.
+    """
     import matplotlib.pyplot as plt
 
     from neurophase.figures.fit import fit_figures
@@ -247,14 +305,43 @@ def write_fit_outputs(result, folder, verdicts, seconds=0.0):
 
 
 # -------------------------------------------------------------------------------------------- measurement
-def measure_fitting(recordings, models=("leaky_integrate_and_fire", "adaptive_exponential_2005"), generations=20,
-                    population=32, seed=0, dt=None, train_sweeps=None, liquid_junction_potential=None,
-                    ephys_dir=None, trace_objective=False):
-    """F1/F2 of every model fitted to every cell (``recordings``: files or folders, one cell each).
+def measure_fitting(recordings: str | Path | Sequence[str | Path],
+                    models: Sequence[str] = ("leaky_integrate_and_fire", "adaptive_exponential_2005"),
+                    generations: int = 20, population: int = 32, seed: int = 0, dt: Quantity | str | None = None,
+                    train_sweeps: Sequence[int] | None = None,
+                    liquid_junction_potential: Quantity | str | None = None, ephys_dir: str | Path | None = None,
+                    trace_objective: bool = False) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
+    """F1/F2 of every model fitted to every cell (the ``fitting`` measurement).
 
     Relative paths are read from ``ephys_dir`` (default ``$NEUROPHASE_EPHYS_DIR``, else
     ``../shared/data/ephys`` from the working folder): the data are never copied into the repository.
-    Returns ``(verdicts, datasets)`` with the fitted parameters and features of every fit.
+
+    Parameters
+    ----------
+    recordings : str, Path or sequence of them
+        Recording files or folders, one cell each.
+    models : sequence of str
+        Library models (or model files) fitted to every cell; their input must be a current.
+    generations, population : int
+        NSGA-II generations (>= 1) and candidates per generation (>= 4).
+    seed : int
+        Seed of the optimiser.
+    dt : Quantity or str, optional
+        Integration step, a time (default each model's).
+    train_sweeps : sequence of int, optional
+        Training sweeps (default every other sweep by current).
+    liquid_junction_potential : Quantity or str, optional
+        A voltage subtracted from the recorded potential (folders of Igor files only).
+    ephys_dir : str or Path, optional
+        Folder of relative recording paths.
+    trace_objective : bool
+        Add the voltage-trace error as an objective group.
+
+    Returns
+    -------
+    (list of Verdict, dict of str to xarray.Dataset)
+        The rows of :func:`fit_verdicts` per cell and model, and the fitted parameters and
+        features of every fit (``<cell>_<model>_parameters``, ``<cell>_<model>_features``).
     """
     import os
 

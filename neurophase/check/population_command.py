@@ -21,40 +21,89 @@ Writes ``population_stationary.nc`` (measured and predicted rates), ``population
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from neurophase.errors import ParameterError
+
+if TYPE_CHECKING:
+    import xarray as xr
+    from brian2.units.fundamentalunits import Quantity
+
+    from neurophase.check.verdicts import Verdict
+    from neurophase.micro.modelfile import Model
 
 __all__ = ["add_population_parser", "run_population", "population_sweep"]
 
 
-def population_sweep(model, couplings, drives, noise, size=1000, indegree=100, synapse="delta",
-                     synaptic_tau=None, delay="1.5 ms", kick=None, duration="2 s",
-                     transient="0.5 s", seeds=1, dt=None, transfer_drives=None,
-                     transfer_noises=None, transfer_seeds=3, transfer_duration="3 s", seed=0,
-                     target="cython", device="runtime", out=None, progress=None, overwrite=False):
+def population_sweep(model: str | Path | Model, couplings: Quantity, drives: Quantity, noise: Quantity,
+                     size: int = 1000, indegree: int = 100, synapse: str = "delta",
+                     synaptic_tau: Quantity | str | None = None, delay: Quantity | str = "1.5 ms",
+                     kick: Quantity | None = None, duration: Quantity | str = "2 s",
+                     transient: Quantity | str = "0.5 s", seeds: int = 1, dt: Quantity | None = None,
+                     transfer_drives: Quantity | None = None, transfer_noises: Quantity | None = None,
+                     transfer_seeds: int = 3, transfer_duration: Quantity | str = "3 s", seed: int = 0,
+                     target: str = "cython", device: str = "runtime", out: str | Path | None = None,
+                     progress: bool | None = None,
+                     overwrite: bool = False) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """Simulated and predicted population rates over a ``(w, drive)`` grid (the command's work).
+
+    Everything is checked before anything is simulated (``out`` first); ``out`` is written only
+    when the whole sweep succeeded.
 
     Parameters
     ----------
-    model : str or Model
+    model : str, Path or Model
         A library model or model file.
-    couplings, drives : Quantity
-        The grid (``couplings`` in mV for delta synapses, the input unit for current synapses;
-        ``drives`` in the input unit).
+    couplings : Quantity
+        Recurrent weights w, 1-D: a voltage (mV) for delta synapses, the model's input unit for
+        current synapses.
+    drives : Quantity
+        External drives, 1-D, in the model's input unit.
     noise : Quantity
-        White-noise amplitude of the drive (input unit x sqrt(second)).
+        White-noise amplitude of the drive (input unit x sqrt(second)), positive.
+    size : int
+        Neurones per population N_pop (>= 2).
+    indegree : int
+        Recurrent inputs per neurone K (1 .. N_pop - 1).
+    synapse : {"delta", "current"}
+        Delta (``v += w``) or exponential current synapses.
+    synaptic_tau : Quantity or str, optional
+        Decay time of current synapses (required for them).
+    delay : Quantity or str
+        Transmission delay (time, >= 0).
     kick : Quantity, optional
-        Extra drive for the first 100 ms of the high starts (default: the larger of the drive
-        span and the largest absolute drive).
-    transfer_drives, transfer_noises : Quantity
-        Grid of the uncoupled transfer-function measurement (non-LIF models only).
+        Extra drive (input unit) for the first 100 ms of the high starts (default: the larger of
+        the drive span and the largest absolute drive).
+    duration, transient : Quantity or str
+        Run time, and its start excluded from the rates (times; ``transient < duration``).
+    seeds : int
+        Populations per grid point and start (>= 1).
+    dt : Quantity, optional
+        Time step (default the model's).
+    transfer_drives, transfer_noises : Quantity, optional
+        Grid of the uncoupled transfer-function measurement (non-LIF models only): drives in the
+        input unit, two or more white-noise amplitudes (input unit x sqrt(second)).
+    transfer_seeds : int
+        Seeds of that measurement.
+    transfer_duration : Quantity or str
+        Run time of that measurement.
+    seed : int
+        Random seed (the transfer measurement uses ``seed + 7``).
+    target, device : str
+        Brian2 code-generation target and device ("runtime" or "cpp_standalone").
     out : str or Path, optional
-        Output folder (written only on success).
+        Output folder (new or empty unless ``overwrite``), written only on success.
+    progress : bool, optional
+        False: no progress bar; None: a bar on a terminal.
+    overwrite : bool
+        Accept an ``out`` folder that holds files (files of the same name are replaced).
 
     Returns
     -------
-    (list of Verdict, dict of Dataset)
+    (list of Verdict, dict of str to xarray.Dataset)
+        Q1 per coupling and branch; datasets ``stationary`` (measured and predicted rates, Hz),
+        ``theory`` (branches, folds, cusp) and, for non-LIF models, ``transfer``.
     """
     import numpy as np
 
