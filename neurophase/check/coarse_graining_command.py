@@ -4,9 +4,12 @@ Usage::
 
     neurophase coarse-grain MODEL [--input START STOP STEP UNIT] [--order-parameter GATE]
                             [--rest-input Q] [--channels N [N ...] [--channel-model MODEL] ...] --out DIR
+                            [--overwrite]
 
-``MODEL`` is a library model name or a model file. Writes into ``DIR`` (only when everything
-succeeded): ``<model>_coarse_grained.nc`` (every derived quantity with its unit and provenance,
+``MODEL`` is a library model name or a model file. Every option is checked before anything is
+computed, ``--out`` first (a new or empty folder; one holding files needs ``--overwrite``).
+Writes into ``DIR`` (only when everything succeeded): ``<model>_coarse_grained.nc`` (every
+derived quantity with its unit and provenance,
 :meth:`neurophase.mapping.CoarseGrainedMembrane.to_dataset`), ``report.md`` (a readable table of
 the derived parameters, the folds, the gates, what is exact and what is not) and the figures
 (branches and folds against the input, potential landscape). The same from Python:

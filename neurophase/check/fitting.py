@@ -11,7 +11,10 @@ write_fit_outputs
 measure_fitting
     The experiment measurement (``experiments/fitting.toml``): fit each recording with each model.
 add_fit_parser, run_fit
-    The ``neurophase fit`` command.
+    The ``neurophase fit`` command: ``--out`` and every option checked before anything is read;
+    a checkpoint after every generation (``OUT/fit_checkpoint.pkl``); Ctrl-C writes no result
+    and ``--resume`` continues from the checkpoint; ``--overwrite`` starts a new fit in a used
+    ``--out``.
 
 Verdict rules (fixed before any fit was run)
     ``F1-fI``: root-mean-square difference between the fitted model's and the cell's spike rates

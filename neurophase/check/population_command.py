@@ -8,6 +8,7 @@ Usage::
                           [--synaptic-tau TAU] [--delay D] [--kick I] [--duration T]
                           [--transient T] [--seeds S] [--dt DT] [--transfer-drive START STOP STEP UNIT]
                           [--transfer-noise SIGMA ...] [--device runtime|cpp_standalone] --out DIR
+                          [--overwrite]
 
 Every (w, drive) point, started low and high, is one population of ONE Brian2 network
 (:func:`neurophase.micro.network.simulate_populations`); the prediction is the derived population
@@ -15,7 +16,9 @@ mean field (:mod:`neurophase.mapping.population`: Siegert for the LIF, the uncou
 measured transfer function otherwise, measured over ``--transfer-drive`` x ``--transfer-noise``).
 Writes ``population_stationary.nc`` (measured and predicted rates), ``population_theory.nc``
 (branches, folds, cusp), the figures, ``verdicts.csv`` (Q1 per coupling) and ``report.md`` into
-``--out`` (only when the whole run succeeds). From Python: :func:`population_sweep`.
+``--out`` (only when the whole run succeeds; a folder holding files needs ``--overwrite``). Every
+option is checked, with its name in the error, before anything is computed. From Python:
+:func:`population_sweep`.
 """
 
 from __future__ import annotations
