@@ -60,7 +60,7 @@ def test_coarse_grain_command_writes_data_report_and_figures(tmp_path, capsys):
 @pytest.mark.parametrize("arguments, message", [
     (["leaky_integrate_and_fire"], "no voltage-gated gate"),
     (["hodgkin_huxley_1952", "--order-parameter", "q"], "has no gate 'q'"),
-    (["hodgkin_huxley_1952", "--input", "0", "nan", "1", "uA/cm**2"], "non-finite"),
+    (["hodgkin_huxley_1952", "--input", "0", "nan", "1", "uA/cm**2"], "must be finite"),
     (["hodgkin_huxley_1952", "--input", "2", "1", "0.1", "uA/cm**2"], "STOP >= START"),
     (["hodgkin_huxley_1952", "--input", "0", "1", "0.1", "nA"], "dimension"),
     (["hodgkin_huxley_1952", "--channels", "0"], "N >= 1"),
@@ -157,12 +157,13 @@ def test_n4_on_a_small_grid():
 
 @pytest.mark.parametrize("arguments, message", [
     (["hodgkin_huxley_1952", "--channels", "100", "-3"], "N >= 1"),
-    (["hodgkin_huxley_1952", "--channels", "100", "--pulse-start", "20 ms", "--duration", "20.2 ms"],
+    (["hodgkin_huxley_1952", "--channels", "100"], "at least two channel numbers"),  # N3, N4 are slopes over N
+    (["hodgkin_huxley_1952", "--channels", "100", "1000", "--pulse-start", "20 ms", "--duration", "20.2 ms"],
      "does not end before the trial"),
-    (["wang_buzsaki_1996", "--channels", "100"], "no Markov channel counterpart"),
-    (["hodgkin_huxley_1952", "--channels", "100", "--channel-model", "hodgkin_huxley_1952"],
+    (["wang_buzsaki_1996", "--channels", "100", "1000"], "no Markov channel counterpart"),
+    (["hodgkin_huxley_1952", "--channels", "100", "1000", "--channel-model", "hodgkin_huxley_1952"],
      "declares no Markov channels"),
-    (["hodgkin_huxley_1952", "--channels", "100", "--trials", "5"], "even number"),
+    (["hodgkin_huxley_1952", "--channels", "100", "1000", "--trials", "5"], "even number"),
 ])
 def test_channel_options_errors_write_nothing(tmp_path, capsys, arguments, message):
     out = tmp_path / "out"
