@@ -110,7 +110,6 @@ def test_plain_dask_workers_run_a_chunked_grid_identical_to_the_serial_run(clust
     assert np.all(serial["spike_count"].values[-1] > 0)  # the grid does fire: a real comparison
 
 
-@pytest.mark.slow
 def test_a_worker_killed_mid_run_changes_nothing_and_no_worker_is_a_clear_error(cluster):
     reference = _noisy_grid("serial", chunk_size=3, duration="3000 ms")
     result = {}
@@ -173,7 +172,6 @@ temperatures = [0.5, 0.2]
 """
 
 
-@pytest.mark.slow
 def test_an_experiment_on_plain_dask_workers_equals_the_serial_run(cluster, tmp_path):
     from neurophase.check.verdicts import read_verdicts_csv
     from neurophase.experiments import run_experiment
@@ -197,7 +195,6 @@ def test_an_experiment_on_plain_dask_workers_equals_the_serial_run(cluster, tmp_
         xr.testing.assert_identical(one, other)
 
 
-@pytest.mark.slow
 def test_local_cluster_works_on_first_use_and_a_worker_killing_task_is_named():
     import dask
 

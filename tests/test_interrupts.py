@@ -174,7 +174,6 @@ temperatures = [0.5, 0.2]
 """
 
 
-@pytest.mark.slow
 @pytest.mark.brian2
 def test_ctrl_c_during_run_then_resume_equals_an_uninterrupted_run(tmp_path):
     import json
@@ -269,7 +268,6 @@ def test_ctrl_c_during_fit_exits_130_and_keeps_only_the_checkpoint(tmp_path, fit
     _interrupted_fit(tmp_path, fit_cell)
 
 
-@pytest.mark.slow
 @pytest.mark.brian2
 def test_an_interrupted_fit_resumes_to_the_result_of_an_uninterrupted_one(tmp_path, fit_cell):
     from neurophase.io import load_dataset
