@@ -51,3 +51,21 @@ def test_models_lists_every_library_model_from_the_toml_text_alone(capsys):
     for name, line in zip(list_models(), lines):
         model = load_model(name)  # the full loader agrees with the header-only listing
         assert line == f"{name:<28} {model.title}  [{model.citation}]"
+
+
+def test_fi_imports_brian2_without_pylab_and_pylab_still_imports_afterwards():
+    """The fi command skips Brian2's `from pylab import *` (matplotlib.pyplot); Brian2 must still
+    work (units, equations) and a later `import pylab` must give the real module."""
+    code = ("import sys\n"
+            "from neurophase.micro.commands import _import_brian2_without_pylab\n"
+            "_import_brian2_without_pylab()\n"
+            "skipped = 'matplotlib.pyplot' not in sys.modules and 'pylab' not in sys.modules\n"
+            "import brian2\n"
+            "eqs = brian2.Equations('dv/dt = -v / (10*ms) : volt')\n"
+            "assert float((3 * brian2.mV) / brian2.volt) == 0.003 and 'v' in eqs.diff_eq_names\n"
+            "import pylab\n"
+            "print('RESULT' + __import__('json').dumps([skipped, hasattr(pylab, 'plot')]))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    line = [row for row in completed.stdout.splitlines() if row.startswith("RESULT")][-1]
+    assert json.loads(line[len("RESULT"):]) == [True, True]

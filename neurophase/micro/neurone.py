@@ -659,8 +659,6 @@ def firing_curve(model: str | Path | Model, inputs: Quantity, protocol: str = "s
         shared.update(synaptic.namespace(model.input_unit))
     equations = _build_equations(model, plan, noise_kind, synaptic_lines, synaptic_current)
     if swept.names or channels is not None:
-        from brian2 import Equations
-
         extra = swept.equation_lines(dimension_text)
         if channels is not None:
             extra.append(channels.equations())
