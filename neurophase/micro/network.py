@@ -77,6 +77,7 @@ from neurophase.interrupts import run_network
 from neurophase.mapping.population import membrane_capacitance
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.neurone import resolve_model
+from neurophase.micro.parallel_synapses import target_partitioned_codeobject
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import dimension_text, parse_unit, to_magnitude
 
@@ -564,7 +565,7 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
     connectivity_seconds = wallclock.perf_counter() - build_started
     started = wallclock.perf_counter()
     unit_in = parse_unit(input_unit)
-    with Brian2Device(target, device, standalone_directory):
+    with Brian2Device(target, device, standalone_directory) as selected:
         brian2_seed(seed)
         group = NeuronGroup(n_neurons, full_equations, threshold=model.threshold, reset=model.reset,
                             refractory=model.refractory if model.refractory is not None else False,
@@ -586,14 +587,17 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
         objects = [group]
         if indegree > 0:
             recurrent = Synapses(group, group, on_pre=on_pre, delay=timing["delay"] * second,
-                                 namespace=namespace, name="pop_recurrent")
+                                 namespace=namespace, name="pop_recurrent",
+                                 codeobj_class=target_partitioned_codeobject(targets, selected.threads, device))
             recurrent.connect(i=sources, j=targets)
             objects.append(recurrent)
         del sources, targets
         if inhibitory_sources is not None:
             inhibitory_code = on_pre.replace("+= pop_weight_post", "-= pop_inhibition * pop_weight_post")
             inhibitory = Synapses(group, group, on_pre=inhibitory_code, delay=timing["delay"] * second,
-                                  namespace=namespace, name="pop_recurrent_inhibitory")
+                                  namespace=namespace, name="pop_recurrent_inhibitory",
+                                  codeobj_class=target_partitioned_codeobject(inhibitory_targets,
+                                                                              selected.threads, device))
             inhibitory.connect(i=inhibitory_sources, j=inhibitory_targets)
             objects.append(inhibitory)
             del inhibitory_sources, inhibitory_targets
