@@ -274,8 +274,7 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
     """The model's equations with the input variable replaced by the protocol's drive (plus
     ``extra_current``, a term in the input's unit defined by ``extra_lines``)."""
     from brian2 import Equations
-    from brian2.equations.codestrings import Expression
-    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION
     equations = Equations(model.equations)
     input_name = model.input_variable
     unit_text = dimension_text(parse_unit(model.input_unit).dim)
@@ -288,16 +287,8 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
         kept = [equation for name, equation in equations.items() if name != input_name]
     else:
         kept = list(equations.values())
-    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
     if noise_kind == "white":
-        rewritten = []
-        for equation in kept:
-            if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
-                code = pattern.sub(f"({input_name} + grid_noise_sigma * xi_grid)", str(equation.expr))
-                equation = SingleEquation(equation.type, equation.varname, equation.dim,
-                                          equation.var_type, Expression(code), equation.flags)
-            rewritten.append(equation)
-        kept = rewritten
+        kept = _add_input_noise(kept, input_name, "grid_noise_sigma * xi_grid")
     added = [f"grid_input_level : {unit_text} (constant)"]
     drive = plan.drive
     if noise_kind == "ou":
@@ -313,6 +304,23 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
         drive = f"{drive} + {extra_current}"
     added.append(f"{input_name} = {drive} : {unit_text}")
     return Equations(kept) + Equations("\n".join(added))
+
+
+def _add_input_noise(equations, input_name, noise):
+    """``equations`` with ``input_name`` read as ``(input_name + noise)`` in every differential
+    equation that uses it (``noise``: Brian2 code in the input's unit times ``xi``, white noise)."""
+    from brian2.equations.codestrings import Expression
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+
+    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
+    rewritten = []
+    for equation in equations:
+        if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
+            code = pattern.sub(f"({input_name} + {noise})", str(equation.expr))
+            equation = SingleEquation(equation.type, equation.varname, equation.dim,
+                                      equation.var_type, Expression(code), equation.flags)
+        rewritten.append(equation)
+    return rewritten
 
 
 def _voltage_variable(model, requested, built=None):
