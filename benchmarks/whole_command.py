@@ -34,8 +34,10 @@ work hardly: they approximate the wall-clock times of an idle machine.
     single-compartment section per current with the built-in ``hh`` (rate tables, Crank-
     Nicolson ``secondorder = 2``, ``celsius = 6.3``, ``el_hh = -54.387`` mV, 100 um2 x 100),
     an ``IClamp`` and a ``NetCon`` at -30 mV each, fixed step 0.025 ms; it prints the spike
-    count of every current (as :func:`neurophase.testing.neuron_hh_spike_times`). Run with one
-    thread (the reference of the issue) and with ``ParallelContext.nthread(2)``.
+    count of every current. It is the file ``neurophase/_neuron_hh.py`` (the code of
+    :func:`neurophase.testing.neuron_hh_spike_times` too), run by its path: the NEURON process
+    imports no neurophase. Run with one thread (the reference of the issue) and with
+    ``ParallelContext.nthread(2)``.
 
 Printed: a table of wall-clock time and peak memory per row, the ratios NEURON /
 neurophase for the job (warm, cold, first ever), the inner-loop ratio (NEURON's
@@ -77,51 +79,6 @@ print("MEASURED" + json.dumps({"wall": wall, "status": completed.returncode, "cp
                                "stdout": completed.stdout[-20000:], "stderr": completed.stderr[-3000:]}))
 """
 
-#: The NEURON user's script for the same sweep (argv: start stop step duration_ms dt_ms threads).
-NEURON_SCRIPT = """
-import json, sys, time
-import numpy as np
-from neuron import h
-start, stop, step, duration, dt, threads = map(float, sys.argv[1:7])
-h.load_file("stdrun.hoc")
-h.celsius = 6.3
-h.dt = dt
-h.steps_per_ms = 1.0 / dt
-h.secondorder = 2
-levels = start + step * np.arange(int(np.floor((stop - start) / step + 1e-3)) + 1)
-if threads > 1:
-    h.ParallelContext().nthread(int(threads))
-keep, recorders = [], []
-for level in levels:
-    section = h.Section()
-    section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
-    section.cm = 1.0
-    section.insert("hh")
-    for segment in section:
-        segment.hh.el = -54.387
-        segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
-    section.ena, section.ek = 50.0, -77.0
-    clamp = h.IClamp(section(0.5))
-    clamp.delay, clamp.dur = 0.0, 1e9
-    clamp.amp = level * 1e-4 * 1e3  # uA/cm2 x 1e-4 cm2 -> nA
-    times = h.Vector()
-    connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
-    connection.threshold = -30.0
-    connection.record(times)
-    keep.append((section, clamp, connection))
-    recorders.append(times)
-h.cvode_active(0)
-h.tstop = duration
-h.finitialize(-64.99638)
-started, started_cpu = time.perf_counter(), time.process_time()
-h.continuerun(h.tstop)
-run, run_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-counts = [int(len(times)) for times in recorders]
-for level, count in zip(levels, counts):
-    print(f"{level:g} {count / (duration / 1000.0):g} Hz")
-print("NEURON" + json.dumps({"run": run, "run_cpu": run_cpu, "counts": counts}))
-"""
-
 #: The inner loop of neurophase: the job in-process from a warm cache, the binary's own wall time.
 INNER_SCRIPT = """
 import json, sys
@@ -157,6 +114,17 @@ except NeurophaseError as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
 """
+
+
+def _neuron_script():
+    """The path of :mod:`neurophase._neuron_hh`, the NEURON user's script for the same sweep.
+
+    It imports numpy and NEURON only; run by its path with ``-P`` (its folder, holding
+    neurophase's ``io.py``, stays off ``sys.path``), the NEURON process imports no neurophase.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("neurophase._neuron_hh").origin
 
 
 def _neurophase_command():
@@ -228,7 +196,7 @@ def run_benchmark(job, small, threads):
                 start, stop, step = _levels(sweep)
                 duration_ms = 1000.0
                 for neuron_threads in (1, 2):
-                    result = _measure([sys.executable, "-c", NEURON_SCRIPT, start, stop, step, str(duration_ms),
+                    result = _measure([sys.executable, "-P", _neuron_script(), start, stop, step, str(duration_ms),
                                        "0.025", str(neuron_threads)])
                     report = [line for line in result["stdout"].splitlines() if line.startswith("NEURON")][-1]
                     result["neuron"] = json.loads(report[len("NEURON"):])
