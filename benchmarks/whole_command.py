@@ -55,11 +55,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from _runs import environment, load_average, tagged_result, temporary_folder
 
 JOB = ["hodgkin_huxley_1952", "--input", "0", "19.98", "0.02", "uA/cm**2", "--duration", "1 s", "--dt",
        "0.025*ms"]
@@ -132,22 +131,12 @@ def _neurophase_command():
     return [str(script)] if script.exists() else [sys.executable, "-m", "neurophase.cli"]
 
 
-def _measure(command, environment=None, cwd=None):
-    completed = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True,
-                               env=environment, cwd=cwd)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("MEASURED")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"wrapper failed: {completed.stderr[-2000:]}")
-    result = json.loads(lines[-1][len("MEASURED"):])
+def _measure(command, env=None, cwd=None):
+    result = tagged_result([sys.executable, "-c", WRAPPER, *command], "MEASURED", env=env, cwd=cwd,
+                           label="wrapper")
     if result["status"] != 0:
         raise RuntimeError(f"{' '.join(command)} failed (status {result['status']}):\n{result['stderr']}")
     return result
-
-
-def _environment(**updates):
-    environment = dict(os.environ)
-    environment.update({key: str(value) for key, value in updates.items() if value is not None})
-    return environment
 
 
 def _levels(job):
@@ -161,28 +150,27 @@ def run_benchmark(job, small, threads):
 
     neurophase = _neurophase_command()
     rows, extras = [], None
-    work = Path(tempfile.mkdtemp(prefix="neurophase_whole_command_"))
-    try:
+    with temporary_folder("neurophase_whole_command_") as work:
         rows.append(("neurophase --help (start-up)", "-", _measure([*neurophase, "--help"])))
         for label, sweep in (("job", job), ("small", small)):
             # standalone: first ever (empty cache), cold (headers precompiled), warm
             first_cache = work / f"first_{label}"
             rows.append((f"{label}: neurophase cpp_standalone", "first ever", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=first_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=first_cache, NEUROPHASE_THREADS=threads))))
             cold_cache = work / f"cold_{label}"
             _measure([*neurophase, "fi", "hodgkin_huxley_1952", "--input", "1", "2", "1", "uA/cm**2", "--duration",
                       "1 ms", "--device", "cpp_standalone", "--quiet"],
-                     _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))  # headers only
+                     environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))  # headers only
             rows.append((f"{label}: neurophase cpp_standalone", "cold", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             rows.append((f"{label}: neurophase cpp_standalone", "warm", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             rows.append((f"{label}: fi alone, cpp_standalone", "warm", _measure(
                 [sys.executable, "-c", FI_ONLY, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             # runtime: cold (empty Cython cache), warm
             cython_folder = work / f"cython_{label}"
             cython_folder.mkdir()
@@ -204,15 +192,9 @@ def run_benchmark(job, small, threads):
                                  "-", result))
                 extras = []
                 for inner_threads in sorted({1, available_cores()}):
-                    inner = subprocess.run(
+                    extras.append(tagged_result(
                         [sys.executable, "-c", INNER_SCRIPT, start, stop, step, "1", "0.025", str(inner_threads)],
-                        capture_output=True, text=True, env=_environment(NEUROPHASE_CACHE_DIR=cold_cache))
-                    lines = [line for line in inner.stdout.splitlines() if line.startswith("INNER")]
-                    if inner.returncode != 0 or not lines:
-                        raise RuntimeError(f"inner loop run failed: {inner.stderr[-2000:]}")
-                    extras.append(json.loads(lines[-1][len("INNER"):]))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                        "INNER", env=environment(NEUROPHASE_CACHE_DIR=cold_cache), label="inner loop run"))
     return rows, extras
 
 
@@ -228,7 +210,7 @@ def main(argv=None):
     threads = (f"{arguments.threads} OpenMP thread(s)" if arguments.threads else
                f"the default OpenMP threads ({standalone_threads(elements=1000)} for 1000 neurones)")
     print(f"neurophase fi {' '.join(job)}  vs NEURON 9, whole processes; {available_cores()} cores, "
-          f"standalone with {threads}; load average {os.getloadavg()[0]:.2f} at start")
+          f"standalone with {threads}; {load_average()} at start")
     rows, inners = run_benchmark(job, SMALL, arguments.threads)
     print(f"{'command':<42} {'cache':<11} {'wall (s)':>9} {'CPU (s)':>8} {'peak RSS (MB)':>14}")
     for label, cache, result in rows:
@@ -259,7 +241,7 @@ def main(argv=None):
     print(f"spike counts vs NEURON over {len(counts)} currents: max |difference| {max(counts):g}, "
           f"{sum(count == 0 for count in counts)} identical, {len(apart)} apart by more than one spike"
           + (f" (currents {min(apart):g} to {max(apart):g} uA/cm2)" if apart else ""))
-    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(f"{load_average()} at the end")
     return 0
 
 
