@@ -32,13 +32,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
+
+from _runs import environment, load_average, tagged_result, temporary_folder
 
 DT_MS = 0.025
 
@@ -167,21 +165,14 @@ def main(argv=None):
     from neurophase.micro.build_cache import _compiler_identity
     from neurophase.micro.devices import available_cores, standalone_compile_flags
 
-    work = Path(tempfile.mkdtemp(prefix="neurophase_limit_"))
-    try:
-        environment = dict(os.environ, NEUROPHASE_CACHE_DIR=str(work / "cache"))
+    with temporary_folder("neurophase_limit_") as work:
+        variables = environment(NEUROPHASE_CACHE_DIR=work / "cache")
         measured = {}
         for threads in sorted({1, available_cores()}):
-            completed = subprocess.run([sys.executable, "-c", MEASURE, str(threads)], capture_output=True, text=True,
-                                       env=environment)
-            lines = [line for line in completed.stdout.splitlines() if line.startswith("MEASURE")]
-            if completed.returncode != 0 or not lines:
-                raise RuntimeError(completed.stderr[-3000:])
+            command = [sys.executable, "-c", MEASURE, str(threads)]
+            tagged_result(command, "MEASURE", env=variables, label=f"{threads} thread(s), build")
             # the timed run is the second one, from the cache
-            completed = subprocess.run([sys.executable, "-c", MEASURE, str(threads)], capture_output=True, text=True,
-                                       env=environment)
-            measured[threads] = json.loads([line for line in completed.stdout.splitlines()
-                                            if line.startswith("MEASURE")][-1][len("MEASURE"):])
+            measured[threads] = tagged_result(command, "MEASURE", env=variables, label=f"{threads} thread(s)")
         entry = work / "cache" / "standalone" / measured[1]["key"]
         source = (entry / "code_objects" / "grid_neurones_stateupdater_codeobject.cpp").read_text()
         counts = count_operations(source)
@@ -191,8 +182,6 @@ def main(argv=None):
         subprocess.run([*compiler, *flags, str(work / "micro.cpp"), "-o", str(work / "micro")], check=True)
         unit = json.loads(subprocess.run([str(work / "micro"), str(arguments.passes)], capture_output=True,
                                          text=True, check=True).stdout)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     flops = counts["add"] + counts["mul"] + counts["compare"]
     flop_seconds = unit["fma16"] / 32.0
     limit = flops * flop_seconds + counts["div"] * unit["div"] + counts["exp"] * unit["exp"] \
@@ -212,7 +201,7 @@ def main(argv=None):
               f"for {steps:.2g} neurone-steps = {per_core * 1e9:.1f} ns (wall x threads), {per_core_cpu * 1e9:.1f} ns "
               f"(CPU) per neurone-step per core; fraction of the limit reached {limit / per_core:.2f} (wall), "
               f"{limit / per_core_cpu:.2f} (CPU)")
-    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(load_average())
     return 0
 
 

@@ -42,12 +42,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+from _runs import tagged_result
 
 DT_MS = 0.025
 THRESHOLD_MV = -30.0
@@ -192,11 +192,7 @@ def _spawn(engine, arguments, duration=None, spike_record="sums"):
     command = [sys.executable, __file__, "--child", engine, "--levels", str(arguments.levels),
                "--duration", str(duration or arguments.duration),
                "--naive-levels", str(arguments.naive_levels), "--spike-record", spike_record]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"{engine} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT"):])
+    return tagged_result(command, "RESULT", label=engine)
 
 
 def main(argv=None):

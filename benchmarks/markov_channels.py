@@ -41,11 +41,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 
 import numpy as np
+from _runs import tagged_result
 
 DT_MS = 0.01
 PULSE_MS = 0.5
@@ -167,12 +167,10 @@ def run_clamp():
 
 
 def _in_subprocess(call):
-    completed = subprocess.run([sys.executable, __file__, "--worker", json.dumps(call)],
-                               capture_output=True, text=True)
-    lines = [row for row in completed.stdout.splitlines() if row.startswith("RESULT")]
-    if completed.returncode != 0 or not lines:
-        raise SystemExit(f"{call} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT"):])
+    try:
+        return tagged_result([sys.executable, __file__, "--worker", json.dumps(call)], "RESULT", label=str(call))
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main():

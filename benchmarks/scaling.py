@@ -26,13 +26,9 @@ Run: ``python benchmarks/scaling.py`` (about 5-8 minutes on 2 idle cores, most o
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
+
+from _runs import environment, load_average, tagged_result, temporary_folder
 
 DT_MS = 0.025
 
@@ -56,13 +52,8 @@ print("POINT" + json.dumps({
 
 
 def _point(size, duration, cache):
-    environment = dict(os.environ, NEUROPHASE_CACHE_DIR=str(cache))
-    completed = subprocess.run([sys.executable, "-c", POINT, str(size), str(duration)], capture_output=True,
-                               text=True, env=environment)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("POINT")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"{size} x {duration} s failed:\n{completed.stderr[-3000:]}")
-    return json.loads(lines[-1][len("POINT"):])
+    return tagged_result([sys.executable, "-c", POINT, str(size), str(duration)], "POINT",
+                         env=environment(NEUROPHASE_CACHE_DIR=cache), label=f"{size} x {duration} s")
 
 
 def main(argv=None):
@@ -73,9 +64,8 @@ def main(argv=None):
     arguments = parser.parse_args(argv)
     sizes = arguments.sizes or ([100, 1000, 10000] if arguments.quick else [100, 1000, 10000, 100000])
     durations = arguments.durations or ([0.2, 1.0] if arguments.quick else [0.2, 1.0, 4.0])
-    print(f"HH 1952 f-I sweeps, C++ standalone, dt {DT_MS} ms; load average {os.getloadavg()[0]:.2f} at start")
-    cache = Path(tempfile.mkdtemp(prefix="neurophase_scaling_"))
-    try:
+    print(f"HH 1952 f-I sweeps, C++ standalone, dt {DT_MS} ms; {load_average()} at start")
+    with temporary_folder("neurophase_scaling_") as cache:
         _point(2, 0.001, cache)  # precompiles the headers into this cache (untimed)
         print(f"{'points':>7} {'duration (s)':>12} {'cache':>6} {'threads':>7} {'wall (s)':>9} {'run (s)':>8} "
               f"{'run CPU (s)':>11} {'steps/s':>9} {'python (MB)':>11} {'binary (MB)':>11} {'sum (MB)':>9}")
@@ -100,9 +90,7 @@ def main(argv=None):
         for size, python, binary, largest in summary:
             print(f"{size:>7} points: python {python:.2f}x, binary {binary:.2f}x; largest python + binary "
                   f"{largest:.0f} MB" + ("  (target < 1024 MB)" if size >= 100000 else ""))
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
-    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(f"{load_average()} at the end")
     return 0
 
 

@@ -19,13 +19,9 @@ Run: ``python benchmarks/threads.py`` (about 3-5 minutes on 2 idle cores).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
+
+from _runs import environment, load_average, tagged_result, temporary_folder
 
 DT_MS = 0.025
 
@@ -46,13 +42,9 @@ print("POINT" + json.dumps({"wall": data.attrs["standalone_run_seconds"],
 
 
 def _point(size, duration, threads, cache, policy):
-    environment = dict(os.environ, NEUROPHASE_CACHE_DIR=str(cache), OMP_WAIT_POLICY=policy)
-    completed = subprocess.run([sys.executable, "-c", POINT, str(size), str(duration), str(threads)],
-                               capture_output=True, text=True, env=environment)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("POINT")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(completed.stderr[-3000:])
-    return json.loads(lines[-1][len("POINT"):])
+    return tagged_result([sys.executable, "-c", POINT, str(size), str(duration), str(threads)], "POINT",
+                         env=environment(NEUROPHASE_CACHE_DIR=cache, OMP_WAIT_POLICY=policy),
+                         label=f"{size} neurones, {threads} thread(s), {policy}")
 
 
 def main(argv=None):
@@ -64,12 +56,11 @@ def main(argv=None):
 
     cores = available_cores()
     print(f"HH 1952, C++ standalone, {cores} cores, default: at least {ELEMENTS_PER_THREAD} neurones per thread; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+          f"{load_average()} at start")
     if cores < 2:
         print("one core: nothing to compare")
         return 0
-    cache = Path(tempfile.mkdtemp(prefix="neurophase_threads_"))
-    try:
+    with temporary_folder("neurophase_threads_") as cache:
         print(f"{'neurones':>8} {'duration (s)':>12} {'1 thread wall/CPU (s)':>22} "
               f"{f'{cores} threads passive':>22} {f'{cores} threads active':>22} {'speed-up p/a':>13}")
         for size in arguments.sizes:
@@ -82,9 +73,7 @@ def main(argv=None):
             print(f"{size:>8} {duration:>12g} {single['wall']:>11.3f} /{single['cpu']:>8.3f}  "
                   f"{passive['wall']:>11.3f} /{passive['cpu']:>8.3f}  {active['wall']:>11.3f} /{active['cpu']:>8.3f}  "
                   f"{single['wall'] / passive['wall']:>6.2f}/{single['wall'] / active['wall']:.2f}")
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
-    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(f"{load_average()} at the end")
     return 0
 
 

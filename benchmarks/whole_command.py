@@ -34,8 +34,10 @@ work hardly: they approximate the wall-clock times of an idle machine.
     single-compartment section per current with the built-in ``hh`` (rate tables, Crank-
     Nicolson ``secondorder = 2``, ``celsius = 6.3``, ``el_hh = -54.387`` mV, 100 um2 x 100),
     an ``IClamp`` and a ``NetCon`` at -30 mV each, fixed step 0.025 ms; it prints the spike
-    count of every current (as :func:`neurophase.testing.neuron_hh_spike_times`). Run with one
-    thread (the reference of the issue) and with ``ParallelContext.nthread(2)``.
+    count of every current. It is the file ``neurophase/_neuron_hh.py`` (the code of
+    :func:`neurophase.testing.neuron_hh_spike_times` too), run by its path: the NEURON process
+    imports no neurophase. Run with one thread (the reference of the issue) and with
+    ``ParallelContext.nthread(2)``.
 
 Printed: a table of wall-clock time and peak memory per row, the ratios NEURON /
 neurophase for the job (warm, cold, first ever), the inner-loop ratio (NEURON's
@@ -53,11 +55,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from _runs import environment, load_average, tagged_result, temporary_folder
 
 JOB = ["hodgkin_huxley_1952", "--input", "0", "19.98", "0.02", "uA/cm**2", "--duration", "1 s", "--dt",
        "0.025*ms"]
@@ -75,51 +76,6 @@ usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("MEASURED" + json.dumps({"wall": wall, "status": completed.returncode, "cpu": usage.ru_utime + usage.ru_stime,
                                "peak_mb": usage.ru_maxrss / 1024,
                                "stdout": completed.stdout[-20000:], "stderr": completed.stderr[-3000:]}))
-"""
-
-#: The NEURON user's script for the same sweep (argv: start stop step duration_ms dt_ms threads).
-NEURON_SCRIPT = """
-import json, sys, time
-import numpy as np
-from neuron import h
-start, stop, step, duration, dt, threads = map(float, sys.argv[1:7])
-h.load_file("stdrun.hoc")
-h.celsius = 6.3
-h.dt = dt
-h.steps_per_ms = 1.0 / dt
-h.secondorder = 2
-levels = start + step * np.arange(int(np.floor((stop - start) / step + 1e-3)) + 1)
-if threads > 1:
-    h.ParallelContext().nthread(int(threads))
-keep, recorders = [], []
-for level in levels:
-    section = h.Section()
-    section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
-    section.cm = 1.0
-    section.insert("hh")
-    for segment in section:
-        segment.hh.el = -54.387
-        segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
-    section.ena, section.ek = 50.0, -77.0
-    clamp = h.IClamp(section(0.5))
-    clamp.delay, clamp.dur = 0.0, 1e9
-    clamp.amp = level * 1e-4 * 1e3  # uA/cm2 x 1e-4 cm2 -> nA
-    times = h.Vector()
-    connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
-    connection.threshold = -30.0
-    connection.record(times)
-    keep.append((section, clamp, connection))
-    recorders.append(times)
-h.cvode_active(0)
-h.tstop = duration
-h.finitialize(-64.99638)
-started, started_cpu = time.perf_counter(), time.process_time()
-h.continuerun(h.tstop)
-run, run_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-counts = [int(len(times)) for times in recorders]
-for level, count in zip(levels, counts):
-    print(f"{level:g} {count / (duration / 1000.0):g} Hz")
-print("NEURON" + json.dumps({"run": run, "run_cpu": run_cpu, "counts": counts}))
 """
 
 #: The inner loop of neurophase: the job in-process from a warm cache, the binary's own wall time.
@@ -159,27 +115,28 @@ except NeurophaseError as error:
 """
 
 
+def _neuron_script():
+    """The path of :mod:`neurophase._neuron_hh`, the NEURON user's script for the same sweep.
+
+    It imports numpy and NEURON only; run by its path with ``-P`` (its folder, holding
+    neurophase's ``io.py``, stays off ``sys.path``), the NEURON process imports no neurophase.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("neurophase._neuron_hh").origin
+
+
 def _neurophase_command():
     script = Path(sys.executable).parent / ("neurophase.exe" if os.name == "nt" else "neurophase")
     return [str(script)] if script.exists() else [sys.executable, "-m", "neurophase.cli"]
 
 
-def _measure(command, environment=None, cwd=None):
-    completed = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True,
-                               env=environment, cwd=cwd)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("MEASURED")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"wrapper failed: {completed.stderr[-2000:]}")
-    result = json.loads(lines[-1][len("MEASURED"):])
+def _measure(command, env=None, cwd=None):
+    result = tagged_result([sys.executable, "-c", WRAPPER, *command], "MEASURED", env=env, cwd=cwd,
+                           label="wrapper")
     if result["status"] != 0:
         raise RuntimeError(f"{' '.join(command)} failed (status {result['status']}):\n{result['stderr']}")
     return result
-
-
-def _environment(**updates):
-    environment = dict(os.environ)
-    environment.update({key: str(value) for key, value in updates.items() if value is not None})
-    return environment
 
 
 def _levels(job):
@@ -193,28 +150,27 @@ def run_benchmark(job, small, threads):
 
     neurophase = _neurophase_command()
     rows, extras = [], None
-    work = Path(tempfile.mkdtemp(prefix="neurophase_whole_command_"))
-    try:
+    with temporary_folder("neurophase_whole_command_") as work:
         rows.append(("neurophase --help (start-up)", "-", _measure([*neurophase, "--help"])))
         for label, sweep in (("job", job), ("small", small)):
             # standalone: first ever (empty cache), cold (headers precompiled), warm
             first_cache = work / f"first_{label}"
             rows.append((f"{label}: neurophase cpp_standalone", "first ever", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=first_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=first_cache, NEUROPHASE_THREADS=threads))))
             cold_cache = work / f"cold_{label}"
             _measure([*neurophase, "fi", "hodgkin_huxley_1952", "--input", "1", "2", "1", "uA/cm**2", "--duration",
                       "1 ms", "--device", "cpp_standalone", "--quiet"],
-                     _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))  # headers only
+                     environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))  # headers only
             rows.append((f"{label}: neurophase cpp_standalone", "cold", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             rows.append((f"{label}: neurophase cpp_standalone", "warm", _measure(
                 [*neurophase, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             rows.append((f"{label}: fi alone, cpp_standalone", "warm", _measure(
                 [sys.executable, "-c", FI_ONLY, "fi", *sweep, "--device", "cpp_standalone"],
-                _environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
+                environment(NEUROPHASE_CACHE_DIR=cold_cache, NEUROPHASE_THREADS=threads))))
             # runtime: cold (empty Cython cache), warm
             cython_folder = work / f"cython_{label}"
             cython_folder.mkdir()
@@ -228,7 +184,7 @@ def run_benchmark(job, small, threads):
                 start, stop, step = _levels(sweep)
                 duration_ms = 1000.0
                 for neuron_threads in (1, 2):
-                    result = _measure([sys.executable, "-c", NEURON_SCRIPT, start, stop, step, str(duration_ms),
+                    result = _measure([sys.executable, "-P", _neuron_script(), start, stop, step, str(duration_ms),
                                        "0.025", str(neuron_threads)])
                     report = [line for line in result["stdout"].splitlines() if line.startswith("NEURON")][-1]
                     result["neuron"] = json.loads(report[len("NEURON"):])
@@ -236,15 +192,9 @@ def run_benchmark(job, small, threads):
                                  "-", result))
                 extras = []
                 for inner_threads in sorted({1, available_cores()}):
-                    inner = subprocess.run(
+                    extras.append(tagged_result(
                         [sys.executable, "-c", INNER_SCRIPT, start, stop, step, "1", "0.025", str(inner_threads)],
-                        capture_output=True, text=True, env=_environment(NEUROPHASE_CACHE_DIR=cold_cache))
-                    lines = [line for line in inner.stdout.splitlines() if line.startswith("INNER")]
-                    if inner.returncode != 0 or not lines:
-                        raise RuntimeError(f"inner loop run failed: {inner.stderr[-2000:]}")
-                    extras.append(json.loads(lines[-1][len("INNER"):]))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                        "INNER", env=environment(NEUROPHASE_CACHE_DIR=cold_cache), label="inner loop run"))
     return rows, extras
 
 
@@ -260,7 +210,7 @@ def main(argv=None):
     threads = (f"{arguments.threads} OpenMP thread(s)" if arguments.threads else
                f"the default OpenMP threads ({standalone_threads(elements=1000)} for 1000 neurones)")
     print(f"neurophase fi {' '.join(job)}  vs NEURON 9, whole processes; {available_cores()} cores, "
-          f"standalone with {threads}; load average {os.getloadavg()[0]:.2f} at start")
+          f"standalone with {threads}; {load_average()} at start")
     rows, inners = run_benchmark(job, SMALL, arguments.threads)
     print(f"{'command':<42} {'cache':<11} {'wall (s)':>9} {'CPU (s)':>8} {'peak RSS (MB)':>14}")
     for label, cache, result in rows:
@@ -291,7 +241,7 @@ def main(argv=None):
     print(f"spike counts vs NEURON over {len(counts)} currents: max |difference| {max(counts):g}, "
           f"{sum(count == 0 for count in counts)} identical, {len(apart)} apart by more than one spike"
           + (f" (currents {min(apart):g} to {max(apart):g} uA/cm2)" if apart else ""))
-    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(f"{load_average()} at the end")
     return 0
 
 

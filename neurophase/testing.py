@@ -138,51 +138,17 @@ def neuron_hh_spike_times(levels, duration_ms, dt_ms, threshold_mv=-30.0, use_ta
     fixed step ``dt_ms`` with Crank-Nicolson (``secondorder = 2``), started at rest
     (-64.99638 mV); spikes are ``NetCon`` upward crossings of ``threshold_mv``. ``use_tables``
     keeps hh.mod's rate tables (1 mV grid, linear interpolation; NEURON's default).
-    M. L. Hines & N. T. Carnevale (1997), Neural Comput. 9:1179.
+    M. L. Hines & N. T. Carnevale (1997), Neural Comput. 9:1179. The NEURON code is
+    :mod:`neurophase._neuron_hh`, the script that ``benchmarks/whole_command.py`` runs.
 
     Returns
     -------
     (list of ndarray, float)
         Spike times per level, and the wall-clock seconds of the run alone.
     """
-    import time
+    from neurophase._neuron_hh import hh_sweep
 
-    from neuron import h
-
-    h.load_file("stdrun.hoc")
-    h.celsius = 6.3
-    h.dt = dt_ms
-    h.steps_per_ms = 1.0 / dt_ms
-    h.secondorder = 2
-    h.usetable_hh = 1 if use_tables else 0
-    area_cm2 = 1e-4  # L = 100 um, diam = 100/pi um: side area 1e4 um2
-    keep, recorders = [], []
-    for level in np.asarray(levels, dtype=float):
-        section = h.Section()
-        section.L, section.diam, section.nseg = 100.0, 100.0 / np.pi, 1
-        section.cm = 1.0
-        section.insert("hh")
-        for segment in section:
-            segment.hh.el = -54.387
-            segment.hh.gnabar, segment.hh.gkbar, segment.hh.gl = 0.12, 0.036, 0.0003
-        section.ena, section.ek = 50.0, -77.0
-        clamp = h.IClamp(section(0.5))
-        clamp.delay, clamp.dur = 0.0, 1e9
-        clamp.amp = level * area_cm2 * 1e3  # uA/cm2 x cm2 -> uA -> nA
-        times = h.Vector()
-        connection = h.NetCon(section(0.5)._ref_v, None, sec=section)
-        connection.threshold = threshold_mv
-        connection.record(times)
-        keep.append((section, clamp, connection))
-        recorders.append(times)
-    h.cvode_active(0)
-    h.tstop = duration_ms
-    h.finitialize(-64.99638)
-    started = time.perf_counter()
-    h.continuerun(h.tstop)
-    run_seconds = time.perf_counter() - started
-    spike_times = [np.asarray(times, dtype=float).copy() for times in recorders]
-    h.usetable_hh = 1
+    spike_times, run_seconds, _ = hh_sweep(levels, duration_ms, dt_ms, threshold_mv, use_tables)
     return spike_times, run_seconds
 
 

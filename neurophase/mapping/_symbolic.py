@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -45,148 +46,134 @@ def _series(x, order):
     return total
 
 
+_EXPREL_CLOSED_FORMS = {
+    0: lambda x: np.expm1(x) / x,
+    1: lambda x: (x * np.exp(x) - np.expm1(x)) / x**2,
+    2: lambda x: (x**2 * np.exp(x) - 2 * x * np.exp(x) + 2 * np.expm1(x)) / x**3,
+}
+
+
+def _exprel_family(x, order):
+    """``exprel`` (order 0) or its first or second derivative: the closed form, the series for ``|x| < 0.5``."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 0.5
+    with np.errstate(all="ignore"):
+        large = _EXPREL_CLOSED_FORMS[order](x)
+    return np.where(small, _series(np.where(small, x, 0.0), order), large)
+
+
+_doc = template(
+    exprel_argument="""Parameters
+----------
+x : float or array_like, dimensionless
+    Argument.
+
+Returns
+-------
+numpy.ndarray, dimensionless
+    The shape of ``x``.""",
+    sympy_argument="""Parameters
+----------
+*args : sympy.Expr
+    The single argument.""",
+)
+
+
+@_doc
 def exprel(x: ArrayLike) -> np.ndarray:
     """``(exp(x) - 1) / x``, 1 at 0 (Brian2's ``exprel``).
 
     For ``|x| < 0.5`` the Taylor series ``sum_k x**k / (k + 1)!`` (15 terms) is used instead
     of the quotient, which loses digits there.
 
-    Parameters
-    ----------
-    x : float or array_like, dimensionless
-        Argument.
-
-    Returns
-    -------
-    numpy.ndarray, dimensionless
-        The shape of ``x``.
+    %(exprel_argument)s
     """
-    x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 0.5
-    with np.errstate(all="ignore"):
-        large = np.expm1(x) / x
-    return np.where(small, _series(np.where(small, x, 0.0), 0), large)
+    return _exprel_family(x, 0)
 
 
+@_doc
 def exprel_prime(x: ArrayLike) -> np.ndarray:
     """``d exprel / dx = (x exp(x) - expm1(x)) / x**2`` (1/2 at 0).
 
     The derivative of :func:`exprel` (the term-by-term derivative of its Taylor series,
     ``sum_k (k + 1) x**k / (k + 2)!``, for ``|x| < 0.5``).
 
-    Parameters
-    ----------
-    x : float or array_like, dimensionless
-        Argument.
-
-    Returns
-    -------
-    numpy.ndarray, dimensionless
-        The shape of ``x``.
+    %(exprel_argument)s
     """
-    x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 0.5
-    with np.errstate(all="ignore"):
-        large = (x * np.exp(x) - np.expm1(x)) / x**2
-    return np.where(small, _series(np.where(small, x, 0.0), 1), large)
+    return _exprel_family(x, 1)
 
 
+@_doc
 def exprel_second(x: ArrayLike) -> np.ndarray:
     """``d2 exprel / dx2 = (x**2 exp(x) - 2 x exp(x) + 2 expm1(x)) / x**3`` (1/3 at 0).
 
     The second derivative of :func:`exprel` (series ``sum_k (k + 2)(k + 1) x**k / (k + 3)!``
     for ``|x| < 0.5``).
 
-    Parameters
-    ----------
-    x : float or array_like, dimensionless
-        Argument.
-
-    Returns
-    -------
-    numpy.ndarray, dimensionless
-        The shape of ``x``.
+    %(exprel_argument)s
     """
-    x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 0.5
-    with np.errstate(all="ignore"):
-        large = (x**2 * np.exp(x) - 2 * x * np.exp(x) + 2 * np.expm1(x)) / x**3
-    return np.where(small, _series(np.where(small, x, 0.0), 2), large)
+    return _exprel_family(x, 2)
 
 
-class ExprelSecond(sympy.Function):
+@_doc
+class _ExprelFunction(sympy.Function):
+    """A one-argument sympy function of the exprel family whose derivative is ``_derivative_class``.
+
+    %(sympy_argument)s
+    """
+
+    nargs = 1
+    #: The class of the derivative (None: sympy's unevaluated ``Derivative``).
+    _derivative_class: type[sympy.Function] | None = None
+
+    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
+        return super().__new__(cls, *args, **options)
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        """The derivative with respect to the argument.
+
+        Parameters
+        ----------
+        argindex : int
+            Index of the argument (1, the only one).
+
+        Returns
+        -------
+        sympy.Expr
+            ``_derivative_class`` of the argument (:class:`ExprelPrime` for :class:`Exprel`,
+            :class:`ExprelSecond` for :class:`ExprelPrime`).
+        """
+        if self._derivative_class is None:
+            return super().fdiff(argindex)
+        return self._derivative_class(self.args[0])
+
+
+@_doc
+class ExprelSecond(_ExprelFunction):
     """Second derivative of ``exprel`` (a sympy function that lambdifies to :func:`exprel_second`).
 
-    Parameters
-    ----------
-    *args : sympy.Expr
-        The single argument.
+    %(sympy_argument)s
     """
 
-    nargs = 1
 
-    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
-        return super().__new__(cls, *args, **options)
-
-
-class ExprelPrime(sympy.Function):
+@_doc
+class ExprelPrime(_ExprelFunction):
     """First derivative of ``exprel`` (lambdifies to :func:`exprel_prime`).
 
-    Parameters
-    ----------
-    *args : sympy.Expr
-        The single argument.
+    %(sympy_argument)s
     """
 
-    nargs = 1
-
-    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
-        return super().__new__(cls, *args, **options)
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        """The derivative with respect to the argument.
-
-        Parameters
-        ----------
-        argindex : int
-            Index of the argument (1, the only one).
-
-        Returns
-        -------
-        sympy.Expr
-            :class:`ExprelSecond` of the argument.
-        """
-        return ExprelSecond(self.args[0])
+    _derivative_class = ExprelSecond
 
 
-class Exprel(sympy.Function):
+@_doc
+class Exprel(_ExprelFunction):
     """Brian2's ``exprel`` with a derivative sympy can use (lambdifies to :func:`exprel`).
 
-    Parameters
-    ----------
-    *args : sympy.Expr
-        The single argument.
+    %(sympy_argument)s
     """
 
-    nargs = 1
-
-    def __new__(cls, *args: Any, **options: Any) -> sympy.Expr:
-        return super().__new__(cls, *args, **options)
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        """The derivative with respect to the argument.
-
-        Parameters
-        ----------
-        argindex : int
-            Index of the argument (1, the only one).
-
-        Returns
-        -------
-        sympy.Expr
-            :class:`ExprelPrime` of the argument.
-        """
-        return ExprelPrime(self.args[0])
+    _derivative_class = ExprelPrime
 
 
 _NUMPY_MODULES = [{"Exprel": exprel, "ExprelPrime": exprel_prime, "ExprelSecond": exprel_second}, "numpy"]

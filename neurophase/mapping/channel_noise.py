@@ -91,6 +91,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp, ndtr
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 from neurophase.neurons.derived import self_consistent_roots
 
@@ -102,6 +103,42 @@ if TYPE_CHECKING:
 
 __all__ = ["GateNoise", "gate_noise", "model_gate_rates", "log_first_passage_times", "diffusion_quasi_potential",
            "wkb_quasi_potential", "EXACT_GATE_LIMIT"]
+
+_SENSITIVITY = """sensitivity : float, input_unit, optional
+    A precomputed ``dA*/dm_0`` (:meth:`threshold_sensitivity`)."""
+_doc = template(
+    parameters_m="""Parameters
+----------
+m : float or array_like, dimensionless
+    Fraction of open gates.""",
+    parameters_kind="""Parameters
+----------
+kind : {"diffusion", "wkb"}
+    Which quasi-potential.""",
+    parameters_channels="""Parameters
+----------
+channels : array_like, dimensionless
+    Channel numbers N.""",
+    duration_sensitivity=f"""duration : Quantity (time)
+    Pulse duration.
+{_SENSITIVITY}""",
+    threshold_sensitivity=f"""threshold : Quantity (input dimension), optional
+    A precomputed ``A*``.
+{_SENSITIVITY}""",
+    rates_per_channel_number="""Quantity (frequency)
+    One rate per channel number.""",
+    quasi_potential_io="""Parameters
+----------
+birth, death : callable
+    Per-unit rates as functions of the fraction ``m`` (any rate unit; arrays in, out).
+low, high : float, dimensionless
+    The integration limits.
+
+Returns
+-------
+float, dimensionless
+    ``Phi(high) - Phi(low)``.""",
+)
 
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(96)
 #: Largest number of gates for the exact first-passage sum (memory and time grow with it).
@@ -216,13 +253,11 @@ class GateNoise:
         self.prefactor = prefactor * Hz
 
     # ---------------------------------------------------------------------- the chain
+    @_doc
     def rates(self, m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Opening and closing rates of one gate at ``V*(m, I)``.
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Fraction of open gates.
+        %(parameters_m)s
 
         Returns
         -------
@@ -233,45 +268,51 @@ class GateNoise:
         alpha, beta = self.membrane.gate_rates(voltage)
         return np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float)
 
+    @_doc
     def drift(self, m: ArrayLike) -> np.ndarray:
         """``A(m) = alpha (1 - m) - beta m``: the reduced dynamics dm/dt.
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Fraction of open gates.
+        The first jump moment of the chain per gate; its zeros are the rest, saddle and excited
+        states.
+
+        %(parameters_m)s
 
         Returns
         -------
         numpy.ndarray, 1/second
-            ``A(m)``.
+            ``A(m)``, the shape of ``m``.
         """
-        alpha, beta = self.rates(m)
-        return alpha * (1.0 - np.asarray(m)) - beta * np.asarray(m)
+        birth, death = self._birth_death(m)
+        return birth - death
 
+    @_doc
     def diffusion(self, m: ArrayLike) -> np.ndarray:
         """``B(m) = alpha (1 - m) + beta m``: ``n Var(dm)/dt`` of the chain.
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Fraction of open gates.
+        The second jump moment per gate (Gardiner sec. 7.2), the noise of the Fokker-Planck
+        approximation.
+
+        %(parameters_m)s
 
         Returns
         -------
         numpy.ndarray, 1/second
-            ``B(m)``.
+            ``B(m) > 0``, the shape of ``m``.
         """
+        birth, death = self._birth_death(m)
+        return birth + death
+
+    def _birth_death(self, m):
+        """Per-gate rates of ``k -> k + 1`` and ``k -> k - 1`` at ``m = k/n``: ``alpha (1 - m)``, ``beta m``."""
+        m = np.asarray(m, dtype=float)
         alpha, beta = self.rates(m)
-        return alpha * (1.0 - np.asarray(m)) + beta * np.asarray(m)
+        return alpha * (1.0 - m), beta * m
 
     def _birth(self, m):
-        alpha, _ = self.rates(m)
-        return alpha * (1.0 - np.asarray(m, dtype=float))
+        return self._birth_death(m)[0]
 
     def _death(self, m):
-        _, beta = self.rates(m)
-        return beta * np.asarray(m, dtype=float)
+        return self._birth_death(m)[1]
 
     def _drift_slope(self, m):
         step = 1e-6 * min(m, 1.0 - m)
@@ -298,13 +339,11 @@ class GateNoise:
         values = [integral(self._birth, self._death, self.rest, float(point)) for point in np.atleast_1d(m)]
         return np.asarray(values) if np.ndim(m) else float(values[0])
 
+    @_doc
     def barrier(self, kind: str = "wkb") -> float:
         """``Delta Phi`` per gate between rest and saddle.
 
-        Parameters
-        ----------
-        kind : {"diffusion", "wkb"}
-            Which quasi-potential.
+        %(parameters_kind)s
 
         Returns
         -------
@@ -313,13 +352,11 @@ class GateNoise:
         """
         return self.barrier_wkb if kind == "wkb" else self.barrier_diffusion
 
+    @_doc
     def slope(self, kind: str = "wkb") -> float:
         """Predicted ``d ln(rate) / dN``: ``-a Delta Phi``.
 
-        Parameters
-        ----------
-        kind : {"diffusion", "wkb"}
-            Which quasi-potential.
+        %(parameters_kind)s
 
         Returns
         -------
@@ -344,20 +381,17 @@ class GateNoise:
         return np.rint(self.gates_per_channel * _channel_numbers(channels)).astype(np.int64)
 
     # --------------------------------------------------------------------- rates
+    @_doc
     def kramers_rate(self, channels: ArrayLike, kind: str = "wkb") -> Quantity:
         """Kramers' escape rate ``prefactor x exp(-a N Delta Phi)``.
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
+        %(parameters_channels)s
         kind : {"diffusion", "wkb"}
             Which barrier.
 
         Returns
         -------
-        Quantity (frequency)
-            One rate per channel number.
+        %(rates_per_channel_number)s
         """
         from brian2 import Hz
 
@@ -412,16 +446,14 @@ class GateNoise:
         weights = binom.logpmf(k[:top], n, self.rest)  # m_inf(V_rest) = m_rest: the rest is a fixed point
         return float(logsumexp(weights + log_time) - logsumexp(weights))
 
+    @_doc
     def escape_rate_hz(self, channels: ArrayLike) -> np.ndarray:
         """Escape rate from rest as plain numbers.
 
         The exact chain up to :data:`EXACT_GATE_LIMIT` gates, Kramers with the WKB barrier
         beyond (its relative error is O(1/n) < 1e-4 there).
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
+        %(parameters_channels)s
 
         Returns
         -------
@@ -439,20 +471,17 @@ class GateNoise:
             rates[~small] = np.asarray(self.kramers_rate(numbers[~small], "wkb") / Hz, dtype=float)
         return rates
 
+    @_doc
     def exact_rate(self, channels: ArrayLike, start: str = "binomial") -> Quantity:
         """``1 / T`` of :meth:`mean_first_passage_time`.
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
+        %(parameters_channels)s
         start : {"binomial", "rest"}
             Starting law (see :meth:`mean_first_passage_time`).
 
         Returns
         -------
-        Quantity (frequency)
-            One rate per channel number.
+        %(rates_per_channel_number)s
         """
         return 1.0 / self.mean_first_passage_time(channels, start=start)
 
@@ -480,13 +509,11 @@ class GateNoise:
         return float(np.polyfit(numbers, log_rate, 1)[0])
 
     # ------------------------------------------------------------------ fluctuations
+    @_doc
     def stationary_variance(self, channels: ArrayLike) -> np.ndarray:
         """Linear-noise variance of ``m`` at rest, ``B(m_r) / (2 |A'(m_r)| n)``.
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
+        %(parameters_channels)s
 
         Returns
         -------
@@ -495,6 +522,7 @@ class GateNoise:
         """
         return self.diffusion_rest / (2.0 * abs(self.drift_slope_rest) * self.gate_count(channels))
 
+    @_doc
     def open_fraction_variances(self, channels: ArrayLike,
                                 other_gates: Mapping[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Variance of the open-channel fraction at rest: the chain's against the exact law.
@@ -506,10 +534,7 @@ class GateNoise:
         linear order and without the voltage feedback, variance
         ``(a m^(a-1) prod x^power)^2 m (1 - m)/n``.
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
+        %(parameters_channels)s
         other_gates : mapping of str to int, optional
             The channel's other gates (frozen in the membrane) and their numbers, e.g. ``{"h": 1}``.
 
@@ -697,17 +722,12 @@ class GateNoise:
                                  tolerance=1e-8), self.membrane.input_unit), dtype=float)
         return float((levels[1] - levels[0]) / (2.0 * delta))
 
+    @_doc
     def pulse_width(self, channels: ArrayLike, duration: Quantity, sensitivity: float | None = None) -> Quantity:
         """``sigma_A = |dA*/dm_0| sqrt(Var_LNA(m))`` for every N.
 
-        Parameters
-        ----------
-        channels : array_like, dimensionless
-            Channel numbers N.
-        duration : Quantity (time)
-            Pulse duration.
-        sensitivity : float, input_unit, optional
-            A precomputed :meth:`threshold_sensitivity`.
+        %(parameters_channels)s
+        %(duration_sensitivity)s
 
         Returns
         -------
@@ -719,15 +739,13 @@ class GateNoise:
         slope = self.threshold_sensitivity(duration) if sensitivity is None else float(sensitivity)
         return abs(slope) * np.sqrt(self.stationary_variance(channels)) * parse_unit(self.membrane.input_unit)
 
+    @_doc
     def width_constant(self, duration: Quantity, sensitivity: float | None = None) -> Quantity:
         """``C_A = sigma_A sqrt(N)``, independent of N.
 
         Parameters
         ----------
-        duration : Quantity (time)
-            Pulse duration.
-        sensitivity : float, input_unit, optional
-            A precomputed :meth:`threshold_sensitivity`.
+        %(duration_sensitivity)s
 
         Returns
         -------
@@ -736,6 +754,7 @@ class GateNoise:
         """
         return self.pulse_width(np.array([1.0]), duration, sensitivity=sensitivity)[0]
 
+    @_doc
     def firing_probability(self, amplitudes: Quantity, channels: ArrayLike, duration: Quantity, window: Quantity,
                            threshold: Quantity | None = None, sensitivity: float | None = None) -> np.ndarray:
         """Derived ``P(fire | A, N)`` after a pulse, counted over ``window`` from its onset.
@@ -753,10 +772,7 @@ class GateNoise:
             Channel numbers.
         duration, window : Quantity (time)
             Pulse duration; counting window from the pulse onset.
-        threshold : Quantity (input dimension), optional
-            A precomputed ``A*``.
-        sensitivity : float, input_unit, optional
-            A precomputed ``dA*/dm_0``.
+        %(threshold_sensitivity)s
 
         Returns
         -------
@@ -801,6 +817,7 @@ class GateNoise:
             "prefactor_Hz": float(self.prefactor / Hz),
         }
 
+    @_doc
     def to_dataset(self, channels: ArrayLike, duration: Quantity | None = None, threshold: Quantity | None = None,
                    sensitivity: float | None = None) -> xr.Dataset:
         """The derived noise quantities over ``channels`` as a Dataset (units in attrs).
@@ -811,10 +828,7 @@ class GateNoise:
             Channel numbers N (the ``channels`` dimension).
         duration : Quantity (time), optional
             A pulse duration: adds the pulse threshold, its sensitivity and the widths.
-        threshold : Quantity (input dimension), optional
-            A precomputed ``A*``.
-        sensitivity : float, input_unit, optional
-            A precomputed ``dA*/dm_0``.
+        %(threshold_sensitivity)s
 
         Returns
         -------
@@ -917,6 +931,7 @@ def log_first_passage_times(log_birth: ArrayLike, log_death: ArrayLike) -> np.nd
     return np.logaddexp.accumulate(log_step[::-1])[::-1]
 
 
+@_doc
 def diffusion_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: Callable[[np.ndarray], np.ndarray],
                               low: float, high: float) -> float:
     """``-2 int_low^high A/B dm`` with ``A = birth - death``, ``B = birth + death``.
@@ -925,21 +940,12 @@ def diffusion_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: 
     with per-unit rates ``birth(m)``, ``death(m)``: its stationary density is
     ``exp(-n Phi)/B`` (Gardiner sec. 5.2; Hanggi et al. 1984). 96-point Gauss-Legendre.
 
-    Parameters
-    ----------
-    birth, death : callable
-        Per-unit rates as functions of the fraction ``m`` (any rate unit; arrays in, out).
-    low, high : float, dimensionless
-        The integration limits.
-
-    Returns
-    -------
-    float, dimensionless
-        ``Phi(high) - Phi(low)``.
+    %(quasi_potential_io)s
     """
     return _gauss_integral(lambda m: -2.0 * (birth(m) - death(m)) / (birth(m) + death(m)), float(low), float(high))
 
 
+@_doc
 def wkb_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: Callable[[np.ndarray], np.ndarray],
                         low: float, high: float) -> float:
     """``int_low^high ln(death/birth) dm``: the chain's own (WKB, large-deviation) quasi-potential.
@@ -947,17 +953,7 @@ def wkb_quasi_potential(birth: Callable[[np.ndarray], np.ndarray], death: Callab
     ``-ln pi(n m)/n`` of the exact stationary law of the chain to leading order in ``n``
     (Hanggi, Grabert, Talkner & Thomas 1984; Keener & Newby 2011). 96-point Gauss-Legendre.
 
-    Parameters
-    ----------
-    birth, death : callable
-        Per-unit rates as functions of the fraction ``m`` (any rate unit; arrays in, out).
-    low, high : float, dimensionless
-        The integration limits.
-
-    Returns
-    -------
-    float, dimensionless
-        ``Phi(high) - Phi(low)``.
+    %(quasi_potential_io)s
     """
     return _gauss_integral(lambda m: np.log(death(m)) - np.log(birth(m)), float(low), float(high))
 

@@ -61,6 +61,7 @@ import sympy
 from scipy.optimize import brentq, curve_fit
 from scipy.special import expit, logit
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 from neurophase.mapping._symbolic import SymbolicModel, numpy_function
 from neurophase.neurons.derived import DerivedActivation, self_consistent_roots
@@ -71,6 +72,21 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = ["coarse_grain", "CoarseGrainedMembrane", "GateInfo", "Fold"]
+
+_M = """m : float or array_like, dimensionless
+    Open probability of the order-parameter gate."""
+_CURRENT_NUMBERS = """current : float or array_like, input_unit
+    Injected drive as plain numbers in ``input_unit``."""
+_doc = template(
+    m=_M,
+    current_numbers=_CURRENT_NUMBERS,
+    parameters_m_current_numbers=f"Parameters\n----------\n{_M}\n{_CURRENT_NUMBERS}",
+    parameters_m_current_quantity=f"""Parameters
+----------
+{_M}
+current : Quantity (input dimension)
+    Injected drive, a quantity in the dimension of ``input_unit``.""",
+)
 
 #: Voltage range scanned for fixed points and folds (volts) and its spacing (0.01 mV).
 _V_SCAN = np.arange(-0.200, 0.200 + 1e-9, 1e-5)
@@ -424,17 +440,13 @@ class CoarseGrainedMembrane:
         """
         return self._fast.self_map(m, self._si(current))
 
+    @_doc
     def self_map_derivatives(self, m: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(dg/dm, dg/dI)`` by implicit differentiation of the current balance.
 
         ``dg/dx = m_inf'(V*) dV*/dx`` with ``dV*/dx = -(d(dv/dt)/dx) / (d(dv/dt)/dv)``.
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Open probability of the order-parameter gate.
-        current : float or array_like, input_unit
-            Injected drive as plain numbers in ``input_unit``.
+        %(parameters_m_current_numbers)s
 
         Returns
         -------
@@ -446,15 +458,11 @@ class CoarseGrainedMembrane:
         gain, drive = self._fast.self_map_derivatives(m, self._si(current))
         return gain, drive * self._input_scale
 
+    @_doc
     def voltage_at(self, m: ArrayLike, current: Quantity) -> Quantity:
         """``V*(m, I)``: the voltage at which the membrane current balances.
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Open probability of the order-parameter gate.
-        current : Quantity (input dimension)
-            Injected drive, a quantity in the dimension of ``input_unit``.
+        %(parameters_m_current_quantity)s
 
         Returns
         -------
@@ -468,18 +476,14 @@ class CoarseGrainedMembrane:
         level = to_magnitude(current, self.input_unit, name="current")
         return self._fast.v_star(m, self._si(level)) * volt
 
+    @_doc
     def reduced_rate(self, m: ArrayLike, current: Quantity) -> Quantity:
         """``dm/dt`` of the one-dimensional (adiabatic) reduction.
 
         ``(m_inf(V*) - m) / tau_m(V*)`` for a dynamic gate; ``m_inf'(v) dv/dt`` at
         ``m_inf(v) = m`` for an instantaneous one (module docstring; Chow & White 1996).
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Open probability of the order-parameter gate.
-        current : Quantity (input dimension)
-            Injected drive, a quantity in the dimension of ``input_unit``.
+        %(parameters_m_current_quantity)s
 
         Returns
         -------
@@ -494,15 +498,11 @@ class CoarseGrainedMembrane:
         return self._fast.reduced_rate(m, self._si(level)) * Hz
 
     # ------------------------------------------------ plain-number functions (SI, as self_map)
+    @_doc
     def balance_voltage(self, m: ArrayLike, current: ArrayLike) -> np.ndarray:
         """``V*(m, I)`` as plain numbers (the voltage at which the membrane current balances).
 
-        Parameters
-        ----------
-        m : float or array_like, dimensionless
-            Open probability of the order-parameter gate.
-        current : float or array_like, input_unit
-            Injected drive as plain numbers in ``input_unit`` (as :meth:`self_map`).
+        %(parameters_m_current_numbers)s
 
         Returns
         -------
@@ -545,6 +545,7 @@ class CoarseGrainedMembrane:
         tau = self._fast.tau(voltage)
         return steady / tau, (1.0 - steady) / tau
 
+    @_doc
     def fast_rates(self, voltage: ArrayLike, m: ArrayLike, current: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(dv/dt, dm/dt)`` of the fast subsystem (slow gates frozen at :attr:`frozen`).
 
@@ -552,10 +553,8 @@ class CoarseGrainedMembrane:
         ----------
         voltage : float or array_like, volt
             Membrane potential as plain numbers in volts.
-        m : float or array_like, dimensionless
-            Open probability of the order-parameter gate.
-        current : float or array_like, input_unit
-            Injected drive as plain numbers in ``input_unit``.
+        %(m)s
+        %(current_numbers)s
 
         Returns
         -------
@@ -995,7 +994,6 @@ def coarse_grain(model: Any, inputs: Quantity | None = None, order_parameter: st
     field_rest = float(fast.v_star(0.5, rest_si)) - v_half
     dense = expit(np.linspace(-25, 25, 20001))
     loop_rest = fast.steady_prime(fast.v_star(dense, rest_si)) * fast.dv_star(dense, rest_si)[0]
-    loop_gain_max_rest = float(np.nanmax(loop_rest))
     rest_roots, rest_stable, _ = self_consistent_roots(fast.self_map, [rest_si])
     saddle_rest = np.nan
     candidates = rest_roots[0][np.isfinite(rest_roots[0]) & ~rest_stable[0] & (rest_roots[0] > m_rest * (1 + 1e-9))]
@@ -1060,7 +1058,7 @@ def coarse_grain(model: Any, inputs: Quantity | None = None, order_parameter: st
         relaxation_time=relaxation * second,
         coupling_rest=coupling_rest * volt,
         field_rest=field_rest * volt,
-        loop_gain_max_rest=loop_gain_max_rest,
+        loop_gain_max_rest=float(np.nanmax(loop_rest)),
         saddle_voltage_rest=saddle_voltage_rest * volt,
         barrier_rest=barrier_rest * hz,
         notes=tuple(notes),

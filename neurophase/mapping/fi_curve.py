@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.errors import NeurophaseError
 from neurophase.units import to_quantity
 
@@ -56,6 +57,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Rheobase", "OnsetType", "OnsetExponent", "HysteresisRange", "rheobase",
            "onset_type", "onset_exponent", "hysteresis_range", "power_law_rate", "fit_onset_power_law"]
+
+_doc = template(
+    parameters_curve="""Parameters
+----------
+dataset : xarray.Dataset
+    A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
+    (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
+    dimensions must be selected first.""",
+    rate_threshold_direction="""rate_threshold : float, optional, Hz
+    A level fires when its trial-mean rate exceeds this; default 0.
+direction : str, optional
+    The branch selected when the rate has a ``direction`` dimension; default "up".""",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,19 +241,12 @@ def _hertz(value):
     return to_quantity(value, "Hz")
 
 
+@_doc
 def rheobase(dataset: xr.Dataset, rate_threshold: float = 0.0, direction: str = "up") -> Rheobase:
     """The first input level whose rate exceeds ``rate_threshold`` (Hz), with its bracket.
 
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
-        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
-        dimensions must be selected first.
-    rate_threshold : float, optional, Hz
-        A level fires when its trial-mean rate exceeds this; default 0.
-    direction : str, optional
-        The branch selected when the rate has a ``direction`` dimension; default "up".
+    %(parameters_curve)s
+    %(rate_threshold_direction)s
 
     Returns
     -------
@@ -259,6 +266,7 @@ def rheobase(dataset: xr.Dataset, rate_threshold: float = 0.0, direction: str = 
     return _rheobase_of(levels, rates, unit, rate_threshold)[0]
 
 
+@_doc
 def onset_type(dataset: xr.Dataset, tolerance: float = 0.1, rate_threshold: float = 0.0,
                direction: str = "up") -> OnsetType:
     """Continuous or discontinuous onset, with the jump (rule in the module docstring).
@@ -266,18 +274,10 @@ def onset_type(dataset: xr.Dataset, tolerance: float = 0.1, rate_threshold: floa
     The bound follows from ``f = A (I - I_c)^x`` with ``x >= 1/2`` and ``I_c`` in the rheobase
     bracket (Ermentrout 1996, Neural Comput. 8:979, Eq. 2.3; Izhikevich 2007, section 7.1.1).
 
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
-        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
-        dimensions must be selected first.
+    %(parameters_curve)s
     tolerance : float, optional
         Relative excess over the continuous bound that makes an onset discontinuous; default 0.1.
-    rate_threshold : float, optional, Hz
-        A level fires when its trial-mean rate exceeds this; default 0.
-    direction : str, optional
-        The branch selected when the rate has a ``direction`` dimension; default "up".
+    %(rate_threshold_direction)s
 
     Returns
     -------
@@ -353,6 +353,7 @@ def _fit_power_law(levels, rates, low, on):
     return amplitude * scale, low + critical_fraction * (on - low), exponent
 
 
+@_doc
 def onset_exponent(dataset: xr.Dataset, fit_width: float | None = None, n_bootstrap: int = 200,
                    random_state: int | np.random.Generator | None = 0, rate_threshold: float = 0.0,
                    direction: str = "up", confidence: float = 0.95) -> OnsetExponent:
@@ -364,12 +365,7 @@ def onset_exponent(dataset: xr.Dataset, fit_width: float | None = None, n_bootst
     (case bootstrap; Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 9 and 13).
     For a saddle-node onset the exponent is 1/2 (Ermentrout 1996, Neural Comput. 8:979).
 
-    Parameters
-    ----------
-    dataset : xarray.Dataset
-        A schema Dataset: ``input`` coordinate with ``attrs["units"]`` and a ``rate`` variable
-        (``attrs["units"]`` a frequency, default Hz); ``trial`` is averaged, other extra
-        dimensions must be selected first.
+    %(parameters_curve)s
     fit_width : float or None, optional, input unit
         Width above the rheobase ``I_on`` of the levels fitted (plain number in the unit of
         ``input``); default all firing levels.
@@ -377,10 +373,7 @@ def onset_exponent(dataset: xr.Dataset, fit_width: float | None = None, n_bootst
         Case-bootstrap replicates; default 200.
     random_state : int, numpy.random.Generator or None, optional
         Seeds the bootstrap; default 0.
-    rate_threshold : float, optional, Hz
-        A level fires when its trial-mean rate exceeds this; default 0.
-    direction : str, optional
-        The branch selected when the rate has a ``direction`` dimension; default "up".
+    %(rate_threshold_direction)s
     confidence : float, optional
         Level of the percentile intervals; default 0.95.
 

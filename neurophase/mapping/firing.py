@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from neurophase.docstrings import template
 from neurophase.errors import NeurophaseError, UnitMismatchError
 from neurophase.schema import quantity_variable
 from neurophase.units import parse_unit, to_magnitude
@@ -54,6 +55,15 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = ["spike_statistics", "statistics_from_sums", "fano_factor", "p_fire", "steady_state_window"]
+
+_doc = template(parameters_trial_counts="""Parameters
+----------
+spike_counts : xarray.DataArray or array_like
+    Counts; a DataArray is reduced over ``dim``, an array over ``axis``.
+dim : str
+    The trial dimension of a DataArray.
+axis : int
+    The trial axis of an array.""")
 
 DEFAULT_TRANSIENT_FRACTION = 0.2
 
@@ -295,6 +305,7 @@ def _trial_axis(counts, dim):
     return None
 
 
+@_doc
 def fano_factor(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial",
                 axis: int = -1) -> xr.DataArray | np.ndarray:
     """Fano factor ``Var(N) / E(N)`` of spike counts across trials (Fano 1947, Phys. Rev. 72:26).
@@ -302,14 +313,7 @@ def fano_factor(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial",
     The variance is the sample variance (``ddof=1``); NaN where the mean count is zero or
     there are fewer than two trials.
 
-    Parameters
-    ----------
-    spike_counts : xarray.DataArray or array_like
-        Counts; a DataArray is reduced over ``dim``, an array over ``axis``.
-    dim : str
-        The trial dimension of a DataArray.
-    axis : int
-        The trial axis of an array.
+    %(parameters_trial_counts)s
 
     Returns
     -------
@@ -337,20 +341,14 @@ def fano_factor(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial",
         return np.where(mean > 0, counts.var(axis=axis, ddof=1) / mean, np.nan)
 
 
+@_doc
 def p_fire(spike_counts: xr.DataArray | ArrayLike, dim: str = "trial", axis: int = -1) -> xr.DataArray | np.ndarray:
     """Firing probability: the fraction of trials with at least one spike.
 
     Its binomial standard error is ``sqrt(p (1 - p) / n_trials)`` (the standard error of a
     binomial proportion, e.g. Agresti 2013, Categorical Data Analysis, 3rd ed., section 1.3).
 
-    Parameters
-    ----------
-    spike_counts : xarray.DataArray or array_like
-        Counts; a DataArray is reduced over ``dim``, an array over ``axis``.
-    dim : str
-        The trial dimension of a DataArray.
-    axis : int
-        The trial axis of an array.
+    %(parameters_trial_counts)s
 
     Returns
     -------

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError, UnitMismatchError
 from neurophase.mapping.siegert import siegert_cv_squared_si, siegert_rate_si
 from neurophase.meanfield.population import Cusp, RateMap, binned_variance_factor
@@ -68,6 +69,26 @@ if TYPE_CHECKING:
 
 __all__ = ["LIFTransfer", "MeasuredTransfer", "PopulationTheory", "is_lif", "membrane_capacitance",
            "MONITORING_BETA", "LIF_PARAMETERS"]
+
+
+def _input_moments(kind):
+    """The ``mean`` and ``std`` entries of a transfer function's methods, of type ``kind``."""
+    return f"""mean : {kind}, the model's input unit
+    Mean input.
+std : {kind}, input unit x s**0.5
+    White-noise amplitude."""
+
+
+_doc = template(
+    input_moments_arrays=_input_moments("array_like"),
+    input_moments_scalars=_input_moments("float"),
+    fixed_point="""coupling_value : float, the coupling unit
+    ``w``.
+drive_value : float, input unit
+    External drive.
+rate : float, Hz
+    The fixed point's rate.""",
+)
 
 #: beta = -zeta(1/2) / sqrt(2 pi) (Siegmund 1979; Broadie, Glasserman & Kou 1997).
 MONITORING_BETA = 1.4603545088095868 / math.sqrt(2 * math.pi)
@@ -145,6 +166,7 @@ class LIFTransfer:
             + (f"; discrete-monitoring correction for dt = {self.monitoring_dt * 1e3:g} ms"
                if self.monitoring_dt else ""))
 
+    @_doc
     def voltage_moments(self, mean: ArrayLike, std: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``(mu_V, sigma_V)`` in volts for an input mean (input unit) and white std.
 
@@ -153,10 +175,7 @@ class LIFTransfer:
 
         Parameters
         ----------
-        mean : array_like, the model's input unit
-            Mean input.
-        std : array_like, input unit x s**0.5
-            White-noise amplitude.
+        %(input_moments_arrays)s
 
         Returns
         -------
@@ -180,15 +199,13 @@ class LIFTransfer:
         return siegert_rate_si(mu_v - shift, sigma_v, self.tau_m, self.threshold + monitoring,
                                self.reset, self.refractory)
 
+    @_doc
     def cv_squared(self, mean: float, std: float, filtered_std: float = 0.0) -> float:
         """ISI CV^2 at one input (Brunel 2000 appendix; scalars).
 
         Parameters
         ----------
-        mean : float, the model's input unit
-            Mean input.
-        std : float, input unit x s**0.5
-            White-noise amplitude.
+        %(input_moments_scalars)s
         filtered_std : float, input unit x s**0.5
             Amplitude of the synaptically filtered noise (not used by the white-noise formula).
 
@@ -458,6 +475,7 @@ class PopulationTheory:
         raise ParameterError("No cusp found: the population is never bistable for couplings up to "
                              f"{w:g} {self.coupling_unit}.")
 
+    @_doc
     def relaxation_time(self, coupling_value: float, drive_value: float, rate: float) -> float:
         """``tau / (1 - F'(r))`` (s) at a fixed point (plain numbers in the native units).
 
@@ -467,12 +485,7 @@ class PopulationTheory:
 
         Parameters
         ----------
-        coupling_value : float, the coupling unit
-            ``w``.
-        drive_value : float, input unit
-            External drive.
-        rate : float, Hz
-            The fixed point's rate.
+        %(fixed_point)s
 
         Returns
         -------
@@ -482,6 +495,7 @@ class PopulationTheory:
         slope = float(self.rate_map.slope(rate, coupling_value, drive_value))
         return self.time_constant / (1 - slope) if slope < 1 else math.inf
 
+    @_doc
     def population_variance(self, coupling_value: float, drive_value: float, rate: float,
                             bin_width: float) -> float:
         """``N Var(A_Delta)`` (Hz^2) at a stable fixed point, for bins of ``bin_width`` seconds.
@@ -498,12 +512,7 @@ class PopulationTheory:
 
         Parameters
         ----------
-        coupling_value : float, the coupling unit
-            ``w``.
-        drive_value : float, input unit
-            External drive.
-        rate : float, Hz
-            The fixed point's rate.
+        %(fixed_point)s
         bin_width : float, s
             ``Delta``.
 

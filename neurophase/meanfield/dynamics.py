@@ -40,6 +40,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimension
 from scipy import sparse
 from scipy.integrate import solve_ivp
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError, SimulationError, UnitMismatchError
 from neurophase.meanfield.curie_weiss import (
     _check_coupling,
@@ -71,6 +72,19 @@ __all__ = [
     "ordered_time_exponential",
     "simulate_quench",
 ]
+
+_KAPPA = """kappa : float or array_like, reduced units per stimulus unit
+    Temperature drop per unit stimulus (``> 0``)."""
+_doc = template(
+    kappa=_KAPPA,
+    quench_temperature_returns="""numpy.ndarray or numpy.float64, reduced units
+    ``T(t)``, the broadcast shape of all arguments.""",
+    ordered_time_arguments=f"""x : float or array_like, stimulus units
+    Stimulus strength.
+T_rest, T_c : float or array_like, reduced units
+    Resting temperature (``> T_c``) and critical temperature.
+{_KAPPA}""",
+)
 
 
 def _times_in(times, unit, name="times"):
@@ -336,9 +350,22 @@ def _check_quench(T_rest, kappa, T_c=None):
     return T_rest, kappa, T_c
 
 
+def _check_stimulus(x, T_rest, kappa):
+    """``x`` in reduced units, refused where ``kappa x > T_rest`` (the quench would reach ``T < 0``)."""
+    x = _reduced(x, "x")
+    if np.any(T_rest - kappa * x < 0):
+        raise ParameterError("kappa * x exceeds T_rest: the quench would reach a negative temperature; "
+                             "use smaller stimuli or a smaller kappa.")
+    return x
+
+
+@_doc
 def quench_temperature(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike, kappa: ArrayLike,
                        r: ArrayLike | Quantity) -> np.ndarray | float:
     """Quench with linear reheating: ``T(t) = min(T_rest, T_rest - kappa x + r t)`` (THEORY.md 5).
+
+    The stimulus lowers the temperature by ``kappa x`` at ``t = 0``; it then rises at the
+    constant rate ``r`` until it is back at ``T_rest``.
 
     Parameters
     ----------
@@ -348,15 +375,13 @@ def quench_temperature(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike,
         Stimulus strength (``kappa x <= T_rest`` keeps ``T >= 0``).
     T_rest : float or array_like, reduced units
         Resting temperature (``>= 0``).
-    kappa : float or array_like, reduced units per stimulus unit
-        Temperature drop per unit stimulus (``> 0``).
+    %(kappa)s
     r : float or Quantity (1/time)
         Reheating rate (temperature per unit time, ``> 0``).
 
     Returns
     -------
-    numpy.ndarray or numpy.float64, reduced units
-        ``T(t)``, shape ``broadcast(t, x, T_rest, kappa, r).shape``.
+    %(quench_temperature_returns)s
 
     Examples
     --------
@@ -365,14 +390,12 @@ def quench_temperature(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike,
     """
     T_rest, kappa, _ = _check_quench(T_rest, kappa)
     _positive(r, "r")
-    x = _reduced(x, "x")
-    if np.any(T_rest - kappa * x < 0):
-        raise ParameterError("kappa * x exceeds T_rest: the quench would reach a negative temperature; "
-                             "use smaller stimuli or a smaller kappa.")
+    x = _check_stimulus(x, T_rest, kappa)
     rise = np.asarray(r * t, dtype=float)
     return _finish(np.minimum(T_rest, T_rest - kappa * x + rise))
 
 
+@_doc
 def quench_temperature_exponential(t: ArrayLike | Quantity, x: ArrayLike, T_rest: ArrayLike, kappa: ArrayLike,
                                    tau_heat: ArrayLike | Quantity) -> np.ndarray | float:
     """Quench with exponential reheating: ``T(t) = T_rest - kappa x exp(-t/tau_heat)`` (THEORY.md 5).
@@ -385,15 +408,13 @@ def quench_temperature_exponential(t: ArrayLike | Quantity, x: ArrayLike, T_rest
         Stimulus strength (``kappa x <= T_rest``).
     T_rest : float or array_like, reduced units
         Resting temperature (``>= 0``).
-    kappa : float or array_like, reduced units per stimulus unit
-        Temperature drop per unit stimulus (``> 0``).
+    %(kappa)s
     tau_heat : float or Quantity (time)
         Reheating time constant (``> 0``).
 
     Returns
     -------
-    numpy.ndarray or numpy.float64, reduced units
-        ``T(t)``, shape ``broadcast(t, x, T_rest, kappa, tau_heat).shape``.
+    %(quench_temperature_returns)s
 
     Examples
     --------
@@ -402,12 +423,11 @@ def quench_temperature_exponential(t: ArrayLike | Quantity, x: ArrayLike, T_rest
     """
     T_rest, kappa, _ = _check_quench(T_rest, kappa)
     _positive(tau_heat, "tau_heat")
-    x = _reduced(x, "x")
-    if np.any(T_rest - kappa * x < 0):
-        raise ParameterError("kappa * x exceeds T_rest: the quench would reach a negative temperature.")
+    x = _check_stimulus(x, T_rest, kappa)
     return _finish(T_rest - kappa * x * np.exp(-np.asarray(t / tau_heat, dtype=float)))
 
 
+@_doc
 def quench_threshold(T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike) -> np.ndarray | float:
     """Stimulus threshold ``theta = (T_rest - T_c)/kappa`` of the quench (THEORY.md section 5).
 
@@ -417,8 +437,7 @@ def quench_threshold(T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike) -> np.
         Resting temperature (``> T_c``).
     T_c : float or array_like, reduced units
         Critical temperature (``>= 0``).
-    kappa : float or array_like, reduced units per stimulus unit
-        Temperature drop per unit stimulus (``> 0``).
+    %(kappa)s
 
     Returns
     -------
@@ -434,6 +453,7 @@ def quench_threshold(T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike) -> np.
     return _finish((T_rest - T_c) / kappa)
 
 
+@_doc
 def ordered_time(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike,
                  r: ArrayLike | Quantity) -> np.ndarray | float | Quantity:
     """Time spent below ``T_c`` after a quench with linear reheating: a ReLU of the stimulus.
@@ -445,12 +465,7 @@ def ordered_time(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLi
 
     Parameters
     ----------
-    x : float or array_like, stimulus units
-        Stimulus strength.
-    T_rest, T_c : float or array_like, reduced units
-        Resting temperature (``> T_c``) and critical temperature.
-    kappa : float or array_like, reduced units per stimulus unit
-        Temperature drop per unit stimulus (``> 0``).
+    %(ordered_time_arguments)s
     r : float or Quantity (1/time)
         Reheating rate (``> 0``); a Quantity gives a time Quantity.
 
@@ -474,6 +489,7 @@ def ordered_time(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLi
     return _finish(kappa * excess / np.asarray(r, dtype=float))
 
 
+@_doc
 def ordered_time_exponential(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, kappa: ArrayLike,
                              tau_heat: ArrayLike | Quantity) -> np.ndarray | float | Quantity:
     """Time below ``T_c`` for exponential reheating: a log-rectifier of the stimulus.
@@ -484,12 +500,7 @@ def ordered_time_exponential(x: ArrayLike, T_rest: ArrayLike, T_c: ArrayLike, ka
 
     Parameters
     ----------
-    x : float or array_like, stimulus units
-        Stimulus strength.
-    T_rest, T_c : float or array_like, reduced units
-        Resting temperature (``> T_c``) and critical temperature.
-    kappa : float or array_like, reduced units per stimulus unit
-        Temperature drop per unit stimulus (``> 0``).
+    %(ordered_time_arguments)s
     tau_heat : float or Quantity (time)
         Reheating time constant (``> 0``); a Quantity gives a time Quantity.
 
@@ -592,10 +603,7 @@ def simulate_quench(x: ArrayLike, T_rest: float, kappa: float, r: float | Quanti
     if critical <= 0:
         raise ParameterError("simulate_quench needs J > 0 (T_c = zJ > 0): without coupling nothing orders.")
     T_rest, kappa, _ = _check_quench(T_rest, kappa, critical)
-    x = _reduced(x, "x")
-    if np.any(T_rest - kappa * x < 0):
-        raise ParameterError("kappa * x exceeds T_rest: the quench would reach a negative temperature; "
-                             "use smaller stimuli or a smaller kappa.")
+    x = _check_stimulus(x, T_rest, kappa)
     h = float(_reduced(h, "h"))
     if h <= 0:
         raise ParameterError("h must be positive: it selects the ordered branch and seeds the growth of order.")

@@ -67,10 +67,32 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import integrate, optimize
 
+from neurophase.docstrings import template
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
 __all__ = ["RateMap", "Cusp", "FixedPoint", "binned_variance_factor"]
+
+_RATE = """rate : float or array_like, rate unit
+    Population rate ``r``."""
+_COUPLING = """coupling : float, coupling unit
+    ``w``."""
+_doc = template(
+    parameters_rate_coupling_drive=f"""Parameters
+----------
+{_RATE}
+{_COUPLING}
+drive : float or array_like, drive unit
+    ``mu_ext``.""",
+    parameters_rate_coupling=f"Parameters\n----------\n{_RATE}\n{_COUPLING}",
+    parameters_coupling_drive=f"""Parameters
+----------
+{_COUPLING}
+drive : float, drive unit
+    ``mu_ext``.""",
+    parameters_coupling=f"Parameters\n----------\n{_COUPLING}",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,20 +182,14 @@ class RateMap:
         self._step = 1e-4 * self.rate_max
 
     # ------------------------------------------------------------------ the map and its slope
+    @_doc
     def moments(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, total std and recurrent (filtered) std of the input at rate ``rate``.
 
         ``mu = mu_ext + a w r`` and ``sigma^2 = sigma_ext^2 + b w^2 r`` (diffusion approximation,
         Amit & Brunel 1997, Eqs. 4-5; Brunel 2000, Eqs. 4-5).
 
-        Parameters
-        ----------
-        rate : float or array_like, rate unit
-            Population rate ``r``.
-        coupling : float, coupling unit
-            ``w``.
-        drive : float or array_like, drive unit
-            ``mu_ext``.
+        %(parameters_rate_coupling_drive)s
 
         Returns
         -------
@@ -186,17 +202,11 @@ class RateMap:
         std = np.sqrt(self.noise**2 + filtered_var)
         return mean, std, np.sqrt(filtered_var)
 
+    @_doc
     def value(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> np.ndarray:
         """``F(r)``: the rate of an uncoupled neurone given the input of a population at ``r``.
 
-        Parameters
-        ----------
-        rate : float or array_like, rate unit
-            Population rate ``r``.
-        coupling : float, coupling unit
-            ``w``.
-        drive : float or array_like, drive unit
-            ``mu_ext``.
+        %(parameters_rate_coupling_drive)s
 
         Returns
         -------
@@ -206,17 +216,11 @@ class RateMap:
         mean, std, filtered = self.moments(rate, coupling, drive)
         return np.asarray(self.phi(mean, std, filtered), float)
 
+    @_doc
     def slope(self, rate: ArrayLike, coupling: float, drive: ArrayLike, order: int = 1) -> np.ndarray:
         """``d^order F / dr^order`` (central differences, ``order`` 1 or 2).
 
-        Parameters
-        ----------
-        rate : float or array_like, rate unit
-            Population rate ``r``.
-        coupling : float, coupling unit
-            ``w``.
-        drive : float or array_like, drive unit
-            ``mu_ext``.
+        %(parameters_rate_coupling_drive)s
         order : int
             1 or 2.
 
@@ -238,17 +242,11 @@ class RateMap:
             return (f_high - 2 * self.value(middle, coupling, drive) + f_low) / h**2
         raise ValueError("order must be 1 or 2.")
 
+    @_doc
     def drive_slope(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> np.ndarray:
         """``dF/dmu_ext`` at fixed ``r`` (``= dphi/dmu``), by a central difference.
 
-        Parameters
-        ----------
-        rate : float or array_like, rate unit
-            Population rate ``r``.
-        coupling : float, coupling unit
-            ``w``.
-        drive : float or array_like, drive unit
-            ``mu_ext``.
+        %(parameters_rate_coupling_drive)s
 
         Returns
         -------
@@ -259,18 +257,14 @@ class RateMap:
         return (self.value(rate, coupling, drive + h) - self.value(rate, coupling, drive - h)) / (2 * h)
 
     # ------------------------------------------------------------------ drive of a fixed point
+    @_doc
     def fixed_point_drive(self, rate: ArrayLike, coupling: float) -> np.ndarray:
         """``mu*(r; w)``: the external drive for which ``r`` is a fixed point (vectorised).
 
         Bisection on ``phi`` (increasing in ``mu``) between :attr:`drive_bounds`; NaN where ``r``
         is outside ``phi``'s range there.
 
-        Parameters
-        ----------
-        rate : float or array_like, rate unit
-            Population rate ``r``.
-        coupling : float, coupling unit
-            ``w``.
+        %(parameters_rate_coupling)s
 
         Returns
         -------
@@ -326,15 +320,11 @@ class RateMap:
         geometric = self.rate_max * np.geomspace(1e-7, 0.999, count)
         return np.concatenate([[0.0], geometric])
 
+    @_doc
     def fixed_points(self, coupling: float, drive: float) -> list[FixedPoint]:
         """Every fixed point of ``F`` at ``(w, mu_ext)``, lowest rate first (list of FixedPoint).
 
-        Parameters
-        ----------
-        coupling : float, coupling unit
-            ``w``.
-        drive : float, drive unit
-            ``mu_ext``.
+        %(parameters_coupling_drive)s
 
         Returns
         -------
@@ -357,18 +347,14 @@ class RateMap:
             points.append(FixedPoint(rate=float(root), slope=slope, stable=slope < 1.0))
         return points
 
+    @_doc
     def stable_branch(self, coupling: float, drive: float, start: float) -> FixedPoint | None:
         """The stable fixed point reached by ``tau dr/dt = -r + F(r)`` from rate ``start``.
 
         In one dimension the flow from ``start`` ends at the nearest stable fixed point in the
         direction of ``F(start) - start``.
 
-        Parameters
-        ----------
-        coupling : float, coupling unit
-            ``w``.
-        drive : float, drive unit
-            ``mu_ext``.
+        %(parameters_coupling_drive)s
         start : float, rate unit
             Initial rate.
 
@@ -418,6 +404,7 @@ class RateMap:
                                           options={"xatol": 1e-9 * self.rate_max})
         return float(result.x), float(result.fun)
 
+    @_doc
     def widom_point(self, coupling: float) -> tuple[float, float]:
         """``(drive, rate)`` of largest susceptibility ``dr/dmu_ext`` at coupling ``w``.
 
@@ -425,10 +412,7 @@ class RateMap:
         Ising model (below ``w_c`` the susceptibility peaks there; above it the point lies
         between the two folds).
 
-        Parameters
-        ----------
-        coupling : float, coupling unit
-            ``w``.
+        %(parameters_coupling)s
 
         Returns
         -------
@@ -440,15 +424,13 @@ class RateMap:
         rate, _ = self._steepest(coupling)
         return float(self.fixed_point_drive(rate, coupling)[0]), rate
 
+    @_doc
     def folds(self, coupling: float) -> list[tuple[float, float]]:
         """The folds at coupling ``w``: list of ``(drive, rate)`` (empty below the cusp).
 
         Extrema of ``mu*(r)``: the roots of ``dmu*/dr`` nearest to its minimum on either side.
 
-        Parameters
-        ----------
-        coupling : float, coupling unit
-            ``w``.
+        %(parameters_coupling)s
 
         Returns
         -------
@@ -505,13 +487,11 @@ class RateMap:
                     slope=float(self.slope(rate, w_c, drive)),
                     curvature=float(self.slope(rate, w_c, drive, order=2)))
 
+    @_doc
     def bistable_range(self, coupling: float) -> tuple[float, float] | None:
         """``(lower fold drive, upper fold drive)`` or ``None`` below the cusp.
 
-        Parameters
-        ----------
-        coupling : float, coupling unit
-            ``w``.
+        %(parameters_coupling)s
 
         Returns
         -------

@@ -98,6 +98,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.errors import InterruptedRunError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.micro.devices import (
     restore_preferences,
@@ -112,6 +113,15 @@ if TYPE_CHECKING:
 
 __all__ = ["standalone_program", "cache_directory", "build_key", "StandaloneBuilder", "StandaloneProgram",
            "StandaloneRun", "CACHE_VARIABLE", "FORMAT"]
+
+_doc = template(
+    input_name="""name : str, optional
+    The input's name in :meth:`StandaloneProgram.run`.""",
+    returns_input_name="""Returns
+-------
+str
+    The input's name.""",
+)
 
 #: Environment variable naming the cache folder (default: the user cache folder).
 CACHE_VARIABLE = "NEUROPHASE_CACHE_DIR"
@@ -314,6 +324,7 @@ class StandaloneBuilder:
         self._applied = False
         self._ran = False
 
+    @_doc
     def input(self, group: Any, variable: str, name: str | None = None) -> str:
         """Declare ``group.variable`` (a non-dynamic, writable array variable: a per-neurone or
         shared ``(constant)`` parameter, or an initial state) as a value given per run, under
@@ -325,13 +336,9 @@ class StandaloneBuilder:
             A NeuronGroup or Synapses of the network.
         variable : str
             One of its variables.
-        name : str, optional
-            The input's name in :meth:`StandaloneProgram.run`.
+        %(input_name)s
 
-        Returns
-        -------
-        str
-            The input's name.
+        %(returns_input_name)s
 
         Raises
         ------
@@ -352,6 +359,7 @@ class StandaloneBuilder:
         self._inputs[name] = var
         return name
 
+    @_doc
     def timed_array(self, timed_array: TimedArray, name: str | None = None) -> str:
         """Declare the values of ``timed_array`` (same shape; its ``dt`` stays compiled in) as a
         value given per run, under ``name`` (default ``"<name>.values"``). Returns the name.
@@ -360,13 +368,9 @@ class StandaloneBuilder:
         ----------
         timed_array : brian2.TimedArray
             A TimedArray the network uses.
-        name : str, optional
-            The input's name in :meth:`StandaloneProgram.run`.
+        %(input_name)s
 
-        Returns
-        -------
-        str
-            The input's name.
+        %(returns_input_name)s
         """
         self._check_open()
         name = name or f"{timed_array.name}.values"

@@ -94,6 +94,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurophase.docstrings import COMMON, template
 from neurophase.errors import ModelFileError, ParameterError
 
 if TYPE_CHECKING:
@@ -109,6 +110,18 @@ __all__ = ["ChannelType", "MarkovScheme", "markov_scheme", "parse_channel_table"
            "channel_noise_firing", "voltage_clamp", "MAX_CHANNELS"]
 
 #: Largest channel count of one type per neurone (counts are 32-bit integers in Brian2).
+_doc = template(
+    parameters_model="Parameters\n----------\n" + COMMON["model"],
+    parameters_namespace="""Parameters
+----------
+namespace : dict
+    The model's namespace (overrides applied).""",
+    returns_abstract_code="""Returns
+-------
+str
+    Brian2 abstract code.""",
+)
+
 MAX_CHANNELS = 2**31 - 1
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
@@ -403,6 +416,7 @@ class MarkovScheme:
         return "\n".join(lines)
 
     # ---- code ----------------------------------------------------------------------------
+    @_doc
     def initial_code(self) -> str:
         """Code run once at t = 0: channel totals, then counts from the stationary law at ``v``.
 
@@ -410,10 +424,7 @@ class MarkovScheme:
         ``x_inf = alpha_x / (alpha_x + beta_x)`` (Hodgkin & Huxley 1952, J. Physiol. 117:500, for
         the independent gates; Goldwyn & Shea-Brown 2011, PLoS Comput. Biol. 7:e1002247).
 
-        Returns
-        -------
-        str
-            Brian2 abstract code.
+        %(returns_abstract_code)s
         """
         lines = []
         for channel in self.types:
@@ -446,6 +457,7 @@ class MarkovScheme:
                 drawn.append(variable)
         return "\n".join(lines)
 
+    @_doc
     def update_code(self) -> str:
         """Code run every step: each gate kind moves every state's channels by a multinomial draw.
 
@@ -458,10 +470,7 @@ class MarkovScheme:
         the two-state master equation; Goldwyn & Shea-Brown 2011, PLoS Comput. Biol.
         7:e1002247, Eqs. 6-7).
 
-        Returns
-        -------
-        str
-            Brian2 abstract code.
+        %(returns_abstract_code)s
         """
         lines = []
         for channel in self.types:
@@ -554,13 +563,11 @@ class MarkovScheme:
         return [initial, update]
 
     # ---- checks ----------------------------------------------------------------------------
+    @_doc
     def channel_numbers(self, namespace: Mapping[str, Any], grid: ParameterGrid | None = None) -> dict[str, np.ndarray]:
         """Channel count of every type at every parameter combination (rounded as in Brian2).
 
-        Parameters
-        ----------
-        namespace : dict
-            The model's namespace (overrides applied).
+        %(parameters_namespace)s
         grid : ParameterGrid, optional
             Swept parameters (their values replace the namespace's, one per combination).
 
@@ -591,13 +598,11 @@ class MarkovScheme:
             counts[channel.name] = np.floor(number + 0.5).astype(np.int64)
         return counts
 
+    @_doc
     def check_numbers(self, namespace: Mapping[str, Any], grid: ParameterGrid | None = None) -> dict[str, np.ndarray]:
         """Raise ParameterError unless every type has 1 .. MAX_CHANNELS channels everywhere.
 
-        Parameters
-        ----------
-        namespace : dict
-            The model's namespace (overrides applied).
+        %(parameters_namespace)s
         grid : ParameterGrid, optional
             Swept parameters.
 
@@ -639,13 +644,11 @@ class MarkovScheme:
                 "binomial_exact sampler; counts then v, exponential Euler): " + "; ".join(parts))
 
 
+@_doc
 def markov_scheme(model: Model) -> MarkovScheme | None:
     """The :class:`MarkovScheme` of ``model``'s ``[channels]`` table, or None if it has none.
 
-    Parameters
-    ----------
-    model : Model
-        A loaded model.
+    %(parameters_model)s
 
     Returns
     -------

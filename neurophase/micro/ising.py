@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from neurophase.docstrings import template
 from neurophase.errors import InterruptedRunError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.interrupts import run_network
 from neurophase.micro.build_cache import standalone_program
@@ -70,6 +71,17 @@ __all__ = [
     "protocol_field",
     "TOPOLOGIES",
 ]
+
+_doc = template(
+    parameters_time="""Parameters
+----------
+time_ms : float or array_like, ms
+    Times.""",
+    returns_protocol="""Returns
+-------
+numpy.ndarray, units of J
+    The protocol's value at every time, the shape of ``time_ms``.""",
+)
 
 #: Supported channel topologies.
 TOPOLOGIES = ("all_to_all", "lattice")
@@ -120,16 +132,14 @@ def triangle_wave(phase: ArrayLike) -> np.ndarray:
     return 1.0 - np.abs(1.0 - 2.0 * (phase - np.floor(phase)))
 
 
+@_doc
 def protocol_temperature(time_ms: ArrayLike, temperature_offset: float, temperature_rate_per_ms: float = 0.0,
                          temperature_minimum: float = 1e-3, temperature_maximum: float = np.inf) -> np.ndarray:
     """``T(t) = clip(T_0 + rate t, T_min, T_max)`` (numpy twin of the Brian2 patch code).
 
     The protocol of the module docstring (a definition, no source).
 
-    Parameters
-    ----------
-    time_ms : float or array_like, ms
-        Times.
+    %(parameters_time)s
     temperature_offset : float, units of J
         ``T_0``.
     temperature_rate_per_ms : float, units of J per ms
@@ -137,10 +147,7 @@ def protocol_temperature(time_ms: ArrayLike, temperature_offset: float, temperat
     temperature_minimum, temperature_maximum : float, units of J
         Clip bounds.
 
-    Returns
-    -------
-    numpy.ndarray, units of J
-        ``T(t)``, the shape of ``time_ms``.
+    %(returns_protocol)s
 
     Examples
     --------
@@ -152,6 +159,7 @@ def protocol_temperature(time_ms: ArrayLike, temperature_offset: float, temperat
                    temperature_maximum)
 
 
+@_doc
 def protocol_field(time_ms: ArrayLike, field_offset: float, field_amplitude: float = 0.0,
                    field_period_ms: float = np.inf, field_step: float = 0.0,
                    step_time_ms: float = np.inf) -> np.ndarray:
@@ -159,10 +167,7 @@ def protocol_field(time_ms: ArrayLike, field_offset: float, field_amplitude: flo
 
     The protocol of the module docstring (a definition, no source).
 
-    Parameters
-    ----------
-    time_ms : float or array_like, ms
-        Times.
+    %(parameters_time)s
     field_offset : float, units of J
         ``h_0``.
     field_amplitude : float, units of J
@@ -174,10 +179,7 @@ def protocol_field(time_ms: ArrayLike, field_offset: float, field_amplitude: flo
     step_time_ms : float, ms
         Time of the step (inf: none).
 
-    Returns
-    -------
-    numpy.ndarray, units of J
-        ``h(t)``, the shape of ``time_ms``.
+    %(returns_protocol)s
 
     Examples
     --------

@@ -276,6 +276,43 @@ def load_model(name_or_path: str | Path) -> Model:
     return load_model_text(library_file.read_text(), source=str(library_file))
 
 
+def _checked_tables(text, where):
+    """The tables of a model file's TOML ``text``, only known tables and keys (else ModelFileError)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ModelFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
+    unknown_tables = sorted(set(data) - set(_ALLOWED))
+    if unknown_tables:
+        raise ModelFileError(
+            f"{where}: unknown table(s) {', '.join('[' + name + ']' for name in unknown_tables)}. Allowed "
+            f"tables: {', '.join('[' + name + ']' for name in _ALLOWED)}."
+        )
+    for table, content in data.items():
+        allowed = _ALLOWED[table]
+        if not isinstance(content, dict):
+            raise ModelFileError(f"{where}: [{table}] must be a table of key = value lines.")
+        if allowed is not None:
+            unknown = sorted(set(content) - allowed)
+            if unknown:
+                raise ModelFileError(
+                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
+                    f"{', '.join(sorted(allowed))}."
+                )
+    return data
+
+
+def _quantities(data, table, where, what):
+    """The values of ``data[table]`` as quantities; a unit error names ``what`` and the key."""
+    values = {}
+    for key, value in data.get(table, {}).items():
+        try:
+            values[key] = parse_quantity(value, name=key)
+        except NeurophaseError as error:
+            raise ModelFileError(f"{where}: {what} {key}: {error}") from error
+    return values
+
+
 def load_model_text(text: str, source: str = "<string>") -> Model:
     """Parse the text of a model file (see the module docstring for the format).
 
@@ -297,26 +334,7 @@ def load_model_text(text: str, source: str = "<string>") -> Model:
         Invalid TOML, unknown or missing keys, unit errors, unknown identifiers.
     """
     where = f"model file {source}"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ModelFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
-    for table, content in data.items():
-        if table not in _ALLOWED:
-            raise ModelFileError(
-                f"{where}: unknown table [{table}]. Allowed tables: "
-                f"{', '.join('[' + name + ']' for name in _ALLOWED)}."
-            )
-        allowed = _ALLOWED[table]
-        if not isinstance(content, dict):
-            raise ModelFileError(f"{where}: [{table}] must be a table of key = value lines.")
-        if allowed is not None:
-            unknown = sorted(set(content) - allowed)
-            if unknown:
-                raise ModelFileError(
-                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
-                    f"{', '.join(sorted(allowed))}."
-                )
+    data = _checked_tables(text, where)
     meta = data.get("model")
     if meta is None:
         raise ModelFileError(f"{where}: the [model] table is missing; add name, kind, title, citation.")
@@ -330,18 +348,8 @@ def load_model_text(text: str, source: str = "<string>") -> Model:
     equations = data.get("equations", {})
     if not str(equations.get("model", "")).strip():
         raise ModelFileError(f"{where}: [equations] model is missing; give the Brian2 equations.")
-    parameters = {}
-    for key, value in data.get("parameters", {}).items():
-        try:
-            parameters[key] = parse_quantity(value, name=key)
-        except NeurophaseError as error:
-            raise ModelFileError(f"{where}: parameter {key}: {error}") from error
-    initial = {}
-    for key, value in data.get("initial", {}).items():
-        try:
-            initial[key] = parse_quantity(value, name=key)
-        except NeurophaseError as error:
-            raise ModelFileError(f"{where}: initial value {key}: {error}") from error
+    parameters = _quantities(data, "parameters", where, "parameter")
+    initial = _quantities(data, "initial", where, "initial value")
     simulation = data.get("simulation", {})
     timing = {}
     for key in ("dt", "max_dt"):

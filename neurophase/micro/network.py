@@ -72,11 +72,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from neurophase.docstrings import COMMON, template
 from neurophase.errors import ModelFileError, ParameterError, SimulationError, UnitMismatchError
 from neurophase.interrupts import run_network
 from neurophase.mapping.population import membrane_capacitance
 from neurophase.micro.devices import Brian2Device
-from neurophase.micro.neurone import resolve_model
+from neurophase.micro.neurone import add_input_noise, resolve_model
 from neurophase.micro.parallel_synapses import target_partitioned_codeobject
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import dimension_text, parse_unit, to_magnitude
@@ -92,14 +93,14 @@ __all__ = ["simulate_populations", "measure_transfer", "fixed_indegree", "input_
 SYNAPSE_KINDS = ("delta", "current", "conductance")
 _STOCHASTIC_METHODS = ("euler", "heun", "milstein")
 
+_doc = template(parameters_model="Parameters\n----------\n" + COMMON["model"])
 
+
+@_doc
 def membrane_variable(model: Model) -> str:
     """The model's membrane potential: its first differential equation in volts.
 
-    Parameters
-    ----------
-    model : Model
-        A loaded model.
+    %(parameters_model)s
 
     Returns
     -------
@@ -482,19 +483,8 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
     input_name = model.input_variable
     unit_text = dimension_text(parse_unit(input_unit).dim)
     kept = [equation for name, equation in equations.items() if name != input_name]
-    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
     if sigma > 0:
-        from brian2.equations.codestrings import Expression
-        from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
-
-        rewritten = []
-        for equation in kept:
-            if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
-                code = pattern.sub(f"({input_name} + pop_noise_sigma * xi_pop)", str(equation.expr))
-                equation = SingleEquation(equation.type, equation.varname, equation.dim,
-                                          equation.var_type, Expression(code), equation.flags)
-            rewritten.append(equation)
-        kept = rewritten
+        kept = add_input_noise(kept, input_name, "pop_noise_sigma * xi_pop")
     lines = [f"pop_level : {unit_text} (constant)", f"pop_high : {unit_text} (constant)",
              f"pop_kick : {unit_text} (constant)", "pop_index : integer (constant)"]
     if ramp is not None:

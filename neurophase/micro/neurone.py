@@ -93,7 +93,7 @@ if TYPE_CHECKING:
 
     from neurophase.micro.synaptic import PoissonConductance
 
-__all__ = ["firing_curve", "resolve_model", "model_from_equations", "DEFAULT_NOISE_TAU"]
+__all__ = ["firing_curve", "resolve_model", "model_from_equations", "add_input_noise", "DEFAULT_NOISE_TAU"]
 
 #: Correlation time of Ornstein-Uhlenbeck current noise when ``noise_tau`` is not given.
 DEFAULT_NOISE_TAU = "5 ms"
@@ -274,8 +274,7 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
     """The model's equations with the input variable replaced by the protocol's drive (plus
     ``extra_current``, a term in the input's unit defined by ``extra_lines``)."""
     from brian2 import Equations
-    from brian2.equations.codestrings import Expression
-    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION
     equations = Equations(model.equations)
     input_name = model.input_variable
     unit_text = dimension_text(parse_unit(model.input_unit).dim)
@@ -288,16 +287,8 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
         kept = [equation for name, equation in equations.items() if name != input_name]
     else:
         kept = list(equations.values())
-    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
     if noise_kind == "white":
-        rewritten = []
-        for equation in kept:
-            if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
-                code = pattern.sub(f"({input_name} + grid_noise_sigma * xi_grid)", str(equation.expr))
-                equation = SingleEquation(equation.type, equation.varname, equation.dim,
-                                          equation.var_type, Expression(code), equation.flags)
-            rewritten.append(equation)
-        kept = rewritten
+        kept = add_input_noise(kept, input_name, "grid_noise_sigma * xi_grid")
     added = [f"grid_input_level : {unit_text} (constant)"]
     drive = plan.drive
     if noise_kind == "ou":
@@ -313,6 +304,38 @@ def _build_equations(model, plan, noise_kind, extra_lines=(), extra_current=None
         drive = f"{drive} + {extra_current}"
     added.append(f"{input_name} = {drive} : {unit_text}")
     return Equations(kept) + Equations("\n".join(added))
+
+
+def add_input_noise(equations: list[Any], input_name: str, noise: str) -> list[Any]:
+    """``equations`` with ``input_name`` read as ``(input_name + noise)`` in every differential
+    equation that uses it: white noise added to the injected input, as a Langevin term.
+
+    Parameters
+    ----------
+    equations : list of brian2.equations.equations.SingleEquation
+        The model's equations.
+    input_name : str
+        The input variable (e.g. ``I``).
+    noise : str
+        Brian2 code in the input's unit times ``xi`` (e.g. ``"grid_noise_sigma * xi_grid"``).
+
+    Returns
+    -------
+    list of brian2.equations.equations.SingleEquation
+        The equations, the differential ones that use the input rewritten.
+    """
+    from brian2.equations.codestrings import Expression
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+
+    pattern = re.compile(rf"\b{re.escape(input_name)}\b")
+    rewritten = []
+    for equation in equations:
+        if equation.type == DIFFERENTIAL_EQUATION and pattern.search(str(equation.expr)):
+            code = pattern.sub(f"({input_name} + {noise})", str(equation.expr))
+            equation = SingleEquation(equation.type, equation.varname, equation.dim,
+                                      equation.var_type, Expression(code), equation.flags)
+        rewritten.append(equation)
+    return rewritten
 
 
 def _voltage_variable(model, requested, built=None):

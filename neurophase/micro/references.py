@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.micro.modelfile import load_model
 from neurophase.units import to_magnitude
 
@@ -56,6 +57,11 @@ __all__ = [
     "morris_lecar_field",
     "hopf_slow_passage",
 ]
+
+_doc = template(morris_lecar_model="""model : str or Model, optional
+    A library name, a path or a loaded model file with the Morris-Lecar parameters
+    (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
+    ``phi``); default "morris_lecar_class2".""")
 
 #: Rinzel & Miller (1980), Math. Biosci. 49:27: stable limit cycles of HH 1952 exist from the fold
 #: of cycles I_1 = 6.26 uA/cm2; the rest state loses stability at the subcritical Hopf point
@@ -145,6 +151,7 @@ def _morris_lecar_field(model):
     return dv, dw, w_inf, steady_current
 
 
+@_doc
 def morris_lecar_hopf_current(model: str | Model = "morris_lecar_class2") -> float:
     """Hopf current (input unit of the model) of a Morris-Lecar model, from linear stability.
 
@@ -155,10 +162,7 @@ def morris_lecar_hopf_current(model: str | Model = "morris_lecar_class2") -> flo
 
     Parameters
     ----------
-    model : str or Model, optional
-        A library name, a path or a loaded model file with the Morris-Lecar parameters
-        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
-        ``phi``); default "morris_lecar_class2".
+    %(morris_lecar_model)s
 
     Returns
     -------
@@ -183,6 +187,7 @@ def morris_lecar_hopf_current(model: str | Model = "morris_lecar_class2") -> flo
     return math.nan
 
 
+@_doc
 def morris_lecar_fold_of_cycles(model: str | Model = "morris_lecar_class2", low: float | None = None,
                                 tolerance: float = 0.01) -> float:
     """The lowest current (uA/cm2) at which a stable limit cycle exists (fold of cycles).
@@ -198,10 +203,7 @@ def morris_lecar_fold_of_cycles(model: str | Model = "morris_lecar_class2", low:
 
     Parameters
     ----------
-    model : str or Model, optional
-        A library name, a path or a loaded model file with the Morris-Lecar parameters
-        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
-        ``phi``); default "morris_lecar_class2".
+    %(morris_lecar_model)s
     low : float or None, optional, uA/cm**2
         Lower end of the bisection bracket (no stable cycle there); default 20 uA/cm2 below the
         Hopf current.
@@ -350,6 +352,7 @@ def hodgkin_huxley_1952_field(model: str | Model = "hodgkin_huxley_1952") -> tup
     return field, rest
 
 
+@_doc
 def morris_lecar_field(model: str | Model = "morris_lecar_class2") -> tuple[VectorField, np.ndarray]:
     """The Morris-Lecar vector field ``f(x, I)``, ``x = (v, w)`` (mV, ms, uA/cm2), and a rest guess.
 
@@ -358,10 +361,7 @@ def morris_lecar_field(model: str | Model = "morris_lecar_class2") -> tuple[Vect
 
     Parameters
     ----------
-    model : str or Model, optional
-        A library name, a path or a loaded model file with the Morris-Lecar parameters
-        (``C_m``, ``g_L``, ``g_Ca``, ``g_K``, ``E_L``, ``E_Ca``, ``E_K``, ``V_1`` .. ``V_4``,
-        ``phi``); default "morris_lecar_class2".
+    %(morris_lecar_model)s
 
     Returns
     -------

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import expit
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 from neurophase.meanfield import (
     branches as _branches,
@@ -174,9 +175,23 @@ class Activation:
 
 
 class _Tempered(Activation):
-    """An activation with one temperature (inverse gain)."""
+    """An activation with one temperature (inverse gain) and a ``T -> 0`` limit.
+
+    A subclass names the class of its limit in its class statement,
+    ``class Tanh(_Tempered, limit="Sign")``: the name goes into the error message for ``T = 0``
+    and into the ``temperature`` entry of the subclass's docstring (its line
+    ``%(parameters_temperature)s``).
+    """
 
     _limit = "Heaviside"
+
+    def __init_subclass__(cls, limit: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._limit = limit
+        template(parameters_temperature=f"""Parameters
+----------
+temperature : float, optional, reduced units
+    ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`{limit}`.""")(cls)
 
     def __init__(self, temperature: float = 1.0) -> None:
         self.temperature = _positive_temperature(temperature, self._limit)
@@ -186,7 +201,7 @@ class _Tempered(Activation):
         return {"temperature": self.temperature}
 
 
-class Logistic(_Tempered):
+class Logistic(_Tempered, limit="Heaviside"):
     """Logistic ``1/(1 + exp(-h/T))``.
 
     The open probability of an independent two-state channel whose open and closed states differ
@@ -195,10 +210,7 @@ class Logistic(_Tempered):
     membrane's open probability at temperature T is ``Logistic(temperature=T/2)``. ``T -> 0``
     gives :class:`Heaviside` (pointwise error ``< exp(-|h|/T)``).
 
-    Parameters
-    ----------
-    temperature : float, optional, reduced units
-        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`Heaviside`.
+    %(parameters_temperature)s
 
     Examples
     --------
@@ -219,21 +231,17 @@ class Logistic(_Tempered):
         return p * expit(-h / self.temperature) / self.temperature
 
 
-class Tanh(_Tempered):
+class Tanh(_Tempered, limit="Sign"):
     """``tanh(h/T)``: the magnetisation of independent channels (J = 0), THEORY.md section 3.
 
     ``T -> 0`` gives :class:`Sign` (pointwise error ``< 2 exp(-2|h|/T)``).
 
-    Parameters
-    ----------
-    temperature : float, optional, reduced units
-        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`Sign`.
+    %(parameters_temperature)s
     """
 
     name = "tanh"
     origin = "mean-field magnetisation at J = 0"
     citation = "Curie paramagnet M = tanh(beta h); " + _SAKTHIVADIVEL
-    _limit = "Sign"
 
     def _value(self, h):
         return np.tanh(h / self.temperature)
@@ -276,7 +284,7 @@ class Sign(Activation):
         return np.zeros_like(h)
 
 
-class Softplus(_Tempered):
+class Softplus(_Tempered, limit="ReLU"):
     """``T ln(1 + exp(h/T))``: minus the free energy of one two-state channel (levels 0 and -h).
 
     ``-F = T ln Z``, ``Z = 1 + exp(h/T)`` (THEORY.md section 5); ``dF/dh`` gives the logistic
@@ -284,16 +292,12 @@ class Softplus(_Tempered):
     ``max(h, 0) + T log1p(exp(-|h|/T))`` (no overflow). ``T -> 0`` gives ReLU with
     ``0 <= softplus - ReLU <= T ln 2``.
 
-    Parameters
-    ----------
-    temperature : float, optional, reduced units
-        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`ReLU`.
+    %(parameters_temperature)s
     """
 
     name = "softplus"
     origin = "minus the free energy of one two-state channel; d/dh is the logistic"
     citation = "Dugas, Bengio et al., NIPS 13 (2001); " + _SAKTHIVADIVEL
-    _limit = "ReLU"
 
     def _value(self, h):
         return np.maximum(h, 0.0) + self.temperature * np.log1p(np.exp(-np.abs(h) / self.temperature))
@@ -302,23 +306,19 @@ class Softplus(_Tempered):
         return expit(h / self.temperature)
 
 
-class SiLU(_Tempered):
+class SiLU(_Tempered, limit="ReLU"):
     """``h logistic(h/T)`` (SiLU / swish): minus the mean energy of one two-state channel.
 
     Mean energy ``<E> = -h p_open`` with ``p_open = logistic(h/T)`` (THEORY.md section 5;
     Elfwing, Uchibe & Doya 2018; Ramachandran, Zoph & Le 2017). ``T -> 0`` gives ReLU with
     error ``<= T max_u |u| logistic(-|u|) = 0.2785 T``.
 
-    Parameters
-    ----------
-    temperature : float, optional, reduced units
-        ``T > 0`` and finite (the inverse gain); default 1. For ``T -> 0`` use :class:`ReLU`.
+    %(parameters_temperature)s
     """
 
     name = "silu"
     origin = "minus the mean energy of one two-state channel"
     citation = "Elfwing, Uchibe & Doya, Neural Networks 107, 3 (2018); " + _SAKTHIVADIVEL
-    _limit = "ReLU"
 
     def _value(self, h):
         return h * expit(h / self.temperature)

@@ -79,6 +79,7 @@ import numpy as np
 import xarray as xr
 from scipy.special import expit
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 from neurophase.neurons.activations import (
     Activation,
@@ -118,6 +119,29 @@ _ROSENBLATT = ("F. Rosenblatt, 'The perceptron: a probabilistic model for inform
 _HKP = "J. Hertz, A. Krogh & R. G. Palmer, Introduction to the Theory of Neural Computation (1991), ch. 5"
 _NOVIKOFF = ("A. B. J. Novikoff, 'On convergence proofs on perceptrons', Symp. Math. Theory of Automata 12, "
              "615-622 (1962)")
+
+_X = """X : array_like
+    Inputs, shape ``(n_samples, n_features)`` (reduced units)."""
+_T = """t : array_like
+    Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}."""
+_doc = template(
+    X=_X,
+    t=_T,
+    parameters_X=f"Parameters\n----------\n{_X}",
+    parameters_X_t=f"Parameters\n----------\n{_X}\n{_T}",
+    labels="""numpy.ndarray
+    1.0 or -1.0 per sample, shape ``(n_samples,)``.""",
+    network_parameters="""parameters : dict of str to numpy.ndarray or None, optional
+    Parameters to evaluate at (keys as in :meth:`initialise`); default the network's own.""",
+    weights="""weights : array_like
+    ``w``, shape ``(n_features,)``.""",
+    bias="""bias : float
+    ``b``.""",
+    eta="""learning_rate : float, optional
+    ``eta``; default 1.""",
+    per_sample_updates="""numpy.ndarray
+    Shape ``(n_samples, n_features + 1)``; the last column is the bias update.""",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -315,7 +339,49 @@ def _loss_value(activation, y, t, loss):
 # --------------------------------------------------------------------------------------
 # single unit
 # --------------------------------------------------------------------------------------
-class SingleLayerUnit:
+class _Classifier:
+    """What the learners share: a label per sample from ``predict`` and its accuracy."""
+
+    def _n_features(self):
+        """Number of inputs of the trained model (None before training)."""
+        raise NotImplementedError
+
+    def _decision(self, X):
+        """A value per sample whose sign is the predicted label."""
+        raise NotImplementedError
+
+    @_doc
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Labels in {-1, 1}: 1 where the decision value is positive.
+
+        The decision value is the output minus the midpoint of the target coding for a
+        :class:`SingleLayerUnit`, the output unit's input ``z`` (``p > 1/2``) for a
+        :class:`TwoLayerNetwork`.
+
+        %(parameters_X)s
+
+        Returns
+        -------
+        %(labels)s
+        """
+        return np.where(self._decision(X) > 0, 1.0, -1.0)
+
+    @_doc
+    def accuracy(self, X: ArrayLike, t: ArrayLike) -> float:
+        """Fraction of correctly classified samples.
+
+        %(parameters_X_t)s
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
+        X, t = check_inputs(X, t, self._n_features())
+        return float(np.mean(self.predict(X) == t))
+
+
+class SingleLayerUnit(_Classifier):
     """One unit ``y = f(w.x + b)`` trained by gradient descent on a stated loss.
 
     Parameters
@@ -391,13 +457,11 @@ class SingleLayerUnit:
         if self.weights is None:
             raise ParameterError("this unit is not trained yet; call fit(X, t) first (or set weights and bias).")
 
+    @_doc
     def pre_activation(self, X: ArrayLike) -> np.ndarray:
         """``h = X w + b``.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        %(parameters_X)s
 
         Returns
         -------
@@ -412,13 +476,11 @@ class SingleLayerUnit:
             )
         return X @ self.weights + self.bias
 
+    @_doc
     def output(self, X: ArrayLike) -> np.ndarray:
         """``f(h)``, in the activation's own coding.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        %(parameters_X)s
 
         Returns
         -------
@@ -427,68 +489,34 @@ class SingleLayerUnit:
         """
         return evaluate(self.activation, self.pre_activation(X))[0]
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Labels in {-1, 1}: the output above / below the midpoint of the target coding.
-
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-
-        Returns
-        -------
-        numpy.ndarray
-            1.0 or -1.0 per sample, shape ``(n_samples,)``.
-        """
+    def _decision(self, X):
+        """The output minus the midpoint of the target coding."""
         low, high = _coding(self.activation)
-        return np.where(self.output(X) > 0.5 * (low + high), 1.0, -1.0)
+        return self.output(X) - 0.5 * (low + high)
 
-    def accuracy(self, X: ArrayLike, t: ArrayLike) -> float:
-        """Fraction of correctly classified samples.
+    def _n_features(self):
+        return None if self.weights is None else self.weights.shape[0]
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-
-        Returns
-        -------
-        float
-            In [0, 1].
-        """
-        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
-        return float(np.mean(self.predict(X) == t))
-
+    @_doc
     def loss_value(self, X: ArrayLike, t: ArrayLike) -> float:
         """Mean loss over the samples (the unit's ``loss``).
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        %(parameters_X_t)s
 
         Returns
         -------
         float
             The mean loss (dimensionless).
         """
-        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
+        X, t = check_inputs(X, t, self._n_features())
         y = self.output(X)
         return float(np.mean(_loss_value(self.activation, y, t, self.loss)))
 
+    @_doc
     def gradient(self, X: ArrayLike, t: ArrayLike) -> tuple[np.ndarray, float]:
         """``(dL/dw, dL/db)`` of the mean loss, from the activation's analytic derivative.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        %(parameters_X_t)s
 
         Returns
         -------
@@ -497,20 +525,16 @@ class SingleLayerUnit:
         dL_db : float
             The bias component.
         """
-        X, t = check_inputs(X, t, self.weights.shape[0] if self.weights is not None else None)
+        X, t = check_inputs(X, t, self._n_features())
         delta, _ = _delta(self.activation, self.pre_activation(X), t, self.loss)
         return X.T @ delta / X.shape[0], float(np.mean(delta))
 
     # -- training ------------------------------------------------------------------------
+    @_doc
     def fit(self, X: ArrayLike, t: ArrayLike) -> SingleLayerUnit:
         """Train on ``X`` and labels ``t`` from the initial weights ``init``.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        %(parameters_X_t)s
 
         Returns
         -------
@@ -565,7 +589,7 @@ class SingleLayerUnit:
 # --------------------------------------------------------------------------------------
 # two-layer network
 # --------------------------------------------------------------------------------------
-class TwoLayerNetwork:
+class TwoLayerNetwork(_Classifier):
     """One hidden layer of ``f`` units, one logistic output unit, cross-entropy, batch descent.
 
     ``a = f(X W1 + b1)``, ``p = logistic(a w2 + b2)``, ``L = mean CE(p, s)``; gradients by
@@ -626,6 +650,9 @@ class TwoLayerNetwork:
         }
         return self.parameters
 
+    def _n_features(self):
+        return None if self.parameters is None else self.parameters["W1"].shape[0]
+
     def _forward(self, X, parameters=None):
         parameters = self.parameters if parameters is None else parameters
         if parameters is None:
@@ -639,13 +666,13 @@ class TwoLayerNetwork:
         z = a @ parameters["w2"] + parameters["b2"]
         return h, a, slope, z
 
+    @_doc
     def output(self, X: ArrayLike) -> np.ndarray:
         """Output probability ``p``.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
+        ``p = logistic(a w2 + b2)`` with the hidden activities ``a = f(X W1 + b1)``.
+
+        %(parameters_X)s
 
         Returns
         -------
@@ -654,50 +681,16 @@ class TwoLayerNetwork:
         """
         return expit(self._forward(X)[3])
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Labels in {-1, 1} (``p > 1/2``).
+    def _decision(self, X):
+        """The output unit's input ``z`` (``p > 1/2`` where ``z > 0``)."""
+        return self._forward(X)[3]
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-
-        Returns
-        -------
-        numpy.ndarray
-            1.0 or -1.0 per sample, shape ``(n_samples,)``.
-        """
-        return np.where(self._forward(X)[3] > 0, 1.0, -1.0)
-
-    def accuracy(self, X: ArrayLike, t: ArrayLike) -> float:
-        """Fraction of correctly classified samples.
-
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-
-        Returns
-        -------
-        float
-            In [0, 1].
-        """
-        X, t = check_inputs(X, t)
-        return float(np.mean(self.predict(X) == t))
-
+    @_doc
     def loss_value(self, X: ArrayLike, t: ArrayLike, parameters: Mapping[str, np.ndarray] | None = None) -> float:
         """Mean cross-entropy (computed from ``z`` with ``logaddexp``: no overflow).
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-        parameters : dict of str to numpy.ndarray or None, optional
-            Parameters to evaluate at (keys as in :meth:`initialise`); default the network's own.
+        %(parameters_X_t)s
+        %(network_parameters)s
 
         Returns
         -------
@@ -709,18 +702,13 @@ class TwoLayerNetwork:
         # -[s ln p + (1 - s) ln(1 - p)] = ln(1 + exp(-t z)) for t in {-1, 1}
         return float(np.mean(np.logaddexp(0.0, -t * z)))
 
+    @_doc
     def gradient(self, X: ArrayLike, t: ArrayLike,
                  parameters: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Gradient of :meth:`loss_value` for every parameter, by back-propagation.
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-        parameters : dict of str to numpy.ndarray or None, optional
-            Parameters to evaluate at (keys as in :meth:`initialise`); default the network's own.
+        %(parameters_X_t)s
+        %(network_parameters)s
 
         Returns
         -------
@@ -740,18 +728,14 @@ class TwoLayerNetwork:
         loss = float(np.mean(np.logaddexp(0.0, -t * z)))
         return loss, {"W1": X.T @ dh, "b1": dh.sum(axis=0), "w2": a.T @ dz, "b2": np.asarray(dz.sum())}
 
+    @_doc
     def fit(self, X: ArrayLike, t: ArrayLike) -> TwoLayerNetwork:
         """Batch gradient descent from the seeded initial parameters.
 
         ``history["loss"][k]`` is the training loss after epoch ``k``; it is read off the next
         epoch's forward pass (one forward pass per epoch).
 
-        Parameters
-        ----------
-        X : array_like
-            Inputs, shape ``(n_samples, n_features)`` (reduced units).
-        t : array_like
-            Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+        %(parameters_X_t)s
 
         Returns
         -------
@@ -779,33 +763,29 @@ def _augment(X):
     return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
+@_doc
 def rosenblatt_update(weights: ArrayLike, bias: float, X: ArrayLike, t: ArrayLike,
                       learning_rate: float = 1.0) -> np.ndarray:
     """Per-sample Rosenblatt (1958) updates ``eta (t - sign(w.x + b)) (x, 1)``, shape (n, d + 1).
 
     Parameters
     ----------
-    weights : array_like
-        ``w``, shape ``(n_features,)``.
-    bias : float
-        ``b``.
-    X : array_like
-        Inputs, shape ``(n_samples, n_features)`` (reduced units).
-    t : array_like
-        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-    learning_rate : float, optional
-        ``eta``; default 1.
+    %(weights)s
+    %(bias)s
+    %(X)s
+    %(t)s
+    %(eta)s
 
     Returns
     -------
-    numpy.ndarray
-        Shape ``(n_samples, n_features + 1)``; the last column is the bias update.
+    %(per_sample_updates)s
     """
     X, t = check_inputs(X, t, np.size(weights))
     h = X @ np.asarray(weights, dtype=float) + float(bias)
     return learning_rate * (t - np.sign(h))[:, None] * _augment(X)
 
 
+@_doc
 def tempered_update(activation: Activation, weights: ArrayLike, bias: float, X: ArrayLike, t: ArrayLike,
                     learning_rate: float = 1.0, loss: str = "scaled_cross_entropy") -> np.ndarray:
     """Per-sample gradient-descent updates ``-eta dL/d(w, b)`` of one unit, shape (n, d + 1).
@@ -819,23 +799,17 @@ def tempered_update(activation: Activation, weights: ArrayLike, bias: float, X: 
     ----------
     activation : Activation
         The unit's activation (the cross-entropies need a Logistic or MeanFieldActivation).
-    weights : array_like
-        ``w``, shape ``(n_features,)``.
-    bias : float
-        ``b``.
-    X : array_like
-        Inputs, shape ``(n_samples, n_features)`` (reduced units).
-    t : array_like
-        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
-    learning_rate : float, optional
-        ``eta``; default 1.
+    %(weights)s
+    %(bias)s
+    %(X)s
+    %(t)s
+    %(eta)s
     loss : {"scaled_cross_entropy", "cross_entropy", "squared"}, optional
         The loss differentiated (module docstring).
 
     Returns
     -------
-    numpy.ndarray
-        Shape ``(n_samples, n_features + 1)``; the last column is the bias update.
+    %(per_sample_updates)s
     """
     X, t = check_inputs(X, t, np.size(weights))
     h = X @ np.asarray(weights, dtype=float) + float(bias)
@@ -843,6 +817,7 @@ def tempered_update(activation: Activation, weights: ArrayLike, bias: float, X: 
     return -learning_rate * delta[:, None] * _augment(X)
 
 
+@_doc
 def train_perceptron(X: ArrayLike, t: ArrayLike, learning_rate: float = 1.0, max_epochs: int = 1000,
                      seed: int | np.random.Generator | None = None, rule: str = "novikoff") -> dict[str, Any]:
     """The perceptron algorithm from ``w = 0, b = 0``; stops after an epoch without a mistake.
@@ -859,12 +834,7 @@ def train_perceptron(X: ArrayLike, t: ArrayLike, learning_rate: float = 1.0, max
     so ``(2k - 1)**2 <= (R/gamma)**2 (4k - 3)``, i.e. ``k <= (R/gamma)**2 + 1`` (if no later
     update has ``h = 0`` exactly, an event of probability 0 for continuous data).
 
-    Parameters
-    ----------
-    X : array_like
-        Inputs, shape ``(n_samples, n_features)`` (reduced units).
-    t : array_like
-        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    %(parameters_X_t)s
     learning_rate : float, optional
         ``eta > 0``; default 1.
     max_epochs : int, optional
@@ -910,6 +880,7 @@ def train_perceptron(X: ArrayLike, t: ArrayLike, learning_rate: float = 1.0, max
             "converged": converged, "training_errors": errors, "smallest_field": float(smallest)}
 
 
+@_doc
 def novikoff_bound(X: ArrayLike, t: ArrayLike, direction: ArrayLike) -> tuple[float, float, float]:
     """``(R, gamma, (R/gamma)**2)`` for the augmented samples ``(x, 1)`` and a separating direction.
 
@@ -917,12 +888,7 @@ def novikoff_bound(X: ArrayLike, t: ArrayLike, direction: ArrayLike) -> tuple[fl
     docstring). ``gamma <= 0`` means ``direction`` does not separate the data: the bound is then
     infinite.
 
-    Parameters
-    ----------
-    X : array_like
-        Inputs, shape ``(n_samples, n_features)`` (reduced units).
-    t : array_like
-        Labels, shape ``(n_samples,)``, all in {-1, 1} or all in {0, 1}.
+    %(parameters_X_t)s
     direction : array_like
         ``(w, b)`` of any separating unit, length ``n_features + 1`` (normalised here).
 
