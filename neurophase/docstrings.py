@@ -57,7 +57,19 @@ COMMON: dict[str, str] = {
     Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.""",
     "measurement_seed_fits": """seed : int, optional
     Seeds the Brian2 runs (and the fits' resampling); default 0.""",
+    # whole sections, each with its title: the run function of every subcommand
+    # (neurophase.subcommands)
+    "subcommand_run": """Parameters
+----------
+args : argparse.Namespace
+    The parsed command line (the arguments its parser declared).
 
+Returns
+-------
+int
+    The exit status, 0 when done; errors the user can fix raise
+    :class:`~neurophase.errors.NeurophaseError` instead (the command line prints them as one
+    ``error:`` line, exit status 2) and nothing is written.""",
 
     # -- end of measurements -----------------------------------------------------------------
 }
