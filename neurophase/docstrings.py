@@ -57,8 +57,14 @@ COMMON: dict[str, str] = {
     Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.""",
     "measurement_seed_fits": """seed : int, optional
     Seeds the Brian2 runs (and the fits' resampling); default 0.""",
-    # whole sections, each with its title: the run function of every subcommand
-    # (neurophase.subcommands)
+    "membrane_tau0": """tau0 : Quantity (time) or None, optional
+    Glauber flip time of the membrane; default 1 ms.""",
+    # whole sections, each with its title: the Returns header and type of every measure_* of
+    # neurophase.check (the description follows, indented), and the run function of every
+    # subcommand (neurophase.subcommands)
+    "measurement_returns": """Returns
+-------
+(list of Verdict, dict of Dataset)""",
     "subcommand_run": """Parameters
 ----------
 args : argparse.Namespace
