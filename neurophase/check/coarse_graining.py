@@ -419,13 +419,13 @@ def _fold_voltage(membrane):
 # ------------------------------------------------------------------------------------------
 # N3-N5: channel noise (THEORY.md 6b)
 # ------------------------------------------------------------------------------------------
-#: Library deterministic models with an exact Markov channel counterpart of the same kinetics.
-CHANNEL_MODELS = {"hodgkin_huxley_1952": "hodgkin_huxley_markov"}
 _N3_EXPONENT_TOLERANCE = 0.1
 _N3_CONSTANT_TOLERANCE = 0.3
 _N4_SLOPE_TOLERANCE = 0.25
 _N5_RATIO_TOLERANCE = 0.25
 _CONFIDENCE = 0.95
+#: Library deterministic models with an exact Markov channel counterpart of the same kinetics.
+CHANNEL_MODELS = {"hodgkin_huxley_1952": "hodgkin_huxley_markov"}
 
 
 @dataclasses.dataclass(frozen=True)
