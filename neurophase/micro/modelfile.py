@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +68,7 @@ from neurophase.errors import ModelFileError, NeurophaseError
 from neurophase.micro.channels import channel_names, check_channel_rates, parse_channel_table
 from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
+from neurophase.tomlfile import read_tables
 from neurophase.units import parse_quantity
 
 if TYPE_CHECKING:
@@ -297,26 +297,9 @@ def load_model_text(text: str, source: str = "<string>") -> Model:
         Invalid TOML, unknown or missing keys, unit errors, unknown identifiers.
     """
     where = f"model file {source}"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ModelFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
-    for table, content in data.items():
-        if table not in _ALLOWED:
-            raise ModelFileError(
-                f"{where}: unknown table [{table}]. Allowed tables: "
-                f"{', '.join('[' + name + ']' for name in _ALLOWED)}."
-            )
-        allowed = _ALLOWED[table]
-        if not isinstance(content, dict):
-            raise ModelFileError(f"{where}: [{table}] must be a table of key = value lines.")
-        if allowed is not None:
-            unknown = sorted(set(content) - allowed)
-            if unknown:
-                raise ModelFileError(
-                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
-                    f"{', '.join(sorted(allowed))}."
-                )
+    data = read_tables(text, where, _ALLOWED, ModelFileError,
+                       "unknown table [{table}]. Allowed tables: " + ", ".join(f"[{name}]" for name in _ALLOWED) + ".",
+                       table_hint="a table of key = value lines")
     meta = data.get("model")
     if meta is None:
         raise ModelFileError(f"{where}: the [model] table is missing; add name, kind, title, citation.")
