@@ -59,9 +59,9 @@ COMMON: dict[str, str] = {
     Seeds the Brian2 runs (and the fits' resampling); default 0.""",
     "membrane_tau0": """tau0 : Quantity (time) or None, optional
     Glauber flip time of the membrane; default 1 ms.""",
-    # whole sections, each with its title: the Returns header and type of every measure_* of
-    # neurophase.check (the description follows, indented), and the run function of every
-    # subcommand (neurophase.subcommands)
+    # whole sections, each with its title: the Returns header and type of a measure_* of
+    # neurophase.check (its own description follows the placeholder, indented), and the
+    # Parameters and Returns of the run function of every subcommand (neurophase.subcommands)
     "measurement_returns": """Returns
 -------
 (list of Verdict, dict of Dataset)""",

@@ -177,10 +177,13 @@ def read_neo(path, step_amplitudes=None, step_windows=None, holding_current=None
     Parameters
     ----------
     path : path
+        A file Neo reads (``neo.io.get_io`` chooses the reader).
     step_amplitudes, step_windows, holding_current : Quantity, optional
         Explicit protocol when the file has no current signal.
     liquid_junction_potential : Quantity, optional
+        Stored and used to correct reported potentials (``V - LJP``).
     cell : str, optional
+        Default: the file name.
 
     Returns
     -------

@@ -46,9 +46,11 @@ def read_nwb(path, step_amplitudes=None, step_windows=None, holding_current=None
     Parameters
     ----------
     path : path
+        The ``.nwb`` file.
     step_amplitudes, step_windows, holding_current : Quantity, optional
         Explicit protocol when the file has no stimulus series.
     liquid_junction_potential : Quantity, optional
+        Stored and used to correct reported potentials (``V - LJP``).
     cell : str, optional
         Default: the intracellular electrode's name, else the file name.
 
