@@ -57,7 +57,25 @@ COMMON: dict[str, str] = {
     Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.""",
     "measurement_seed_fits": """seed : int, optional
     Seeds the Brian2 runs (and the fits' resampling); default 0.""",
+    "membrane_tau0": """tau0 : Quantity (time) or None, optional
+    Glauber flip time of the membrane; default 1 ms.""",
+    # whole sections, each with its title: the Returns header and type of a measure_* of
+    # neurophase.check (its own description follows the placeholder, indented), and the
+    # Parameters and Returns of the run function of every subcommand (neurophase.subcommands)
+    "measurement_returns": """Returns
+-------
+(list of Verdict, dict of Dataset)""",
+    "subcommand_run": """Parameters
+----------
+args : argparse.Namespace
+    The parsed command line (the arguments its parser declared).
 
+Returns
+-------
+int
+    The exit status, 0 when done; errors the user can fix raise
+    :class:`~neurophase.errors.NeurophaseError` instead (the command line prints them as one
+    ``error:`` line, exit status 2) and nothing is written.""",
 
     # -- end of measurements -----------------------------------------------------------------
 }

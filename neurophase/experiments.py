@@ -60,43 +60,67 @@ import inspect
 import logging
 import re
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 from neurophase.errors import ExperimentFileError, InterruptedRunError, NeurophaseError
 from neurophase.resources import experiments_directory, list_experiments
+from neurophase.tomlfile import read_tables
 
 logger = logging.getLogger("neurophase")
 
-__all__ = ["MEASUREMENTS", "Experiment", "Measurement", "load_experiment", "run_experiment"]
+__all__ = ["CATALOGUE", "MEASUREMENTS", "Experiment", "Measurement", "load_experiment", "run_experiment"]
 
-#: Measurement name -> "module:function". Each function takes keyword settings and returns
-#: ``(verdicts, datasets)``: a list of :class:`~neurophase.check.verdicts.Verdict` and a dict
-#: name -> xarray.Dataset.
-MEASUREMENTS = {
-    "independent_channels": "neurophase.check.membrane:measure_independent_channels",
-    "critical_behaviour": "neurophase.check.membrane:measure_critical_behaviour",
-    "hysteresis": "neurophase.check.membrane:measure_hysteresis",
-    "quench": "neurophase.check.membrane:measure_quench",
-    "lattice": "neurophase.check.membrane:measure_lattice",
-    "learning": "neurophase.check.learning:measure_learning",
-    "gating": "neurophase.check.gating:measure_gating",
-    "zero_temperature": "neurophase.check.gating:measure_zero_temperature",
-    "neurone_class1_onset": "neurophase.check.neurone:measure_class1_onset",
-    "neurone_class2_bistability": "neurophase.check.neurone:measure_class2_bistability",
-    "neurone_noise_temperature": "neurophase.check.neurone:measure_noise_temperature",
-    "neurone_activation_fit": "neurophase.check.neurone:measure_activation_fit",
-    "recordings": "neurophase.check.recordings:measure_recordings",
-    "sweep": "neurophase.check.sweep:measure_sweep",
-    "coarse_graining_table": "neurophase.check.coarse_graining:measure_coarse_graining_table",
-    "coarse_graining_threshold": "neurophase.check.coarse_graining:measure_spike_threshold",
-    "population": "neurophase.check.population:measure_population",
-    "coarse_graining_pulse": "neurophase.check.coarse_graining:measure_channel_noise_pulse",
-    "coarse_graining_escape": "neurophase.check.coarse_graining:measure_channel_noise_escape",
-    "fitting": "neurophase.check.fitting:measure_fitting",
+#: Measurement name -> ("module:function" of the measurement, "module:function" of its figures).
+#: A measurement function takes keyword settings and returns ``(verdicts, datasets)``: a list of
+#: :class:`~neurophase.check.verdicts.Verdict` and a dict name -> xarray.Dataset; its figure
+#: function takes ``(datasets, verdicts)`` and returns ``(stem, figure, caption)`` triples
+#: (:mod:`neurophase.figures`).
+CATALOGUE = {
+    "independent_channels": ("neurophase.check.membrane:measure_independent_channels",
+                             "neurophase.figures.membrane:plot_independent_channels"),
+    "critical_behaviour": ("neurophase.check.membrane:measure_critical_behaviour",
+                           "neurophase.figures.membrane:plot_critical_behaviour"),
+    "hysteresis": ("neurophase.check.membrane:measure_hysteresis",
+                   "neurophase.figures.membrane:plot_hysteresis"),
+    "quench": ("neurophase.check.membrane:measure_quench",
+               "neurophase.figures.membrane:plot_quench"),
+    "lattice": ("neurophase.check.membrane:measure_lattice",
+                "neurophase.figures.membrane:plot_lattice"),
+    "learning": ("neurophase.check.learning:measure_learning",
+                 "neurophase.figures.learning:plot_learning"),
+    "gating": ("neurophase.check.gating:measure_gating",
+               "neurophase.figures.gating:plot_gating"),
+    "zero_temperature": ("neurophase.check.gating:measure_zero_temperature",
+                         "neurophase.figures.gating:plot_zero_temperature"),
+    "neurone_class1_onset": ("neurophase.check.neurone:measure_class1_onset",
+                             "neurophase.figures.neurone:plot_onset"),
+    "neurone_class2_bistability": ("neurophase.check.neurone:measure_class2_bistability",
+                                   "neurophase.figures.neurone:plot_staircase"),
+    "neurone_noise_temperature": ("neurophase.check.neurone:measure_noise_temperature",
+                                  "neurophase.figures.neurone:plot_temperature"),
+    "neurone_activation_fit": ("neurophase.check.neurone:measure_activation_fit",
+                               "neurophase.figures.neurone:plot_activation"),
+    "recordings": ("neurophase.check.recordings:measure_recordings",
+                   "neurophase.figures.recordings:plot_recordings"),
+    "sweep": ("neurophase.check.sweep:measure_sweep",
+              "neurophase.figures.sweep:plot_sweep"),
+    "coarse_graining_table": ("neurophase.check.coarse_graining:measure_coarse_graining_table",
+                              "neurophase.figures.coarse_graining:table_figures"),
+    "coarse_graining_threshold": ("neurophase.check.coarse_graining:measure_spike_threshold",
+                                  "neurophase.figures.coarse_graining:threshold_figures"),
+    "population": ("neurophase.check.population:measure_population",
+                   "neurophase.figures.population:figures"),
+    "coarse_graining_pulse": ("neurophase.check.coarse_graining:measure_channel_noise_pulse",
+                              "neurophase.figures.coarse_graining:pulse_figures"),
+    "coarse_graining_escape": ("neurophase.check.coarse_graining:measure_channel_noise_escape",
+                               "neurophase.figures.coarse_graining:escape_figures"),
+    "fitting": ("neurophase.check.fitting:measure_fitting",
+                "neurophase.figures.fit:plot_fitting"),
 }
+#: Measurement name -> "module:function" of the measurement (see :data:`CATALOGUE`).
+MEASUREMENTS = {name: measure for name, (measure, _) in CATALOGUE.items()}
 
 _ALLOWED = {
     "experiment": {"name", "title", "description"},
@@ -215,27 +239,9 @@ def load_experiment(path_or_name):
             )
     text = candidate.read_text()
     where = f"experiment file {candidate}"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ExperimentFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
-    for table, content in data.items():
-        if table not in _ALLOWED:
-            raise ExperimentFileError(
-                f"{where}: unknown key or table {table!r}. Allowed: "
-                f"{', '.join('[' + name + ']' for name in ('experiment', 'execution'))} and "
-                "[[measurement]] entries."
-            )
-        allowed = _ALLOWED[table]
-        if allowed is not None:
-            if not isinstance(content, dict):
-                raise ExperimentFileError(f"{where}: [{table}] must be a table.")
-            unknown = sorted(set(content) - allowed)
-            if unknown:
-                raise ExperimentFileError(
-                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
-                    f"{', '.join(sorted(allowed))}."
-                )
+    data = read_tables(text, where, _ALLOWED, ExperimentFileError,
+                       "unknown key or table {table!r}. Allowed: [experiment], [execution] and [[measurement]] "
+                       "entries.", free_tables_are_tables=False)
     header = data.get("experiment")
     if not header or not header.get("name") or not header.get("title"):
         raise ExperimentFileError(f"{where}: [experiment] needs a name and a title.")

@@ -14,32 +14,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from neurophase.experiments import CATALOGUE  # noqa: E402
+
 __all__ = ["figures_for", "verdict_figure", "summary_figure", "PLOTTERS", "register_plotter"]
 
 #: measurement name -> function(datasets, verdicts) -> list of (stem, figure, caption), or the
-#: function's import path ``"package.module:function"`` (imported only when the figure is drawn)
-PLOTTERS = {
-    "independent_channels": "neurophase.figures.membrane:plot_independent_channels",
-    "critical_behaviour": "neurophase.figures.membrane:plot_critical_behaviour",
-    "hysteresis": "neurophase.figures.membrane:plot_hysteresis",
-    "quench": "neurophase.figures.membrane:plot_quench",
-    "lattice": "neurophase.figures.membrane:plot_lattice",
-    "gating": "neurophase.figures.gating:plot_gating",
-    "zero_temperature": "neurophase.figures.gating:plot_zero_temperature",
-    "neurone_class1_onset": "neurophase.figures.neurone:plot_onset",
-    "neurone_class2_bistability": "neurophase.figures.neurone:plot_staircase",
-    "neurone_noise_temperature": "neurophase.figures.neurone:plot_temperature",
-    "neurone_activation_fit": "neurophase.figures.neurone:plot_activation",
-    "learning": "neurophase.figures.learning:plot_learning",
-    "coarse_graining_table": "neurophase.figures.coarse_graining:table_figures",
-    "coarse_graining_threshold": "neurophase.figures.coarse_graining:threshold_figures",
-    "population": "neurophase.figures.population:figures",
-    "coarse_graining_pulse": "neurophase.figures.coarse_graining:pulse_figures",
-    "coarse_graining_escape": "neurophase.figures.coarse_graining:escape_figures",
-    "fitting": "neurophase.figures.fit:plot_fitting",
-    "recordings": "neurophase.figures.recordings:plot_recordings",
-    "sweep": "neurophase.figures.sweep:plot_sweep",
-}
+#: function's import path ``"package.module:function"`` (imported only when the figure is drawn);
+#: the library's measurements' from :data:`neurophase.experiments.CATALOGUE`
+PLOTTERS = {name: figures for name, (_, figures) in CATALOGUE.items()}
 
 
 def register_plotter(name):

@@ -120,6 +120,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neurophase.check.verdicts import Verdict, make_verdict
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -133,6 +134,14 @@ if TYPE_CHECKING:
 __all__ = ["LIBRARY_CONDUCTANCE_MODELS", "CHANNEL_MODELS", "measure_coarse_graining_table", "measure_spike_threshold",
            "measure_channel_noise_pulse", "measure_channel_noise_escape", "channel_reduction",
            "PULSE_TRIALS", "STEP_DURATIONS"]
+
+#: Docstring entries (:mod:`neurophase.docstrings`) of the channel-noise measurements.
+_doc = template(channel_models="""model, channel_model : str or Model
+    The deterministic model whose derivation is tested and its Markov counterpart
+    (default: the library counterpart, :data:`CHANNEL_MODELS`).""", channel_run="""seed : int
+    Brian2 seed.
+target, device : str
+    Brian2 code generation (:class:`~neurophase.micro.devices.Brian2Device`).""")
 
 #: The library's conductance-based models (the ones with a voltage-gated activating gate).
 LIBRARY_CONDUCTANCE_MODELS = ("hodgkin_huxley_1952", "wang_buzsaki_1996", "connor_stevens_1977",
@@ -180,6 +189,7 @@ def _grid(values, unit, name):
     return (start + step * np.arange(count)) * parse_unit(unit)
 
 
+@_doc
 def measure_coarse_graining_table(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
                                   holding: Mapping[str, Quantity | str] | None = None,
                                   inputs: Mapping[str, Sequence[Quantity | str]] | None = None
@@ -197,9 +207,7 @@ def measure_coarse_graining_table(models: Sequence[str] = LIBRARY_CONDUCTANCE_MO
         Model -> ``[start, stop, step]`` input grid with units, in the model's input dimension
         (default: around the fold).
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         One N2 row per model: is the fast subsystem in the ordered phase (a loop gain above 1,
         hence two folds and a bistable region) at the holding input? Expected 1 (THEORY N2:
         excitable models sit in the ordered phase); measured 1 or 0; derived, nothing simulated.
@@ -228,6 +236,7 @@ def measure_coarse_graining_table(models: Sequence[str] = LIBRARY_CONDUCTANCE_MO
     return verdicts, datasets
 
 
+@_doc
 def measure_spike_threshold(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
                             holding: Mapping[str, Quantity | str] | None = None,
                             pulse_durations: Sequence[Quantity | str] | None = None,
@@ -260,9 +269,7 @@ def measure_spike_threshold(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
     target : str, optional
         Brian2 code-generation target ("cython" or "numpy").
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         Per model the rows ``N1-voltage-``, ``N1-pulse-``, ``N1-rheobase-`` and the datasets
         ``thresholds_<model>`` (pulse search), ``rheobase_<model>`` (step search) and
         ``derived_<model>``.
@@ -346,51 +353,54 @@ def measure_spike_threshold(models: Sequence[str] = LIBRARY_CONDUCTANCE_MODELS,
             graded = ("The bracketing trajectories of the full model never part by 0.1 mV: its response is "
                       "graded (a quasi-threshold, FitzHugh 1955), not all-or-none, so it has no escape voltage "
                       "and the spike count only says whether the graded peak crossed the detection level. ")
-        verdicts.append(make_verdict(
+        verdicts.append(_n1_verdict(
             f"N1-voltage-{name}",
             f"depolarisation to threshold (mV): saddle of the frozen fast subsystem vs escape voltage at the "
             f"{durations_ms[0]:g} ms pulse threshold, {name}",
             v_saddle - v_rest, measured_v, escape[full, 0, 1] - v_rest, escape[full, 0, 2] - v_rest,
-            tolerance=_RELATIVE_TOLERANCE, relative=True, rule="tolerance",
-            note=(f"DERIVED expected (fixed point of the fast subsystem, exact, nothing fitted): V_saddle = "
-                  f"{v_saddle:.4g} mV. Measured: escape voltage of the full model {escape[full, 0, 0]:.4g} mV; "
-                  f"the same estimator on the frozen subsystem gives {escape[frozen, 0, 0]:.4g} mV (check of the "
-                  f"method: it should be the saddle). Interval: range of the mean trajectory while the bracketing "
-                  f"trajectories part (0.001 to 0.1 mV). {graded}holds: the saddle locates the voltage threshold "
-                  f"within 20 % of the depolarisation. {common}")))
+            f"DERIVED expected (fixed point of the fast subsystem, exact, nothing fitted): V_saddle = "
+            f"{v_saddle:.4g} mV. Measured: escape voltage of the full model {escape[full, 0, 0]:.4g} mV; "
+            f"the same estimator on the frozen subsystem gives {escape[frozen, 0, 0]:.4g} mV (check of the "
+            f"method: it should be the saddle). Interval: range of the mean trajectory while the bracketing "
+            f"trajectories part (0.001 to 0.1 mV). {graded}holds: the saddle locates the voltage threshold "
+            f"within 20 % of the depolarisation. {common}"))
         # 2. brief-pulse threshold
         predicted = capacitance * (v_saddle - v_rest) / durations_ms[0]
         measured = middle[full, 0] if valid[full, 0] > 0.5 else np.nan
-        verdicts.append(make_verdict(
+        verdicts.append(_n1_verdict(
             f"N1-pulse-{name}",
             f"threshold amplitude of a {durations_ms[0]:g} ms pulse ({unit_text}): C (V_saddle - V_rest)/d vs "
             f"full model, {name}",
-            predicted, measured, low[full, 0], high[full, 0], tolerance=_RELATIVE_TOLERANCE, relative=True,
-            rule="tolerance",
-            note=(f"DERIVED expected: the kick that puts v on the saddle, C = {capacitance:.4g} {unit_text} per "
-                  f"mV/ms, nothing fitted. Measured: in-network bisection ({bisection_steps} halvings; interval = "
-                  f"final bracket). The frozen fast subsystem's own threshold is {middle[frozen, 0]:.5g} "
-                  f"{unit_text} (it differs from the kick prediction by the lag of the order-parameter gate). "
-                  f"Strength-duration thresholds (full / frozen) at "
-                  + ", ".join(f"{d:g} ms: {middle[full, j]:.4g} / {middle[frozen, j]:.4g}"
-                              for j, d in enumerate(durations_ms))
-                  + f". holds: within 20 %. {common}")))
+            predicted, measured, low[full, 0], high[full, 0],
+            f"DERIVED expected: the kick that puts v on the saddle, C = {capacitance:.4g} {unit_text} per "
+            f"mV/ms, nothing fitted. Measured: in-network bisection ({bisection_steps} halvings; interval = "
+            f"final bracket). The frozen fast subsystem's own threshold is {middle[frozen, 0]:.5g} "
+            f"{unit_text} (it differs from the kick prediction by the lag of the order-parameter gate). "
+            f"Strength-duration thresholds (full / frozen) at "
+            + ", ".join(f"{d:g} ms: {middle[full, j]:.4g} / {middle[frozen, j]:.4g}"
+                        for j, d in enumerate(durations_ms))
+            + f". holds: within 20 %. {common}"))
         # 3. rheobase
         measured_r = rheobase["threshold"].values[full, 0] if rheobase["bracket_valid"].values[full,
                                                                                                0] > 0.5 else np.nan
-        verdicts.append(make_verdict(
+        verdicts.append(_n1_verdict(
             f"N1-rheobase-{name}",
             f"rheobase above the holding input ({unit_text}): fold of the frozen fast subsystem vs full model's "
             f"{step_ms:g} ms step, {name}",
             fold, measured_r, rheobase["threshold_low"].values[full, 0], rheobase["threshold_high"].values[full, 0],
-            tolerance=_RELATIVE_TOLERANCE, relative=True, rule="tolerance",
-            note=(f"DERIVED expected: the fold (loop gain 1) where the rest branch ends, {fold:.5g} {unit_text} "
-                  f"above holding, at {float(to_magnitude(_fold_voltage(membrane), 'mV')):.4g} mV; nothing fitted. "
-                  f"Measured: smallest {step_ms:g} ms step with a spike, in-network bisection "
-                  f"({step_bisection_steps} halvings; interval = final bracket). The frozen subsystem's own "
-                  f"{step_ms:g} ms step threshold is {frozen_step:.5g} {unit_text} (check of the fold: it can only "
-                  f"exceed it by the finite step length). holds: within 20 %. {common}")))
+            f"DERIVED expected: the fold (loop gain 1) where the rest branch ends, {fold:.5g} {unit_text} "
+            f"above holding, at {float(to_magnitude(_fold_voltage(membrane), 'mV')):.4g} mV; nothing fitted. "
+            f"Measured: smallest {step_ms:g} ms step with a spike, in-network bisection "
+            f"({step_bisection_steps} halvings; interval = final bracket). The frozen subsystem's own "
+            f"{step_ms:g} ms step threshold is {frozen_step:.5g} {unit_text} (check of the fold: it can only "
+            f"exceed it by the finite step length). holds: within 20 %. {common}"))
     return verdicts, datasets
+
+
+def _n1_verdict(identifier, quantity, expected, measured, low, high, note):
+    """An N1 verdict: rule "tolerance", 20 % relative (:data:`_RELATIVE_TOLERANCE`, fixed before measuring)."""
+    return make_verdict(identifier, quantity, expected, measured, low, high, tolerance=_RELATIVE_TOLERANCE,
+                        relative=True, rule="tolerance", note=note)
 
 
 def _fold_voltage(membrane):
@@ -409,13 +419,13 @@ def _fold_voltage(membrane):
 # ------------------------------------------------------------------------------------------
 # N3-N5: channel noise (THEORY.md 6b)
 # ------------------------------------------------------------------------------------------
-#: Library deterministic models with an exact Markov channel counterpart of the same kinetics.
-CHANNEL_MODELS = {"hodgkin_huxley_1952": "hodgkin_huxley_markov"}
 _N3_EXPONENT_TOLERANCE = 0.1
 _N3_CONSTANT_TOLERANCE = 0.3
 _N4_SLOPE_TOLERANCE = 0.25
 _N5_RATIO_TOLERANCE = 0.25
 _CONFIDENCE = 0.95
+#: Library deterministic models with an exact Markov channel counterpart of the same kinetics.
+CHANNEL_MODELS = {"hodgkin_huxley_1952": "hodgkin_huxley_markov"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -548,6 +558,7 @@ def _channel_grid(channel_numbers, name="channel_numbers"):
     return np.rint(values)
 
 
+@_doc
 def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", channel_model: str | Model | None = None,
                                 channel_numbers: Sequence[float] | None = None, amplitudes: Quantity | None = None,
                                 pulse_duration: Quantity | str = "0.5 ms", pulse_start: Quantity | str = "20 ms",
@@ -562,9 +573,7 @@ def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", chan
 
     Parameters
     ----------
-    model, channel_model : str or Model
-        The deterministic model whose derivation is tested and its Markov counterpart
-        (default: the library counterpart, :data:`CHANNEL_MODELS`).
+    %(channel_models)s
     channel_numbers : sequence of float, dimensionless
         Channels of the order-parameter type (>= 6 values for the N3 exponent).
     amplitudes : Quantity (input dimension)
@@ -575,16 +584,11 @@ def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", chan
         Trials per (N, amplitude); even-indexed ones train the N5 fits, odd ones are held out.
     drive : Quantity (input dimension), optional
         Baseline drive (default 0; the slow gates are frozen at the rest there).
-    seed : int
-        Brian2 seed.
-    target, device : str
-        Brian2 code generation (:class:`~neurophase.micro.devices.Brian2Device`).
+    %(channel_run)s
     n_resamples : int
         Bootstrap resamples of the held-out trials.
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``N3-exponent``, ``N3-constant``, ``N5``; datasets ``pulse`` (the simulation with the
         derived and fitted probabilities), ``widths`` (per N), ``derived`` (the gate chain) and
         ``heldout`` (Brier scores per N and model).
@@ -738,24 +742,12 @@ def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", chan
     pulse = data.copy()
     pulse["fired"] = ((dimension, "input", "trial"), fired,
                       {"units": "1", "long_name": "1 if the trial fired in the window after the pulse onset"})
-    pulse["derived_p_fire"] = ((dimension, "input"), derived_p,
-                               {"units": "1", "long_name": "derived P(fire | A, N) (nothing fitted)"})
-    pulse["fitted_p_fire"] = ((dimension, "input"), fitted_p,
-                              {"units": "1", "long_name": "logistic fitted per N to the training trials (FIT)"})
-    pulse["probit_p_fire"] = ((dimension, "input"),
-                              np.array([f.probability(levels) if f else np.full(levels.size, np.nan) for f in fits]),
-                              {"units": "1", "long_name": "probit with floor and lapse fitted to all trials (FIT)"})
+    _add_firing_probabilities(pulse, "p_fire", (dimension, "input"), levels, derived_p, fitted_p, fits)
     pulse = pulse.assign_coords(amplitude=("amplitude", fine, {"units": unit_text,
                                                                "long_name": "fine amplitude grid of the curves"}))
     derived_fine = noise.firing_probability(fine * unit, numbers, d_ms * ms, window_ms * ms,
                                             threshold=threshold * unit, sensitivity=sensitivity)
-    pulse["derived_curve"] = ((dimension, "amplitude"), derived_fine,
-                              {"units": "1", "long_name": "derived P(fire | A, N) (nothing fitted)"})
-    pulse["fitted_curve"] = ((dimension, "amplitude"), fitted_fine,
-                             {"units": "1", "long_name": "logistic fitted per N to the training trials (FIT)"})
-    pulse["probit_curve"] = ((dimension, "amplitude"),
-                             np.array([f.probability(fine) if f else np.full(fine.size, np.nan) for f in fits]),
-                             {"units": "1", "long_name": "probit with floor and lapse fitted to all trials (FIT)"})
+    _add_firing_probabilities(pulse, "curve", (dimension, "amplitude"), fine, derived_fine, fitted_fine, fits)
     pulse.attrs.update({"derived_threshold": threshold, "derived_width_constant": constant,
                         "threshold_sensitivity": sensitivity, "window_ms": window_ms, "input_unit": unit_text,
                         "pulse_duration_ms": d_ms, "channel_type": reduction.channel_type})
@@ -788,6 +780,18 @@ def measure_channel_noise_pulse(model: str | Model = "hodgkin_huxley_1952", chan
     derived = noise.to_dataset(numbers, duration=d_ms * ms, threshold=threshold * unit, sensitivity=sensitivity)
     datasets = {"pulse": pulse, "widths": widths, "derived": derived, "heldout": heldout}
     return verdicts, datasets
+
+
+def _add_firing_probabilities(dataset, suffix, dims, amplitudes, derived, fitted, fits):
+    """``derived_<suffix>``, ``fitted_<suffix>`` and ``probit_<suffix>``: P(fire) on ``amplitudes``
+    (``dims``: channel number, amplitude) derived, from the per-N logistic and from the per-N probit
+    ``fits`` (None where a fit failed: NaN)."""
+    probit = np.array([f.probability(amplitudes) if f else np.full(amplitudes.size, np.nan) for f in fits])
+    for name, values, long_name in (
+            ("derived", derived, "derived P(fire | A, N) (nothing fitted)"),
+            ("fitted", fitted, "logistic fitted per N to the training trials (FIT)"),
+            ("probit", probit, "probit with floor and lapse fitted to all trials (FIT)")):
+        dataset[f"{name}_{suffix}"] = (dims, values, {"units": "1", "long_name": long_name})
 
 
 def _fit_logistic(levels, fine, fired, unit_text, seed):
@@ -836,6 +840,7 @@ def _mean_interval_bootstrap(values, n_resamples, seed):
                                                       method="percentile", seed=seed))
 
 
+@_doc
 def measure_channel_noise_escape(model: str | Model = "hodgkin_huxley_1952", channel_model: str | Model | None = None,
                                  channel_numbers: Sequence[float] | None = None, drive: Quantity | None = None,
                                  duration: Quantity | str = "1.5 s", trials: int = 60, seed: int = 0,
@@ -850,9 +855,7 @@ def measure_channel_noise_escape(model: str | Model = "hodgkin_huxley_1952", cha
 
     Parameters
     ----------
-    model, channel_model : str or Model
-        The deterministic model whose derivation is tested and its Markov counterpart
-        (default: the library counterpart, :data:`CHANNEL_MODELS`).
+    %(channel_models)s
     channel_numbers : sequence of float, dimensionless
         Channels of the order-parameter type (>= 5 values).
     drive : Quantity (input dimension), optional
@@ -861,14 +864,9 @@ def measure_channel_noise_escape(model: str | Model = "hodgkin_huxley_1952", cha
         Length of every trial.
     trials : int
         Trials per channel number.
-    seed : int
-        Brian2 seed.
-    target, device : str
-        Brian2 code generation (:class:`~neurophase.micro.devices.Brian2Device`).
+    %(channel_run)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``N4-diffusion``, ``N4-wkb``, ``N4-exact``; datasets ``escape`` (the simulation),
         ``rates`` (measured and derived rates per N), ``derived`` (the gate chain) and
         ``barriers`` (the two quasi-potential barriers against the drive).

@@ -35,37 +35,25 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
+from neurophase.subcommands import add_grid_argument, add_output_arguments, parser_adder
 
 if TYPE_CHECKING:
     from neurophase.mapping.coarse_graining import CoarseGrainedMembrane
 
 __all__ = ["add_coarse_grain_parser", "run_coarse_grain", "write_report"]
 
+_doc = template()
 
-def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``coarse-grain`` to ``subparsers``.
 
-    Parameters
-    ----------
-    subparsers : argparse subparsers action
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser.
-    """
-    parser = subparsers.add_parser(
-        "coarse-grain", help="derive the mean-field membrane (J, h, T, branches, folds) of a model file",
-        description="Coarse-grain a conductance-based model file into its mean-field membrane "
-                    "(THEORY.md 6a): nothing is fitted.")
+def _coarse_grain_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``neurophase coarse-grain`` on ``parser``."""
     parser.add_argument("model", help="library model name (see `neurophase models`) or a .toml file")
-    parser.add_argument("--input", nargs=4, default=None, metavar=("START", "STOP", "STEP", "UNIT"),
-                        help="input grid START..STOP (inclusive) by STEP in UNIT, e.g. -2 4 0.01 uA/cm**2 "
-                             "(default: around the fold)")
+    add_grid_argument(parser, "--input", "input grid START..STOP (inclusive) by STEP in UNIT, e.g. -2 4 0.01 "
+                                         "uA/cm**2 (default: around the fold)")
     parser.add_argument("--order-parameter", default=None, metavar="GATE",
                         help="the order-parameter gate (default: the model file's, else the fastest "
                              "activating gate of a depolarising conductance)")
@@ -79,8 +67,8 @@ def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
                        help="the Markov channel model to simulate: a library name or a model file with a [channels] "
                             "table and the same kinetics (default: the library counterpart, e.g. "
                             "hodgkin_huxley_markov for hodgkin_huxley_1952)")
-    noise.add_argument("--pulse-amplitudes", nargs=4, default=None, metavar=("START", "STOP", "STEP", "UNIT"),
-                       help="pulse amplitudes (default: 25 levels from 0 to 6 x the derived pulse threshold)")
+    add_grid_argument(noise, "--pulse-amplitudes",
+                      "pulse amplitudes (default: 25 levels from 0 to 6 x the derived pulse threshold)")
     noise.add_argument("--pulse-duration", default="0.5 ms", metavar="Q", help='pulse duration (default "0.5 ms")')
     noise.add_argument("--pulse-start", default="20 ms", metavar="Q",
                        help='pulse onset in each trial (default "20 ms": the counts relax first)')
@@ -96,26 +84,22 @@ def add_coarse_grain_parser(subparsers: Any) -> argparse.ArgumentParser:
                        help="constant sub-threshold drive of the escape trials and baseline of the pulses "
                             "(default: the holding input)")
     noise.add_argument("--seed", type=int, default=0, help="Brian2 seed (default 0)")
-    parser.add_argument("--out", required=True, help="output folder, new or empty (written only if all succeeds)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into an --out folder that holds files (those of the same name are replaced)")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    return parser
+    add_output_arguments(parser, "output folder, new or empty (written only if all succeeds)",
+                         quiet_help="print nothing but errors")
 
 
+add_coarse_grain_parser = parser_adder(
+    "coarse-grain", "derive the mean-field membrane (J, h, T, branches, folds) of a model file",
+    "Coarse-grain a conductance-based model file into its mean-field membrane "
+    "(THEORY.md 6a): nothing is fitted.",
+    _coarse_grain_arguments)
+
+
+@_doc
 def run_coarse_grain(args: argparse.Namespace) -> int:
-    """Run ``neurophase coarse-grain``.
+    """Run ``neurophase coarse-grain`` (the arguments of :func:`add_coarse_grain_parser`).
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (:func:`add_coarse_grain_parser`).
-
-    Returns
-    -------
-    int
-        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (the
-        command line prints them as one ``error:`` line, exit status 2), and nothing is written.
+    %(subcommand_run)s
     """
     import matplotlib.pyplot as plt
 

@@ -46,7 +46,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neurophase.check.verdicts import make_verdict, write_verdicts_csv
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
+from neurophase.subcommands import BRIAN2_DEVICES, add_output_arguments, parser_adder
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from neurophase.fit.fitter import FitResult
 
 __all__ = ["fit_verdicts", "write_fit_outputs", "measure_fitting", "add_fit_parser", "run_fit", "held_out_errors"]
+
+_doc = template()
 
 
 def _rms_interval(squares, seed=0):
@@ -409,24 +413,8 @@ def _numeric(dataset):
 
 
 # ------------------------------------------------------------------------------------------------ command
-def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``fit`` subcommand to ``subparsers``.
-
-    Parameters
-    ----------
-    subparsers : argparse subparsers action
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser.
-    """
-    parser = subparsers.add_parser(
-        "fit", help="fit a neurone model to current-clamp step recordings (NSGA-II over feature z-scores)",
-        description="Fit MODEL's parameters to RECORDING(s) of one cell; writes fitted parameters with intervals, "
-                    "fitted.toml, figures, report.md and verdicts.csv (F1 held-out, F2 predicted f-I). After every "
-                    "generation OUT/fit_checkpoint.pkl keeps the fit: an interrupted fit continues with --resume.")
+def _fit_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``neurophase fit`` on ``parser``."""
     parser.add_argument("model", help="library model name or model file (its input must be a current)")
     parser.add_argument("recordings", nargs="+", help="ABF, NWB, CSV or Igor files (or a folder) of one cell")
     parser.add_argument("--param", nargs=4, action="append", metavar=("NAME", "LOW", "HIGH", "UNIT"),
@@ -440,17 +428,23 @@ def add_fit_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--population", type=int, default=32, help="candidates per generation (>= 4, default 32)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the optimiser (0 .. 2**32 - 1, default 0)")
     parser.add_argument("--dt", default=None, help="integration step, e.g. '0.05 ms' (default the model's)")
-    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
+    parser.add_argument("--device", default="runtime", choices=BRIAN2_DEVICES)
     parser.add_argument("--liquid-junction-potential", default=None, help="e.g. '14 mV' (subtracted from V)")
     parser.add_argument("--trace-objective", action="store_true",
                         help="add the voltage-trace error with spikes cut out as an objective group")
     parser.add_argument("--resume", action="store_true",
                         help="continue the fit checkpointed in --out (same settings; a larger --generations extends "
                              "a finished fit)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="start a new fit in an --out folder that holds files or an earlier fit's checkpoint")
-    parser.add_argument("--out", required=True, help="output folder (results written only when the fit finishes)")
-    return parser
+    add_output_arguments(parser, "output folder (results written only when the fit finishes)",
+                         "start a new fit in an --out folder that holds files or an earlier fit's checkpoint")
+
+
+add_fit_parser = parser_adder(
+    "fit", "fit a neurone model to current-clamp step recordings (NSGA-II over feature z-scores)",
+    "Fit MODEL's parameters to RECORDING(s) of one cell; writes fitted parameters with intervals, "
+    "fitted.toml, figures, report.md and verdicts.csv (F1 held-out, F2 predicted f-I). After every "
+    "generation OUT/fit_checkpoint.pkl keeps the fit: an interrupted fit continues with --resume.",
+    _fit_arguments)
 
 
 #: The checkpoint file of ``neurophase fit`` inside ``--out``.
@@ -515,27 +509,19 @@ def _parameter_options(args):
     return overrides
 
 
+@_doc
 def run_fit(args: argparse.Namespace) -> int:
-    """Run ``neurophase fit``.
+    """Run ``neurophase fit`` (the arguments of :func:`add_fit_parser`).
 
     Checked before anything is read or simulated: ``--out`` (new or empty; with files or an
     earlier fit's checkpoint only with ``--overwrite``; ``--resume`` needs the checkpoint),
     the numbers and quantities of the options. After every generation the checkpoint
     ``OUT/fit_checkpoint.pkl`` is replaced; the results are written (all at once) only when
     the fit finishes. Ctrl-C leaves the checkpoint of the generations finished so far, and the
-    same command with ``--resume`` continues it to exactly the uninterrupted result.
+    same command with ``--resume`` continues it to exactly the uninterrupted result (an
+    interrupted fit raises :class:`~neurophase.errors.InterruptedRunError`, exit status 130).
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (:func:`add_fit_parser`).
-
-    Returns
-    -------
-    int
-        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (one
-        ``error:`` line, exit status 2) and an interrupted fit raises
-        :class:`~neurophase.errors.InterruptedRunError` (exit status 130).
+    %(subcommand_run)s
     """
     from neurophase.errors import InterruptedRunError
     from neurophase.fit.fitter import fit_model

@@ -54,6 +54,7 @@ import xarray as xr
 from scipy import constants
 
 from neurophase.check.verdicts import Verdict, make_verdict
+from neurophase.docstrings import COMMON, fill, template
 from neurophase.errors import ParameterError
 from neurophase.mapping.boltzmann import boltzmann, boltzmann_midpoint, fit_boltzmann
 from neurophase.mapping.order_parameter import stationary_statistics
@@ -72,6 +73,14 @@ if TYPE_CHECKING:
 
 __all__ = ["measure_gating", "measure_zero_temperature"]
 
+#: Docstring entries (:mod:`neurophase.docstrings`): the settings of every membrane simulation here.
+_doc = template(membrane_run=fill("""duration : Quantity (time) or None, optional
+    Simulated time per run; default ``40 tau0``.
+%(membrane_tau0)s
+%(measurement_seed)s
+%(target)s
+%(device)s""", COMMON))
+
 #: Models whose rate functions are those of Hodgkin & Huxley (1952) (checked against the paper).
 HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 
@@ -79,6 +88,7 @@ HH1952_MODELS = ("hodgkin_huxley_1952", "hodgkin_huxley_stochastic")
 @setting_units(numbers=("voltage_range", "voltage_step", "simulation_step"), voltage_range="mV",
                voltage_step="mV", simulation_step="mV", temperature=temperature_setting, duration="ms",
                tau0="ms")
+@_doc
 def measure_gating(model: str | Model = "hodgkin_huxley_1952", gates: Sequence[str] | None = None,
                    voltage_range: tuple[float, float] = (-100.0, 20.0), voltage_step: float = 1.0,
                    residual_tolerance: float = 0.02, temperature: Quantity | str | float | None = None,
@@ -127,20 +137,9 @@ def measure_gating(model: str | Model = "hodgkin_huxley_1952", gates: Sequence[s
         Channels per ensemble; default 1000.
     trials : int, optional
         Independent ensembles per grid point; default 4.
-    duration : Quantity (time) or None, optional
-        Simulated time per run; default ``40 tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time of the membrane; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 runs; default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_run)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``gating_curves`` (gate, voltage), ``gating_channel`` (gate, voltage_sim, trial) and
         ``gating_channel_traces`` (the simulate_membrane output).
     """
@@ -232,27 +231,24 @@ def measure_gating(model: str | Model = "hodgkin_huxley_1952", gates: Sequence[s
                   "temperature_kelvin": kelvin, "thermal_voltage_mV": thermal_mV,
                   "voltage_range": range_text, "residual_tolerance": residual_tolerance,
                   "boltzmann_form": "1/(1 + exp(-(V - V_half)/k)); z_eff = kT/(e |k|)"}
+
+    def per_gate(key, dims=("gate",), **attrs):
+        return xr.DataArray([fits[g][key] for g in gate_names], dims=dims, attrs=attrs)
+
     curves_ds = xr.Dataset(
         {
             "x_inf": xr.DataArray([curves[g]["inf"] for g in gate_names], dims=("gate", "voltage"),
                                   attrs={"units": "1", "long_name": "alpha/(alpha + beta) from the model file"}),
             "boltzmann_fit": xr.DataArray([boltzmann(voltage, fits[g]["v_half"], fits[g]["slope"]) for g in gate_names],
                                           dims=("gate", "voltage"), attrs={"units": "1", "long_name": "Boltzmann fit"}),
-            "residual": xr.DataArray([fits[g]["residual"] for g in gate_names], dims=("gate", "voltage"),
-                                     attrs={"units": "1", "long_name": "x_inf - Boltzmann fit"}),
-            "v_half": xr.DataArray([fits[g]["v_half"] for g in gate_names], dims=("gate",),
-                                   attrs={"units": "mV", "long_name": "fitted V_half"}),
-            "slope_factor": xr.DataArray([fits[g]["slope"] for g in gate_names], dims=("gate",),
-                                         attrs={"units": "mV", "long_name": "fitted slope factor k"}),
-            "gating_charge": xr.DataArray([fits[g]["charge"] for g in gate_names], dims=("gate",),
-                                          attrs={"units": "1", "long_name": "z_eff = kT/(e|k|) (elementary charges)"}),
-            "max_abs_residual": xr.DataArray([fits[g]["max_residual"] for g in gate_names], dims=("gate",),
-                                             attrs={"units": "1"}),
-            "rmse": xr.DataArray([fits[g]["rmse"] for g in gate_names], dims=("gate",), attrs={"units": "1"}),
-            "v_half_crossing": xr.DataArray([fits[g]["crossing"] for g in gate_names], dims=("gate",),
-                                            attrs={"units": "mV", "long_name": "V where x_inf = 1/2"}),
-            "slope_factor_midpoint": xr.DataArray([fits[g]["slope_mid"] for g in gate_names], dims=("gate",),
-                                                  attrs={"units": "mV", "long_name": "1/(4 dx_inf/dV) at V_half"}),
+            "residual": per_gate("residual", ("gate", "voltage"), units="1", long_name="x_inf - Boltzmann fit"),
+            "v_half": per_gate("v_half", units="mV", long_name="fitted V_half"),
+            "slope_factor": per_gate("slope", units="mV", long_name="fitted slope factor k"),
+            "gating_charge": per_gate("charge", units="1", long_name="z_eff = kT/(e|k|) (elementary charges)"),
+            "max_abs_residual": per_gate("max_residual", units="1"),
+            "rmse": per_gate("rmse", units="1"),
+            "v_half_crossing": per_gate("crossing", units="mV", long_name="V where x_inf = 1/2"),
+            "slope_factor_midpoint": per_gate("slope_mid", units="mV", long_name="1/(4 dx_inf/dV) at V_half"),
         },
         coords={"gate": gate_coord,
                 "voltage": xr.DataArray(voltage, dims=("voltage",), attrs={"units": "mV",
@@ -301,6 +297,7 @@ def _linear_response_error(M, T, J, N, q, record_every, samples, trials):
 
 
 @setting_units(duration="ms", tau0="ms")
+@_doc
 def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequence[float] = (0.5, 0.2, 0.1, 0.05),
                              fields: Sequence[float] = (-1.5, -1.25, -1.0, -0.7, -0.5, -0.35, -0.2, -0.1, -0.05,
                                                         0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.25, 1.5),
@@ -349,20 +346,9 @@ def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequen
         ``J > 0`` of the coupled runs; default 1.
     coercive_margin : float, optional, reduced units
         Distance from ``+-h_c(T)`` of the fields used outside and inside the loop; default 0.1.
-    duration : Quantity (time) or None, optional
-        Simulated time per run; default ``40 tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time of the membrane; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 runs; default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_run)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         The verdicts above; ``zero_temperature_response`` (param_T, input, trial: the three
         runs' stationary ``<M>`` with the closed forms) and the three runs' traces
         ``zero_temperature_traces_J0`` / ``_down`` / ``_up``.
@@ -404,6 +390,15 @@ def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequen
     bounds = {}
     errors_at_lowest = []
 
+    def sign_limit_verdict(index, identifier, quantity, expected, estimate, tolerance, note):
+        """A P8 verdict on ``max |M - sign(h)|`` at ``temperatures[index]``; its closed-form bound
+        and, at the lowest T, its tolerance are kept for P8-sign."""
+        verdicts.append(make_verdict(identifier, quantity, expected, *estimate, rule="tolerance", tolerance=tolerance,
+                                     note=note))
+        bounds.setdefault(float(temperatures[index]), []).append(expected)
+        if index == len(temperatures) - 1:
+            errors_at_lowest.append(tolerance)
+
     def max_deviation(means, T_index, selection):
         values = [np.max(np.abs(mean.isel(param_T=T_index).values[selection] - target_sign[selection]))
                   for mean in means]
@@ -420,15 +415,12 @@ def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequen
         tolerance = 4.0 * float(np.max(error[select_zero]))
         estimate = trial_interval(stats["J0"]["mean"],
                                          lambda mean, i=index: max_deviation([mean], i, select_zero))
-        verdicts.append(make_verdict(
-            f"P8-J0-T{T:g}", f"max over |h| >= {h_min:g} J of |M - sign(h)|, J = 0, T = {T:g}", expected,
-            *estimate, rule="tolerance", tolerance=tolerance,
-            note=(f"{note_common}; closed form 1 - tanh(h_min/T) with h_min = {h_min:g} (exact: heat-bath "
-                  f"stationary M = tanh(h/T) at J = 0 for any N, dt); tolerance 4 closed-form standard errors "
-                  f"(binomial, AR(1)) = {tolerance:.2e}.")))
-        bounds.setdefault(float(T), []).append(expected)
-        if index == len(temperatures) - 1:
-            errors_at_lowest.append(tolerance)
+        sign_limit_verdict(
+            index, f"P8-J0-T{T:g}", f"max over |h| >= {h_min:g} J of |M - sign(h)|, J = 0, T = {T:g}", expected,
+            estimate, tolerance,
+            f"{note_common}; closed form 1 - tanh(h_min/T) with h_min = {h_min:g} (exact: heat-bath "
+            f"stationary M = tanh(h/T) at J = 0 for any N, dt); tolerance 4 closed-form standard errors "
+            f"(binomial, AR(1)) = {tolerance:.2e}.")
 
     # J > 0, outside +-(h_c + margin): both starts must give the single stable branch
     outer_masks, inner_masks = [], []
@@ -449,16 +441,12 @@ def measure_zero_temperature(N: int = 500, trials: int = 4, temperatures: Sequen
             estimate = trial_interval(
                 pair, lambda mean, i=index, o=outer: max_deviation([mean.isel(start=0), mean.isel(start=1)], i, o))
             finite = max(abs(finite_size_curie_weiss(N, T, h, coupling)["mean"] - np.sign(h)) for h in fields[outer])
-            verdicts.append(make_verdict(
-                f"P8-J{coupling:g}-T{T:g}", f"max over |h| >= h_c(T) + {coercive_margin:g} of |M - sign(h)|, "
-                f"J = {coupling:g} all-to-all, both starts, T = {T:g}", expected, *estimate, rule="tolerance",
-                tolerance=tolerance,
-                note=(f"{note_common}; h_c(T) = {h_c[index]:.4f} J, fields |h| >= {np.min(np.abs(fields[outer])):g}; "
-                      f"closed form max(1 - M_upper(T, |h|)) (Curie-Weiss); the exact finite-N equilibrium gives "
-                      f"{finite:.3e}. Tolerance 4 linear-response standard errors = {tolerance:.2e}.")))
-            bounds.setdefault(float(T), []).append(expected)
-            if index == len(temperatures) - 1:
-                errors_at_lowest.append(tolerance)
+            sign_limit_verdict(
+                index, f"P8-J{coupling:g}-T{T:g}", f"max over |h| >= h_c(T) + {coercive_margin:g} of |M - sign(h)|, "
+                f"J = {coupling:g} all-to-all, both starts, T = {T:g}", expected, estimate, tolerance,
+                f"{note_common}; h_c(T) = {h_c[index]:.4f} J, fields |h| >= {np.min(np.abs(fields[outer])):g}; "
+                f"closed form max(1 - M_upper(T, |h|)) (Curie-Weiss); the exact finite-N equilibrium gives "
+                f"{finite:.3e}. Tolerance 4 linear-response standard errors = {tolerance:.2e}.")
         if T < coupling and inner.any():
             expected = float(np.mean(upper[inner] - lower[inner]))
             samples = length - stats["up"]["equilibration_index"].isel(param_T=index).values[..., 0]

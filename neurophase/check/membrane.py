@@ -39,6 +39,7 @@ import xarray as xr
 from scipy import optimize
 
 from neurophase.check.verdicts import Verdict, make_verdict
+from neurophase.docstrings import COMMON, fill, template
 from neurophase.errors import ParameterError
 from neurophase.mapping.meanfield_fit import (
     critical_temperature_from_inverse_susceptibility,
@@ -48,7 +49,7 @@ from neurophase.mapping.meanfield_fit import (
     susceptibility_from_fluctuations,
 )
 from neurophase.mapping.order_parameter import stationary_statistics
-from neurophase.meanfield import finite_size_curie_weiss
+from neurophase.meanfield import MEAN_FIELD_EXPONENTS, finite_size_curie_weiss
 from neurophase.meanfield.dynamics import simulate_quench
 from neurophase.micro import ising
 from neurophase.statistics import trial_interval
@@ -64,6 +65,12 @@ __all__ = [
     "measure_quench",
     "measure_lattice",
 ]
+
+#: Docstring entries (:mod:`neurophase.docstrings`): the Brian2 settings of every measurement.
+_doc = template(seed_target_device=fill("%(measurement_seed)s\n%(target)s\n%(device)s", COMMON),
+                ensembles="""N, trials : int, optional
+    Channels per ensemble and independent ensembles per grid point (the jackknife intervals
+    are over them); defaults in the signature.""")
 
 
 def _begin(tau0, duration=None, windows=None):
@@ -95,6 +102,13 @@ def _interval(estimate, low, high):
     return float(estimate), float(low), float(high)
 
 
+def _mean_field_exponent_verdict(identifier, quantity, exponent, interval, tolerance, note):
+    """Verdict on the critical ``exponent`` (a key of MEAN_FIELD_EXPONENTS) measured as ``interval``
+    ``(estimate, low, high)``: rule "tolerance", absolute ``tolerance`` (the issue-2 acceptance)."""
+    return make_verdict(identifier, quantity, MEAN_FIELD_EXPONENTS[exponent], *interval, rule="tolerance",
+                        tolerance=tolerance, note=f"{note} Tolerance {tolerance:g} (issue-2 acceptance).")
+
+
 def _summary_dataset(statistics, attrs):
     dataset = statistics.copy()
     dataset.attrs = {key: value for key, value in attrs.items()}
@@ -106,6 +120,7 @@ def _summary_dataset(statistics, attrs):
 # P1, P11 (J = 0)
 # --------------------------------------------------------------------------------------
 @setting_units(duration="ms", tau0="ms")
+@_doc
 def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: Sequence[float] = (0.5, 1.0, 2.0),
                                  fields: Sequence[float] = tuple(np.linspace(-2.0, 2.0, 11)),
                                  duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
@@ -121,28 +136,17 @@ def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: S
 
     Parameters
     ----------
-    N : int, optional
-        Channels per ensemble; default 1000.
-    trials : int, optional
-        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    %(ensembles)s
     temperatures : sequence of float, optional, reduced units
         Temperature grid (``J = 0``, so T is in the unit of the field).
     fields : sequence of float, optional, reduced units
         Field grid; default 11 values from -2 to 2.
     duration : Quantity (time) or None, optional
         Simulated time; default ``60 tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_tau0)s
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``P1-T<T>`` (logistic gain x T = 2, 2 % relative tolerance) per temperature and ``P11-J0``
         (``Var(M) N / (1 - M**2) = 1``, expected inside the interval); datasets
         ``independent_traces`` and ``independent_statistics``.
@@ -201,6 +205,7 @@ def measure_independent_channels(N: int = 1000, trials: int = 4, temperatures: S
 # P3, P4, P5, P6, P11, P12 (all-to-all)
 # --------------------------------------------------------------------------------------
 @setting_units(duration="ms", tau0="ms")
+@_doc
 def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantity | None = None,
                                tau0: Quantity | None = None, seed: int = 0, target: str = "cython",
                                device: str = "runtime",
@@ -230,34 +235,22 @@ def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantit
 
     Parameters
     ----------
-    N : int, optional
-        Channels per ensemble; default 2000.
-    trials : int, optional
-        Independent ensembles per grid point (the jackknife intervals are over them); default 6.
+    %(ensembles)s
     duration : Quantity (time) or None, optional
         Simulated time of each run; default ``300 tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_tau0)s
+    %(seed_target_device)s
     temperatures_below, temperatures_near, temperatures_above : sequence of float, optional, T / J
         The zero-field temperature grid: below ``T_c`` (beta, M0), around it (the peak of
         ``N Var(|M|)``) and above it (gamma, ``T_c`` from ``1/chi``, P11, P12).
     critical_fields : sequence of float, optional, h / J
         Field grid of the critical isotherm (delta).
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         The P3-P6, P11 and P12 rows described above; datasets ``critical_traces``,
         ``critical_statistics``, ``isotherm_traces`` and ``isotherm_statistics``.
     """
     from neurophase.meanfield import (
-        MEAN_FIELD_EXPONENTS,
         critical_isotherm,
         critical_temperature,
         spontaneous_magnetisation,
@@ -293,15 +286,12 @@ def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantit
     gamma = _interval(*trial_interval(stats["variance"], gamma_of))
     exact_chi = np.array([N * exact[float(t)]["variance"] / t for t in T[above]])
     gamma_finite = -_power_law_exponent(T[above] - critical, exact_chi)
-    verdicts.append(make_verdict(
-        "P3", "susceptibility exponent gamma (chi = N Var(M)/T vs T - T_c, T > T_c)",
-        MEAN_FIELD_EXPONENTS["gamma"], *gamma, rule="tolerance", tolerance=0.15,
-        note=(f"{note_common}; window T = {T[above].min():g}..{T[above].max():g} J. Curie-Weiss chi = "
-              f"1/(T - T_c) is a pure power law; the exact finite-N distribution gives gamma = "
-              f"{gamma_finite:.3f} on this window (finite-N rounding for T - T_c ~ N^-1/2 = "
-              f"{N ** -0.5:.3f}); tolerance 0.15 (issue-2 acceptance) covers it and the O(q/2) "
-              "variance bias of the discrete refresh."),
-    ))
+    verdicts.append(_mean_field_exponent_verdict(
+        "P3", "susceptibility exponent gamma (chi = N Var(M)/T vs T - T_c, T > T_c)", "gamma", gamma, 0.15,
+        f"{note_common}; window T = {T[above].min():g}..{T[above].max():g} J. Curie-Weiss chi = "
+        f"1/(T - T_c) is a pure power law; the exact finite-N distribution gives gamma = "
+        f"{gamma_finite:.3f} on this window (finite-N rounding for T - T_c ~ N^-1/2 = "
+        f"{N ** -0.5:.3f}); the tolerance covers it and the O(q/2) variance bias of the discrete refresh."))
 
     # P4: T_c from 1/chi and from the peak of N Var(|M|)
     def intercept_of(variance):
@@ -338,14 +328,11 @@ def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantit
     beta = _interval(*trial_interval(stats["mean_abs"], beta_of))
     exact_beta = _power_law_exponent(critical - T[below], spontaneous_magnetisation(T[below], coupling))
     finite_beta = _power_law_exponent(critical - T[below], [exact[float(t)]["mean_abs"] for t in T[below]])
-    verdicts.append(make_verdict(
-        "P5", "order-parameter exponent beta (<|M|> vs T_c - T, h = 0)", MEAN_FIELD_EXPONENTS["beta"],
-        *beta, rule="tolerance", tolerance=0.1,
-        note=(f"{note_common}; window T = {T[below].min():g}..{T[below].max():g} J. The exact Curie-Weiss "
-              f"M0(T) is not a pure power law: its effective exponent here is {exact_beta:.3f}; finite N "
-              f"rounds the curve near T_c (exact finite-N effective exponent {finite_beta:.3f}). "
-              "Tolerance 0.1 (issue-2 acceptance)."),
-    ))
+    verdicts.append(_mean_field_exponent_verdict(
+        "P5", "order-parameter exponent beta (<|M|> vs T_c - T, h = 0)", "beta", beta, 0.1,
+        f"{note_common}; window T = {T[below].min():g}..{T[below].max():g} J. The exact Curie-Weiss "
+        f"M0(T) is not a pure power law: its effective exponent here is {exact_beta:.3f}; finite N "
+        f"rounds the curve near T_c (exact finite-N effective exponent {finite_beta:.3f})."))
     lowest = int(np.argmin(T))
     m0_expected = float(spontaneous_magnetisation(T[lowest], coupling))
     m0 = _interval(*trial_interval(stats["mean_abs"].isel(param_T=lowest), lambda a: float(a)))
@@ -368,14 +355,11 @@ def measure_critical_behaviour(N: int = 2000, trials: int = 6, duration: Quantit
     exact_delta = 1.0 / _power_law_exponent(fields, critical_isotherm(fields, coupling))
     finite_delta = 1.0 / _power_law_exponent(
         fields, [finite_size_curie_weiss(N, critical, h, coupling)["mean"] for h in fields])
-    verdicts.append(make_verdict(
-        "P6", "critical-isotherm exponent delta (M vs h at T = T_c)", MEAN_FIELD_EXPONENTS["delta"],
-        *delta, rule="tolerance", tolerance=0.5,
-        note=(f"{note_common}; fields {fields.min():g}..{fields.max():g}. Exact Curie-Weiss isotherm on "
-              f"this window: effective delta {exact_delta:.3f} (tanh saturation); finite N (rounding "
-              f"scale M ~ N^-1/4 = {N ** -0.25:.3f}) gives {finite_delta:.3f} exactly. Tolerance 0.5 "
-              "(issue-2 acceptance)."),
-    ))
+    verdicts.append(_mean_field_exponent_verdict(
+        "P6", "critical-isotherm exponent delta (M vs h at T = T_c)", "delta", delta, 0.5,
+        f"{note_common}; fields {fields.min():g}..{fields.max():g}. Exact Curie-Weiss isotherm on "
+        f"this window: effective delta {exact_delta:.3f} (tanh saturation); finite N (rounding "
+        f"scale M ~ N^-1/4 = {N ** -0.25:.3f}) gives {finite_delta:.3f} exactly."))
 
     # P11 (J > 0): Var(M) = T chi / N above T_c
     chi_theory = np.asarray(susceptibility(T[above], 0.0, coupling), dtype=float)
@@ -483,6 +467,7 @@ def _switching_fields(data, level):
 
 
 @setting_units(periods="ms", tau0="ms")
+@_doc
 def measure_hysteresis(N: int = 4000, trials: int = 4, temperature: float = 0.5, field_maximum: float = 0.6,
                        periods: Sequence[Quantity] | None = None, tau0: Quantity | None = None, seed: int = 0,
                        target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
@@ -499,28 +484,17 @@ def measure_hysteresis(N: int = 4000, trials: int = 4, temperature: float = 0.5,
 
     Parameters
     ----------
-    N : int, optional
-        Channels per ensemble; default 4000.
-    trials : int, optional
-        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    %(ensembles)s
     temperature : float, optional, T / T_c
         In (0, T_c); default 0.5.
     field_maximum : float, optional, h / J
         Amplitude of the triangle sweep (above ``h_c(T)``); default 0.6.
     periods : sequence of Quantity (time) or None, optional
         Sweep periods, one run each; default 200, 400 and 800 ``tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_tau0)s
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         One verdict ``P7`` (10 % relative tolerance on ``h_c``); datasets
         ``hysteresis_traces_<k>`` per period and ``hysteresis_switching``.
     """
@@ -605,6 +579,7 @@ def _meanfield_quench_onset(stimuli, T_rest, critical, kappa, rate_per_ms, tau0_
 
 
 @setting_units(rate="1/ms", tau0_values="ms", fit_minimum_time="ms")
+@_doc
 def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: float = 1.0,
                    rate: Quantity | None = None,
                    stimuli: Sequence[float] = (1.0, 1.1, 1.2, 1.3, 1.45, 1.6, 1.75, 1.9),
@@ -630,10 +605,7 @@ def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: f
 
     Parameters
     ----------
-    N : int, optional
-        Channels per ensemble; default 1000.
-    trials : int, optional
-        Independent ensembles per grid point (the jackknife intervals are over them); default 4.
+    %(ensembles)s
     T_rest : float, optional, T / J
         Resting temperature (above ``T_c = J``); default 2.
     kappa : float, optional, J per unit stimulus
@@ -648,16 +620,9 @@ def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: f
         ``|M|`` above which the membrane counts as ordered; default 0.25.
     fit_minimum_time : Quantity (time) or None, optional
         Smallest ordered time of the points of the P9 line; default ``100 tau0``.
-    seed : int, optional
-        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``P9-slope`` and ``P9-threshold`` (10 % relative tolerance) and, with two or more
         ``tau0``, ``P10``; datasets ``quench_traces_tau0_<tau0>ms`` and ``quench_ordered_time``.
     """
@@ -762,6 +727,7 @@ def measure_quench(N: int = 1000, trials: int = 4, T_rest: float = 2.0, kappa: f
 # 2-D lattice
 # --------------------------------------------------------------------------------------
 @setting_units(duration="ms", tau0="ms")
+@_doc
 def measure_lattice(N: int = 1024, trials: int = 4, temperatures: Sequence[float] = (1.8, 1.9, 2.0, 2.1, 2.15, 2.2),
                     duration: Quantity | None = None, tau0: Quantity | None = None, seed: int = 0,
                     target: str = "cython", device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
@@ -783,24 +749,15 @@ def measure_lattice(N: int = 1024, trials: int = 4, temperatures: Sequence[float
         All below the Onsager ``T_c = 2.269 J``.
     duration : Quantity (time) or None, optional
         Simulated time; default ``300 tau0``.
-    tau0 : Quantity (time) or None, optional
-        Glauber flip time; default 1 ms.
-    seed : int, optional
-        Seeds the Brian2 run(s) (consecutive runs use ``seed + 1``, ...); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(membrane_tau0)s
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``P5-lattice`` (against mean-field 1/2), ``P5-lattice-onsager`` (against 1/8) and
         ``P5-lattice-M``; datasets ``lattice_traces`` and ``lattice_statistics``.
     """
     from neurophase.meanfield import (
         ISING_2D_EXPONENTS,
-        MEAN_FIELD_EXPONENTS,
         ising_2d_critical_temperature,
         onsager_magnetisation,
     )

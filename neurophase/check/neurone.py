@@ -44,6 +44,7 @@ import xarray as xr
 
 from neurophase.check.compare import derived_versus_best_verdict, heldout_excess
 from neurophase.check.verdicts import Verdict, make_verdict
+from neurophase.docstrings import COMMON, fill, template
 from neurophase.errors import ParameterError
 from neurophase.mapping.fi_curve import fit_onset_power_law, hysteresis_range, onset_exponent, onset_type
 from neurophase.micro.references import (
@@ -65,6 +66,9 @@ __all__ = [
     "measure_activation_fit",
 ]
 
+#: Docstring entries (:mod:`neurophase.docstrings`): the Brian2 settings of every measurement.
+_doc = template(seed_target_device=fill("%(measurement_seed_fits)s\n%(target)s\n%(device)s", COMMON))
+
 #: Fewest points of a C1 fit window (3 parameters, so at least 5 degrees of freedom).
 ONSET_MIN_POINTS = 8
 
@@ -76,8 +80,11 @@ def _require_grids(grids, measurement, required):
             "[measurement.grids.wang_buzsaki_1996] in the experiment file (see experiments/neurones.toml).")
 
 
-def _model_settings(grids, model, allowed, required, measurement):
-    """The settings of ``model`` in ``grids`` (model name -> settings), checked by name."""
+def _model_grid(grids, model, allowed, required, measurement):
+    """``(settings, input unit, levels)`` of ``model`` in ``grids`` (model name -> settings): the
+    settings checked by name, the model's input unit, ``settings["levels"]`` as floats in it."""
+    from neurophase.micro.neurone import resolve_model
+
     if model not in grids:
         raise ParameterError(f"{measurement}: no grid for model {model!r}; grids are given for "
                              f"{', '.join(sorted(grids))}.")
@@ -88,7 +95,8 @@ def _model_settings(grids, model, allowed, required, measurement):
         raise ParameterError(
             f"{measurement}, grid of {model!r}: " + (f"unknown setting(s) {', '.join(unknown)}; " if unknown else "")
             + (f"missing {', '.join(missing)}; " if missing else "") + f"allowed: {', '.join(allowed)}.")
-    return settings
+    unit = resolve_model(model).input_unit
+    return settings, unit, _magnitudes(settings["levels"], unit, f"grids.{model}.levels")
 
 
 def _magnitudes(value, unit, name):
@@ -131,6 +139,7 @@ def _refined_levels(low, high, scale, uniform, geometric):
 
 
 @setting_units(duration="ms")
+@_doc
 def measure_class1_onset(grids: Mapping[str, Mapping[str, Any]] | None = None, duration: Quantity | None = None,
                          tolerance: float = 0.1, min_isis: int = 5, min_points: int = ONSET_MIN_POINTS, seed: int = 0,
                          target: str = "cython",
@@ -174,34 +183,26 @@ def measure_class1_onset(grids: Mapping[str, Mapping[str, Any]] | None = None, d
         On the exponent, rule "tolerance"; default 0.1.
     min_isis, min_points : int, optional
         Fewest inter-spike intervals of a level kept in the fit; fewest points of a window.
-    seed : int, optional
-        Seeds the Brian2 runs (and the fits' resampling); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         One ``C1-<model>`` verdict per model (expected 1/2; NaN measured when the grid does not
         bracket the onset); datasets ``fi_<model>`` (stage 1) and ``onset_<model>`` (stage 2,
         with the window fits in ``attrs``).
     """
     from brian2 import ms
 
-    from neurophase.micro.neurone import firing_curve, resolve_model
+    from neurophase.micro.neurone import firing_curve
 
     duration_ms = _milliseconds(duration, 3000.0)
     min_isis, min_points = int(min_isis), int(min_points)
     verdicts, datasets = [], {}
     _require_grids(grids, "neurone_class1_onset", "levels, fit_width")
     for model in grids:
-        settings = _model_settings(grids, model, ("levels", "fit_width", "refine_duration", "uniform", "geometric"),
-                                   ("levels", "fit_width"), "neurone_class1_onset")
-        unit = resolve_model(model).input_unit
+        settings, unit, levels = _model_grid(
+            grids, model, ("levels", "fit_width", "refine_duration", "uniform", "geometric"), ("levels", "fit_width"),
+            "neurone_class1_onset")
         quantity = f"onset exponent x of f = A (I - I_c)^x near onset, {model}"
-        levels = _magnitudes(settings["levels"], unit, f"grids.{model}.levels")
         coarse = firing_curve(model, levels * parse_unit(unit), duration=duration_ms * ms, seeds=1,
                               seed=seed, target=target, device=device, progress=False)
         rate = coarse["rate"].mean("trial").values
@@ -337,6 +338,7 @@ def _class2_references(model, levels, dwell_ms, step):
     return references
 
 
+@_doc
 def measure_class2_bistability(grids: Mapping[str, Mapping[str, Any]] | None = None, seed: int = 0,
                                target: str = "cython",
                                device: str = "runtime") -> tuple[list[Verdict], dict[str, xr.Dataset]]:
@@ -369,30 +371,21 @@ def measure_class2_bistability(grids: Mapping[str, Mapping[str, Any]] | None = N
         Model name -> ``levels`` (staircase currents, a quantity array in the model's input
         unit, evenly spaced), ``dwell`` (time per level, quantity) and optional ``dt``
         (quantity). None raises a ParameterError naming the settings.
-    seed : int, optional
-        Seeds the Brian2 runs (and the fits' resampling); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``C2-jump``, ``C2-bistable`` and, for models with an independent reference, ``C2-down``,
         ``C2-up`` and ``C2-width`` (suffix ``-<model>``); datasets ``staircase_<model>``.
     """
     from brian2 import ms
 
-    from neurophase.micro.neurone import firing_curve, resolve_model
+    from neurophase.micro.neurone import firing_curve
 
     _require_grids(grids, "neurone_class2_bistability", "levels, dwell")
     verdicts, datasets = [], {}
     for model in grids:
-        settings = _model_settings(grids, model, ("levels", "dwell", "dt"), ("levels", "dwell"),
-                                   "neurone_class2_bistability")
-        unit = resolve_model(model).input_unit
-        levels = _magnitudes(settings["levels"], unit, f"grids.{model}.levels")
+        settings, unit, levels = _model_grid(grids, model, ("levels", "dwell", "dt"), ("levels", "dwell"),
+                                             "neurone_class2_bistability")
         steps = np.diff(levels)
         if levels.size < 3 or not np.allclose(steps, steps[0], rtol=1e-6):
             raise ParameterError(f"neurone_class2_bistability, grid of {model!r}: levels must be at least 3 "
@@ -481,6 +474,7 @@ def _weighted_slope(sigmas, widths, log_se):
 
 
 @setting_units(pulse_duration="ms", pulse_start="ms", duration="ms", dt="ms")
+@_doc
 def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitudes: Quantity | None = None,
                               sigmas: Quantity | None = None, pulse_duration: Quantity | None = None,
                               pulse_start: Quantity | None = None, duration: Quantity | None = None,
@@ -535,16 +529,9 @@ def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitude
         Bootstrap replicates (over trials) of each logistic fit; default 200.
     reference_trials : int, optional
         Trials of the numpy Monte Carlo of the LIF reference (0: expected -1 for every model).
-    seed : int, optional
-        Seeds the Brian2 runs (and the fits' resampling); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         One verdict ``C3-<model>`` on the log-log slope; datasets ``pulse`` (the run, with
         ``fired``) and ``temperature`` (per sigma: fitted beta, width with its interval, theta; the slope in
         ``attrs``).
@@ -649,6 +636,7 @@ def measure_noise_temperature(model: str = "leaky_integrate_and_fire", amplitude
 # C4: derived activation against its rivals on noisy f-I
 # --------------------------------------------------------------------------------------------
 @setting_units(duration="ms", noise_tau="ms")
+@_doc
 def measure_activation_fit(grids: Mapping[str, Mapping[str, Any]] | None = None, seeds: int = 6,
                            duration: Quantity | None = None, noise_tau: Quantity | None = None, folds: int = 5,
                            n_bootstrap: int = 200, seed: int = 0, target: str = "cython",
@@ -681,32 +669,23 @@ def measure_activation_fit(grids: Mapping[str, Mapping[str, Any]] | None = None,
         Cross-validation folds of the fit; default 5.
     n_bootstrap : int, optional
         Bootstrap replicates of the fit's parameter intervals; default 200.
-    seed : int, optional
-        Seeds the Brian2 runs (and the fits' resampling); default 0.
-    target : str, optional
-        Brian2 code-generation target ("cython" or "numpy").
-    device : str, optional
-        Brian2 device ("runtime" or "cpp_standalone").
+    %(seed_target_device)s
 
-    Returns
-    -------
-    (list of Verdict, dict of Dataset)
+    %(measurement_returns)s
         ``C4-<model>`` and ``C4-excess-<model>`` per model; datasets ``fi_<model>`` with every
         candidate's fitted curve (``fit_<name>``, Hz).
     """
     from brian2 import ms
 
-    from neurophase.micro.neurone import firing_curve, resolve_model
+    from neurophase.micro.neurone import firing_curve
 
     _require_grids(grids, "neurone_activation_fit", "levels, noise")
     duration_ms = _milliseconds(duration, 1000.0)
     tau_ms = _milliseconds(noise_tau, 5.0)
     verdicts, datasets = [], {}
     for model in grids:
-        settings = _model_settings(grids, model, ("levels", "noise", "dt"), ("levels", "noise"),
-                                   "neurone_activation_fit")
-        unit = resolve_model(model).input_unit
-        levels = _magnitudes(settings["levels"], unit, f"grids.{model}.levels")
+        settings, unit, levels = _model_grid(grids, model, ("levels", "noise", "dt"), ("levels", "noise"),
+                                             "neurone_activation_fit")
         noise = float(_magnitudes(settings["noise"], unit, f"grids.{model}.noise"))
         data = firing_curve(model, levels * parse_unit(unit), duration=duration_ms * ms,
                             noise=noise * parse_unit(unit), noise_tau=tau_ms * ms, seeds=int(seeds),

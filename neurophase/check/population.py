@@ -53,6 +53,7 @@ import numpy as np
 import xarray as xr
 
 from neurophase.check.verdicts import make_verdict
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
 from neurophase.mapping.population import MeasuredTransfer, PopulationTheory, is_lif
 from neurophase.micro.modelfile import Model, load_model
@@ -73,6 +74,12 @@ if TYPE_CHECKING:
 __all__ = ["measure_population", "population_prediction", "stationary_sweep", "ramp_switches", "correlation_time",
            "binned_variance", "batch_means"]
 
+#: Docstring entries (:mod:`neurophase.docstrings`) of the rate statistics below.
+_doc = template(stationary_rates="""rate : array_like, Hz
+    ``(population, time)`` binned rates.
+stationary : numpy.ndarray of bool
+    The time bins after the transient.""")
+
 
 # ------------------------------------------------------------------------------ analysis helpers
 def _coarse(series, factor):
@@ -81,6 +88,7 @@ def _coarse(series, factor):
     return series[:usable].reshape(-1, factor).mean(axis=1)
 
 
+@_doc
 def batch_means(rate: ArrayLike, stationary: np.ndarray, batches: int) -> np.ndarray:
     """Means of ``batches`` consecutive blocks of the stationary bins, per population.
 
@@ -89,10 +97,7 @@ def batch_means(rate: ArrayLike, stationary: np.ndarray, batches: int) -> np.nda
 
     Parameters
     ----------
-    rate : array_like, Hz
-        ``(population, time)`` binned rates.
-    stationary : numpy.ndarray of bool
-        The time bins after the transient.
+    %(stationary_rates)s
     batches : int
         Number of blocks (the last incomplete block is dropped).
 
@@ -113,6 +118,7 @@ def batch_means(rate: ArrayLike, stationary: np.ndarray, batches: int) -> np.nda
     return values[:, :usable].reshape(values.shape[0], batches, -1).mean(axis=2)
 
 
+@_doc
 def binned_variance(rate: ArrayLike, stationary: np.ndarray, factor: int) -> np.ndarray:
     """Variance of the rate averaged over windows of ``factor`` bins, per population.
 
@@ -121,10 +127,7 @@ def binned_variance(rate: ArrayLike, stationary: np.ndarray, factor: int) -> np.
 
     Parameters
     ----------
-    rate : array_like, Hz
-        ``(population, time)`` binned rates.
-    stationary : numpy.ndarray of bool
-        The time bins after the transient.
+    %(stationary_rates)s
     factor : int
         Bins per window.
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
+from neurophase.subcommands import BRIAN2_DEVICES, add_grid_argument, add_output_arguments, parser_adder
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from neurophase.micro.modelfile import Model
 
 __all__ = ["add_population_parser", "run_population", "population_sweep"]
+
+_doc = template()
 
 
 def population_sweep(model: str | Path | Model, couplings: Quantity, drives: Quantity, noise: Quantity,
@@ -197,28 +201,12 @@ def _write(out, verdicts, datasets):
         write_verdicts_csv(verdicts, stage / "verdicts.csv")
 
 
-def add_population_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``population`` subcommand to ``subparsers``.
-
-    Parameters
-    ----------
-    subparsers : argparse subparsers action
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser.
-    """
-    parser = subparsers.add_parser(
-        "population", help="recurrent population rate over a (w, drive) grid, simulated and predicted",
-        description="Every (w, drive) point, started low and high, is one population of one Brian2 "
-                    "network; the prediction is the derived population mean field.")
+def _population_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``neurophase population`` on ``parser``."""
     parser.add_argument("model", help="library model name or model file (.toml)")
-    parser.add_argument("--coupling", nargs=4, required=True, metavar=("START", "STOP", "STEP", "UNIT"),
-                        help="recurrent weights w (mV for delta synapses, the input unit for current)")
-    parser.add_argument("--drive", nargs=4, required=True, metavar=("START", "STOP", "STEP", "UNIT"),
-                        help="external drives in the model's input unit")
+    add_grid_argument(parser, "--coupling", "recurrent weights w (mV for delta synapses, the input unit for current)",
+                      required=True)
+    add_grid_argument(parser, "--drive", "external drives in the model's input unit", required=True)
     parser.add_argument("--noise", required=True,
                         help="white-noise amplitude with unit, e.g. '5.657 pA*second**0.5'")
     parser.add_argument("--size", type=int, default=1000, help="neurones per population N_pop (>= 2)")
@@ -233,34 +221,30 @@ def add_population_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=1, help="populations per grid point and start")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
-    parser.add_argument("--transfer-drive", nargs=4, default=None, metavar=("START", "STOP", "STEP", "UNIT"),
-                        help="drives of the uncoupled transfer-function measurement (non-LIF models)")
+    add_grid_argument(parser, "--transfer-drive",
+                      "drives of the uncoupled transfer-function measurement (non-LIF models)")
     parser.add_argument("--transfer-noise", nargs="+", default=None,
                         help="white-noise amplitudes of that measurement (two or more, with units)")
-    parser.add_argument("--device", default="runtime", choices=("runtime", "cpp_standalone"))
-    parser.add_argument("--out", required=True, help="output folder, new or empty (written only if the run succeeds)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write into an --out folder that holds files (those of the same name are replaced)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
+    parser.add_argument("--device", default="runtime", choices=BRIAN2_DEVICES)
+    add_output_arguments(parser, "output folder, new or empty (written only if the run succeeds)",
+                         quiet_help="no progress bar")
 
 
+add_population_parser = parser_adder(
+    "population", "recurrent population rate over a (w, drive) grid, simulated and predicted",
+    "Every (w, drive) point, started low and high, is one population of one Brian2 "
+    "network; the prediction is the derived population mean field.",
+    _population_arguments)
+
+
+@_doc
 def run_population(args: argparse.Namespace) -> int:
-    """Run ``neurophase population``.
+    """Run ``neurophase population`` (the arguments of :func:`add_population_parser`).
 
     Every argument is checked before anything is computed (the output folder first), then
-    :func:`population_sweep` simulates, predicts and writes ``--out``.
+    :func:`population_sweep` simulates, predicts and writes ``--out``; Ctrl-C writes nothing.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (:func:`add_population_parser`).
-
-    Returns
-    -------
-    int
-        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (one
-        ``error:`` line, exit status 2) and nothing is written; Ctrl-C writes nothing either.
+    %(subcommand_run)s
     """
     from neurophase.progress import inner_progress
     from neurophase.records import check_output_folder

@@ -19,36 +19,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError
+from neurophase.subcommands import add_output_arguments, parser_adder
 
 __all__ = ["add_recordings_parser", "run_recordings"]
 
+_doc = template()
 
-def add_recordings_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``recordings`` to ``subparsers`` (from ``ArgumentParser.add_subparsers``); return its parser.
 
-    Parameters
-    ----------
-    subparsers : argparse subparsers action
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser.
-    """
-    parser = subparsers.add_parser(
-        "recordings",
-        help="f-I curves of current-clamp step recordings against the derived activation (C5)",
-        description="Read current-clamp step recordings (ABF, NWB, CSV, Igor .ibw, Neo formats), detect spikes, "
-                    "run quality control, fit the derived activation and its rivals to each cell's f-I curve, and "
-                    "write verdicts.csv, features.csv, one NetCDF Dataset per cell, figures and report.md.",
-    )
+def _recordings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``neurophase recordings`` on ``parser``."""
     parser.add_argument("files", nargs="+", help="recording files or folders (Igor waves of one cell: the folder)")
-    parser.add_argument("--out", required=True, help="output folder (new or empty; written all-or-nothing)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an older result in --out")
+    add_output_arguments(parser, "output folder (new or empty; written all-or-nothing)",
+                         "replace an older result in --out")
     parser.add_argument("--response", default="rate", choices=("rate", "count_rate"),
                         help="rate to fit: steady-state 'rate' (default) or spikes/duration 'count_rate'")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
@@ -62,22 +47,23 @@ def add_recordings_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress log lines")
     parser.set_defaults(handler=run_recordings)
-    return parser
 
 
+add_recordings_parser = parser_adder(
+    "recordings", "f-I curves of current-clamp step recordings against the derived activation (C5)",
+    "Read current-clamp step recordings (ABF, NWB, CSV, Igor .ibw, Neo formats), detect spikes, "
+    "run quality control, fit the derived activation and its rivals to each cell's f-I curve, and "
+    "write verdicts.csv, features.csv, one NetCDF Dataset per cell, figures and report.md.",
+    _recordings_arguments)
+
+
+@_doc
 def run_recordings(args: argparse.Namespace) -> int:
-    """Run the ``recordings`` command; return the exit status (see the module docstring).
+    """Run the ``recordings`` command (the arguments of :func:`add_recordings_parser`).
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (:func:`add_recordings_parser`).
+    Exit status 1 when some files could not be read (see the module docstring).
 
-    Returns
-    -------
-    int
-        The exit status (0 on success); errors the user can fix raise
-        :class:`~neurophase.errors.NeurophaseError` and nothing is written.
+    %(subcommand_run)s
     """
     from pathlib import Path
 

@@ -29,7 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from neurophase.figures.style import binomial_interval  # noqa: E402
+from neurophase.figures.style import binomial_interval, finished, label_axis  # noqa: E402
 
 __all__ = ["membrane_figures", "table_figures", "threshold_figures", "draw_branches", "draw_potential",
            "table_rows", "pulse_figures", "escape_figures"]
@@ -108,17 +108,15 @@ def membrane_figures(dataset):
     figure, axis = plt.subplots(figsize=(5.6, 4))
     draw_branches(axis, dataset)
     axis.legend(fontsize=7)
-    figure.tight_layout()
-    branches = (f"branches_{name}", figure,
-                f"{name}: every self-consistent state m = m_inf(V*(m, I)) of the derived membrane (slow gates "
-                f"at rest); "
-                "the rest branch ends at the fold (x), where the spike threshold of the fast subsystem lies.")
+    branches = finished(figure, f"branches_{name}",
+                        f"{name}: every self-consistent state m = m_inf(V*(m, I)) of the derived membrane (slow gates "
+                        "at rest); the rest branch ends at the fold (x), where the spike threshold of the fast "
+                        "subsystem lies.")
     figure, axis = plt.subplots(figsize=(5.6, 4))
     draw_potential(axis, dataset)
-    figure.tight_layout()
-    landscape = (f"potential_{name}", figure,
-                 f"{name}: potential U(m; I) of the reduced dynamics dm/dt = -dU/dm for inputs from the holding "
-                 "input to the fold; the barrier between rest (o) and saddle (s) closes at the fold.")
+    landscape = finished(figure, f"potential_{name}",
+                         f"{name}: potential U(m; I) of the reduced dynamics dm/dt = -dU/dm for inputs from the "
+                         "holding input to the fold; the barrier between rest (o) and saddle (s) closes at the fold.")
     return [branches, landscape]
 
 
@@ -148,6 +146,23 @@ def table_rows(datasets):
     return rows
 
 
+def _panels(count, columns=3, width=4.2, height=3.4, **options):
+    """A figure with room for ``count`` panels, ``columns`` to a row, each ``width`` x ``height``
+    inches; ``axes`` always 2-D (``options`` go to ``plt.subplots``, e.g. ``sharey``)."""
+    rows = int(np.ceil(count / columns))
+    return plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False, **options)
+
+
+def _panels_finished(figure, axes, used, stem, caption, **legend):
+    """Hide the panels of :func:`_panels` after the first ``used``, draw the legend on the first
+    (with ``legend`` options; none without them) and return the figure's entry."""
+    for axis in axes.ravel()[used:]:
+        axis.axis("off")
+    if legend:
+        axes.ravel()[0].legend(**legend)
+    return finished(figure, stem, caption)
+
+
 def _derived(datasets):
     return {key[8:]: value for key, value in datasets.items() if key.startswith("derived_")}
 
@@ -158,27 +173,20 @@ def table_figures(datasets, verdicts):
     figures = []
     if not derived:
         return figures
-    columns = 3
-    rows = int(np.ceil(len(derived) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figure, axes = _panels(len(derived))
     for axis, (name, dataset) in zip(axes.ravel(), derived.items()):
         draw_branches(axis, dataset, title=name)
-    for axis in axes.ravel()[len(derived):]:
-        axis.axis("off")
-    axes.ravel()[0].legend(fontsize=6)
-    figure.tight_layout()
-    figures.append(("branches", figure,
-                    "N2: self-consistent branches m = m_inf(V*(m, I)) of each library model's derived membrane "
-                    "(stable solid, unstable dashed, folds x). Two folds = an ordered, bistable fast subsystem."))
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figures.append(_panels_finished(
+        figure, axes, len(derived), "branches",
+        "N2: self-consistent branches m = m_inf(V*(m, I)) of each library model's derived membrane "
+        "(stable solid, unstable dashed, folds x). Two folds = an ordered, bistable fast subsystem.", fontsize=6))
+    figure, axes = _panels(len(derived))
     for axis, (name, dataset) in zip(axes.ravel(), derived.items()):
         draw_potential(axis, dataset)
-    for axis in axes.ravel()[len(derived):]:
-        axis.axis("off")
-    figure.tight_layout()
-    figures.append(("potentials", figure,
-                    "N2: potential landscape U(m; I) of the reduced one-dimensional dynamics for inputs from the "
-                    "holding input up to the fold: the barrier between rest (o) and saddle (s) closes at the fold."))
+    figures.append(_panels_finished(
+        figure, axes, len(derived), "potentials",
+        "N2: potential landscape U(m; I) of the reduced one-dimensional dynamics for inputs from the "
+        "holding input up to the fold: the barrier between rest (o) and saddle (s) closes at the fold."))
     rows_data = table_rows(datasets)
     keys = ["model", "gate", "T_eff (mV)", "J_eff at rest (mV)", "h at holding (mV)", "max loop gain",
             "rest (mV)", "saddle (mV)"]
@@ -203,9 +211,7 @@ def threshold_figures(datasets, verdicts):
     names = [name for name in derived if f"thresholds_{name}" in datasets]
     if not names:
         return figures
-    columns = 3
-    rows = int(np.ceil(len(names) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figure, axes = _panels(len(names))
     for axis, name in zip(axes.ravel(), names):
         dataset = derived[name]
         rheobase = datasets[f"rheobase_{name}"]
@@ -228,16 +234,13 @@ def threshold_figures(datasets, verdicts):
             axis.axvline(value, color=colour, lw=0.8, ls=":", zorder=1)
         low, high = axis.get_xlim()
         axis.set_xlim(min(low, full - 0.1 * abs(full - low)), max(high, full + 0.1 * abs(high - full)))
-    for axis in axes.ravel()[len(names):]:
-        axis.axis("off")
-    axes.ravel()[0].legend(fontsize=6)
-    figure.tight_layout()
-    figures.append(("branches_thresholds", figure,
-                    "N1: derived branches and fold against the input, with the full model's measured long-step "
-                    "rheobase (green) and the frozen subsystem's simulated threshold (dotted); the fold "
-                    "predicts both."))
+    figures.append(_panels_finished(
+        figure, axes, len(names), "branches_thresholds",
+        "N1: derived branches and fold against the input, with the full model's measured long-step "
+        "rheobase (green) and the frozen subsystem's simulated threshold (dotted); the fold "
+        "predicts both.", fontsize=6))
 
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figure, axes = _panels(len(names))
     for axis, name in zip(axes.ravel(), names):
         pulses = datasets[f"thresholds_{name}"]
         unit = pulses["threshold"].attrs["units"]
@@ -257,16 +260,12 @@ def threshold_figures(datasets, verdicts):
             axis.axhline(fold, color="k", ls="--", lw=1, label="fold current (derived)")
         axis.set_xscale("log")
         axis.set_yscale("log")
-        axis.set_xlabel("pulse duration d (ms)")
-        axis.set_ylabel(f"threshold amplitude above holding ({unit})")
+        label_axis(axis, "pulse duration d (ms)", f"threshold amplitude above holding ({unit})", legend_fontsize=None)
         axis.set_title(name, fontsize=9)
-    for axis in axes.ravel()[len(names):]:
-        axis.axis("off")
-    axes.ravel()[0].legend(fontsize=6)
-    figure.tight_layout()
-    figures.append(("strength_duration", figure,
-                    "N1: pulse threshold against duration (bars: final bisection bracket) for the full model and its "
-                    "frozen fast subsystem, with the derived kick-to-saddle line and the derived fold current."))
+    figures.append(_panels_finished(
+        figure, axes, len(names), "strength_duration",
+        "N1: pulse threshold against duration (bars: final bisection bracket) for the full model and its "
+        "frozen fast subsystem, with the derived kick-to-saddle line and the derived fold current.", fontsize=6))
 
     figure, axes = plt.subplots(1, 3, figsize=(13.5, 4.2))
     rows_v = [v for v in verdicts if v.id.startswith("N1-voltage-")]
@@ -302,10 +301,10 @@ def threshold_figures(datasets, verdicts):
         axis.set_xscale("log")
         axis.set_xlabel(label)
         axis.legend(fontsize=7)
-    figure.tight_layout()
-    figures.append(("predicted_vs_measured", figure,
-                    "N1: measured thresholds of the full models against the derived predictions (green: within the "
-                    "20 % tolerance fixed before measuring, red: outside); bars are the bisection brackets."))
+    figures.append(finished(
+        figure, "predicted_vs_measured",
+        "N1: measured thresholds of the full models against the derived predictions (green: within the "
+        "20 % tolerance fixed before measuring, red: outside); bars are the bisection brackets."))
     return figures
 
 
@@ -334,8 +333,8 @@ def pulse_figures(datasets, verdicts):
 
     # 1. firing probability against amplitude, one panel per N
     columns = min(5, numbers.size)
-    rows = int(np.ceil(numbers.size / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(3.0 * columns, 2.6 * rows), squeeze=False, sharey=True)
+    figure, axes = _panels(numbers.size, columns, 3.0, 2.6, sharey=True)
+    rows = axes.shape[0]
     for index, (axis, number) in enumerate(zip(axes.ravel(), numbers)):
         axis.errorbar(levels, probability[index],
                       yerr=np.vstack([probability[index] - low[index], high[index] - probability[index]]), fmt="o",
@@ -355,14 +354,12 @@ def pulse_figures(datasets, verdicts):
             axis.set_ylabel("P(fire) (1)")
         if index >= (rows - 1) * columns:
             axis.set_xlabel(f"pulse amplitude A ({unit})")
-    for axis in axes.ravel()[numbers.size:]:
-        axis.axis("off")
-    axes.ravel()[0].legend(fontsize=5.5, loc="upper left")
-    figure.tight_layout()
-    figures.append(("pulse_probability", figure,
-                    "N3/N5: firing probability after a brief pulse against its amplitude, per channel number N "
-                    "(points: exact Markov channels, 95 % Clopper-Pearson), with the derived curve (blue, nothing "
-                    "fitted) over the data; the spontaneous floor and the refractory ceiling dominate at small N."))
+    figures.append(_panels_finished(
+        figure, axes, numbers.size, "pulse_probability",
+        "N3/N5: firing probability after a brief pulse against its amplitude, per channel number N "
+        "(points: exact Markov channels, 95 % Clopper-Pearson), with the derived curve (blue, nothing "
+        "fitted) over the data; the spontaneous floor and the refractory ceiling dominate at small N.",
+        fontsize=5.5, loc="upper left"))
 
     # 2. width against N, and the collapse
     figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
@@ -389,9 +386,7 @@ def pulse_figures(datasets, verdicts):
                   label="slope -1/2 through the largest N")
     axis.set_xscale("log")
     axis.set_yscale("log")
-    axis.set_xlabel("channel number N (channels)")
-    axis.set_ylabel(f"width sigma of P(fire) ({unit})")
-    axis.legend(fontsize=6.5)
+    label_axis(axis, "channel number N (channels)", f"width sigma of P(fire) ({unit})", legend_fontsize=6.5)
     threshold = float(pulse.attrs.get("derived_threshold", np.nan))
     thresholds = widths["threshold"].values
     colours = plt.cm.viridis(np.linspace(0, 1, numbers.size))
@@ -410,11 +405,10 @@ def pulse_figures(datasets, verdicts):
         axis.set_title(f"collapse about the {title}", fontsize=9)
         axis.set_xlim(-limit, limit)
     axes[2].legend(fontsize=6)
-    figure.tight_layout()
-    figures.append(("width_scaling", figure,
-                    "N3: the width of P(fire) against N (log-log; open circles: not bounded by the data) with the "
-                    "derived line C_A/sqrt(N), and the data collapsed in (A - A*) sqrt(N) onto the derived "
-                    "Phi(x / C_A): if channel number is the temperature, every N falls on the blue curve."))
+    figures.append(finished(figure, "width_scaling", "N3: the width of P(fire) against N (log-log; open circles: "
+                            "not bounded by the data) with the derived line C_A/sqrt(N), and the data collapsed in "
+                            "(A - A*) sqrt(N) onto the derived Phi(x / C_A): if channel number is the temperature, "
+                            "every N falls on the blue curve."))
 
     # 3. held-out errors
     if heldout is not None:
@@ -427,9 +421,8 @@ def pulse_figures(datasets, verdicts):
             if name in heldout:
                 axes[0].plot(numbers, heldout[name].values, style, color=colour, label=label, ms=4)
         axes[0].set_xscale("log")
-        axes[0].set_xlabel("channel number N (channels)")
-        axes[0].set_ylabel("mean held-out Brier score per trial (1)")
-        axes[0].legend(fontsize=7)
+        label_axis(axes[0], "channel number N (channels)", "mean held-out Brier score per trial (1)",
+                   legend_fontsize=7)
         axis = axes[1]
         names = [name for name in styles if f"pooled_{name}" in heldout.attrs]
         for row, name in enumerate(names):
@@ -441,10 +434,10 @@ def pulse_figures(datasets, verdicts):
         axis.set_xlabel("held-out Brier score, all N, 95 % bootstrap (1)")
         ratio = heldout.attrs.get("ratio_derived_fitted", np.nan)
         axis.set_title(f"derived / fitted = {ratio:.3g}", fontsize=9)
-        figure.tight_layout()
-        figures.append(("heldout_errors", figure,
-                        "N5: held-out Brier score per trial of the derived P(fire | A, N) against a logistic fitted "
-                        "to the training trials and two null models, per N and pooled (lower is better)."))
+        figures.append(finished(
+            figure, "heldout_errors",
+            "N5: held-out Brier score per trial of the derived P(fire | A, N) against a logistic fitted "
+            "to the training trials and two null models, per N and pooled (lower is better)."))
     return figures
 
 
@@ -483,15 +476,13 @@ def escape_figures(datasets, verdicts):
     axis.set_yscale("log")
     top = np.nanmax(np.r_[rates["rate_high"].values, rates["steady_rate"].values]) * 3
     axis.set_ylim(max(np.nanmin(rate[seen]) / 1e3, 1e-4) if seen.any() else 1e-4, top)
-    axis.set_xlabel("channel number N (channels)")
-    axis.set_ylabel("rate (Hz)")
     axis.set_title(f"drive {attrs.get('drive', 0):g} {attrs.get('input_unit', '')}", fontsize=9)
-    axis.legend(fontsize=6.5)
-    figure.tight_layout()
-    figures.append(("escape_rates", figure,
-                    "N4: spontaneous escape rate from rest against the channel number (log scale) with the derived "
-                    "gate-chain predictions (Kramers with the diffusion and WKB barriers, exact first passage); "
-                    "Kramers: ln(rate) falls linearly in N with slope -a Delta Phi."))
+    label_axis(axis, "channel number N (channels)", "rate (Hz)", legend_fontsize=6.5)
+    figures.append(finished(
+        figure, "escape_rates",
+        "N4: spontaneous escape rate from rest against the channel number (log scale) with the derived "
+        "gate-chain predictions (Kramers with the diffusion and WKB barriers, exact first passage); "
+        "Kramers: ln(rate) falls linearly in N with slope -a Delta Phi."))
     if barriers is not None:
         figure, axes = plt.subplots(1, 2, figsize=(11, 4))
         drives = barriers["drive"].values
@@ -499,18 +490,15 @@ def escape_figures(datasets, verdicts):
         axes[0].plot(drives, barriers["barrier_diffusion"].values, "-", color="tab:blue", label="Delta Phi_diff")
         axes[0].plot(drives, barriers["barrier_wkb"].values, "--", color="tab:purple", label="Delta Phi_WKB")
         axes[0].set_yscale("log")
-        axes[0].set_xlabel(f"constant drive ({unit})")
-        axes[0].set_ylabel("barrier per gate (1)")
         axes[0].axvline(barriers.attrs.get("measured_drive", np.nan), color="k", lw=0.8, label="measured drive")
-        axes[0].legend(fontsize=7)
+        label_axis(axes[0], f"constant drive ({unit})", "barrier per gate (1)", legend_fontsize=7)
         with np.errstate(all="ignore"):
             excess = barriers["barrier_wkb"].values / barriers["barrier_diffusion"].values - 1
         axes[1].plot(drives, 100 * excess, "-", color="k")
         axes[1].axvline(barriers.attrs.get("measured_drive", np.nan), color="k", lw=0.8)
-        axes[1].set_xlabel(f"constant drive ({unit})")
-        axes[1].set_ylabel("Delta Phi_WKB / Delta Phi_diff - 1 (%)")
-        figure.tight_layout()
-        figures.append(("barriers", figure,
-                        "N4: the derived barrier of the gate chain against the drive, diffusion against WKB: they "
-                        "part only where the barrier is wide (Keener & Newby 2011); both close at the fold."))
+        label_axis(axes[1], f"constant drive ({unit})", "Delta Phi_WKB / Delta Phi_diff - 1 (%)", legend_fontsize=None)
+        figures.append(finished(
+            figure, "barriers",
+            "N4: the derived barrier of the gate chain against the drive, diffusion against WKB: they "
+            "part only where the barrier is wide (Keener & Newby 2011); both close at the fold."))
     return figures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neurophase.figures.style import finished, label_axis
 from neurophase.statistics import mean_interval
 
 __all__ = ["plot_learning"]
@@ -22,14 +23,12 @@ def plot_learning(datasets, verdicts):
         for name, style in (("difference_J0", "o-"), ("difference_coupled", "s-"), ("bound_J0", "k--"),
                             ("delta_rule_difference", "^:")):
             axis.loglog(T, np.maximum(limit[name].values, floor), style, ms=4, label=limit[name].attrs["long_name"])
-        axis.set_xlabel("temperature T (reduced units)")
-        axis.set_ylabel("max per-sample update difference (1)")
-        axis.legend(fontsize=6)
-        figure.tight_layout()
-        figures.append(("limit", figure,
-                        "T -> 0: largest difference between the derived unit's update on T x cross-entropy and "
-                        "Rosenblatt's rule (values below 1e-18 drawn at 1e-18), the closed-form bound at J = 0, "
-                        "and the squared-error delta rule, which tends to the whole Rosenblatt update instead."))
+        label_axis(axis, "temperature T (reduced units)", "max per-sample update difference (1)")
+        figures.append(finished(
+            figure, "limit",
+            "T -> 0: largest difference between the derived unit's update on T x cross-entropy and "
+            "Rosenblatt's rule (values below 1e-18 drawn at 1e-18), the closed-form bound at J = 0, "
+            "and the squared-error delta rule, which tends to the whole Rosenblatt update instead."))
     if "perceptron" in datasets:
         data = datasets["perceptron"]
         figure, axis = plt.subplots(figsize=(5.2, 4.0))
@@ -41,14 +40,12 @@ def plot_learning(datasets, verdicts):
         span = np.geomspace(bound.min() / 1.5, bound.max() * 1.5, 50)
         axis.fill_between(span, 0.5, span, color="0.92", zorder=0)
         axis.loglog(span, span, "-", color="tab:red", lw=1.4, label="Novikoff bound: updates <= (R/gamma)^2")
-        axis.set_xlabel("Novikoff bound (R/gamma)^2 of the seed's set (updates)")
-        axis.set_ylabel("updates until separated (updates)")
-        axis.legend(fontsize=6)
-        figure.tight_layout()
-        figures.append(("perceptron", figure,
-                        "Perceptron convergence: every seed's number of updates lies below the red line, the "
-                        "Novikoff bound (R/gamma)^2 computed with the teacher's margin (grey: allowed); the "
-                        "low-T derived unit makes the same updates as Rosenblatt's rule."))
+        label_axis(axis, "Novikoff bound (R/gamma)^2 of the seed's set (updates)", "updates until separated (updates)")
+        figures.append(finished(
+            figure, "perceptron",
+            "Perceptron convergence: every seed's number of updates lies below the red line, the "
+            "Novikoff bound (R/gamma)^2 computed with the teacher's margin (grey: allowed); the "
+            "low-T derived unit makes the same updates as Rosenblatt's rule."))
     names = [name for name in ("single_separable", "net_two_moons", "net_xor") if name in datasets]
     if names:
         labels = {"single_separable": "single", "net_two_moons": "moons", "net_xor": "xor"}
@@ -74,12 +71,11 @@ def plot_learning(datasets, verdicts):
             axis.set_xticks(range(len(rivals)))
             axis.set_xticklabels([f"derived - {rival}" for rival in rivals], rotation=30, fontsize=7, ha="right")
             axis.set_title(name, fontsize=9)
-            axis.set_xlabel("paired comparison (derived - rival activation)")
-            axis.set_ylabel("held-out accuracy difference (fraction)")
-            axis.legend(fontsize=6)
-        figure.tight_layout()
-        figures.append(("accuracy", figure,
-                        "Held-out accuracy of the derived unit minus each standard activation (paired seeds): the "
-                        "claim is that the derived activation learns as well, i.e. every mean lies in the grey "
-                        "tolerance band around 0 (red)."))
+            label_axis(axis, "paired comparison (derived - rival activation)",
+                       "held-out accuracy difference (fraction)")
+        figures.append(finished(
+            figure, "accuracy",
+            "Held-out accuracy of the derived unit minus each standard activation (paired seeds): the "
+            "claim is that the derived activation learns as well, i.e. every mean lies in the grey "
+            "tolerance band around 0 (red)."))
     return figures

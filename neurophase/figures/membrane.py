@@ -12,6 +12,7 @@ import numpy as np
 
 from neurophase.figures.style import PREDICTION as _PREDICTION
 from neurophase.figures.style import TRIAL as _TRIAL
+from neurophase.figures.style import finished, label_axis
 from neurophase.figures.style import pyplot as _pyplot
 from neurophase.figures.style import trials_and_interval as _errorbar
 from neurophase.statistics import mean_interval
@@ -37,16 +38,11 @@ def plot_independent_channels(datasets, verdicts):
         ratio = variance * N / np.clip(1 - mean.mean(axis=1, keepdims=True) ** 2, 1e-12, None)
         _errorbar(right, field + 0.02 * (index - 1), ratio, f"Brian2, T = {T:g} J" if index == 0 else None)
     right.axhline(1.0, **_PREDICTION, label="binomial: Var(M) N / (1 - M^2) = 1")
-    left.set_xlabel("field h (units of J)")
-    left.set_ylabel("open probability p_open = (1 + M)/2 (1)")
-    right.set_xlabel("field h (units of J)")
-    right.set_ylabel("Var(M) N / (1 - M^2) (1)")
-    left.legend(fontsize=6)
-    right.legend(fontsize=6)
-    figure.tight_layout()
-    return [("independent", figure,
-             "P1/P11 at J = 0: the open probability of N independent two-state channels lies on the logistic "
-             "1/(1 + exp(-2h/T)) at every temperature (left), and its fluctuations on the binomial value 1 (right).")]
+    label_axis(left, "field h (units of J)", "open probability p_open = (1 + M)/2 (1)")
+    label_axis(right, "field h (units of J)", "Var(M) N / (1 - M^2) (1)")
+    return [finished(figure, "independent", "P1/P11 at J = 0: the open probability of N independent two-state "
+                     "channels lies on the logistic 1/(1 + exp(-2h/T)) at every temperature (left), and its "
+                     "fluctuations on the binomial value 1 (right).")]
 
 
 def plot_critical_behaviour(datasets, verdicts):
@@ -128,12 +124,12 @@ def plot_critical_behaviour(datasets, verdicts):
                va="top", fontsize=8, family="monospace", transform=spare.transAxes)
     for axis in (order, gain, iso, fluct, relax):
         axis.legend(fontsize=6)
-    figure.tight_layout()
-    return [("critical", figure,
-             "P3-P6, P11, P12 on the all-to-all membrane: spontaneous order <|M|> below T_c on M0(T) (top left), "
-             "the susceptibility diverging as 1/(T - T_c) (top middle), the critical isotherm M ~ h^(1/3) (top right), "
-             "fluctuations N Var(M) = T chi (bottom left) and critical slowing-down tau0/(1 - T_c/T) (bottom middle); "
-             "lines: Curie-Weiss closed forms, points: Brian2 trial means with 95 % intervals.")]
+    return [finished(
+        figure, "critical",
+        "P3-P6, P11, P12 on the all-to-all membrane: spontaneous order <|M|> below T_c on M0(T) (top left), "
+        "the susceptibility diverging as 1/(T - T_c) (top middle), the critical isotherm M ~ h^(1/3) (top right), "
+        "fluctuations N Var(M) = T chi (bottom left) and critical slowing-down tau0/(1 - T_c/T) (bottom middle); "
+        "lines: Curie-Weiss closed forms, points: Brian2 trial means with 95 % intervals.")]
 
 
 def plot_hysteresis(datasets, verdicts):
@@ -159,8 +155,7 @@ def plot_hysteresis(datasets, verdicts):
     loop.plot(grid, np.where(grid < h_c, lower, np.nan), **_PREDICTION)
     for sign in (-1, 1):
         loop.axvline(sign * h_c, color="tab:blue", ls="--", lw=0.8, label="+-h_c(T)" if sign > 0 else None)
-    loop.set_xlabel("field h (units of J)")
-    loop.set_ylabel("magnetisation M (1)")
+    label_axis(loop, "field h (units of J)", "magnetisation M (1)")
     rates = switching["sweep_rate"].values
     x = rates ** (2 / 3)
     _errorbar(extrapolation, x, switching["switching_field"].transpose("sweep_rate", "trial").values,
@@ -171,14 +166,11 @@ def plot_hysteresis(datasets, verdicts):
     extrapolation.plot(line, intercept + slope * line, color="tab:blue", ls="--", lw=1,
                        label=f"linear in v^(2/3): quasi-static {intercept:.4f}")
     extrapolation.axhline(h_c, **_PREDICTION, label=f"coercive field h_c(T) = {h_c:.4f} J")
-    extrapolation.set_xlabel("sweep rate^(2/3), (J per tau0)^(2/3)")
-    extrapolation.set_ylabel("switching field (units of J)")
-    loop.legend(fontsize=6)
-    extrapolation.legend(fontsize=6)
-    figure.tight_layout()
-    return [("hysteresis", figure,
-             f"P7 at T = {T:g} T_c: the membrane follows a stable branch until about +-h_c and jumps (left); the "
-             "switching field, extrapolated to a quasi-static sweep, meets the coercive field (right).")]
+    label_axis(extrapolation, "sweep rate^(2/3), (J per tau0)^(2/3)", "switching field (units of J)")
+    return [finished(
+        figure, "hysteresis",
+        f"P7 at T = {T:g} T_c: the membrane follows a stable branch until about +-h_c and jumps (left); the "
+        "switching field, extrapolated to a quasi-static sweep, meets the coercive field (right).")]
 
 
 def plot_quench(datasets, verdicts):
@@ -201,13 +193,9 @@ def plot_quench(datasets, verdicts):
     slope = float(data.attrs.get("slope_expected_ms", np.nan))
     axis.plot(grid, slope * np.maximum(0, grid - theta), **_PREDICTION,
               label=f"ReLU (kappa/r) max(0, x - theta), theta = {theta:g}")
-    axis.set_xlabel("stimulus x (1)")
-    axis.set_ylabel("ordered time (ms)")
-    axis.legend(fontsize=6)
-    figure.tight_layout()
-    return [("quench", figure,
-             "P9/P10: the time the quenched membrane stays ordered grows as the ReLU of the stimulus (line); a slower "
-             "membrane (larger tau0) starts later.")]
+    label_axis(axis, "stimulus x (1)", "ordered time (ms)")
+    return [finished(figure, "quench", "P9/P10: the time the quenched membrane stays ordered grows as the ReLU of "
+                     "the stimulus (line); a slower membrane (larger tau0) starts later.")]
 
 
 def plot_lattice(datasets, verdicts):
@@ -227,10 +215,8 @@ def plot_lattice(datasets, verdicts):
     axis.plot(grid, scale * np.sqrt(critical - grid), color="tab:blue", ls="--", lw=1,
               label="mean-field exponent 1/2 (shape, matched at the lowest T)")
     axis.axvline(critical, color="0.5", ls=":", lw=0.8)
-    axis.set_xlabel("temperature T (units of J)")
-    axis.set_ylabel("<|M|> (1)")
-    axis.legend(fontsize=6)
-    figure.tight_layout()
-    return [("lattice", figure,
-             "2-D lattice: the order parameter follows Onsager-Yang (beta = 1/8), not the mean-field square root: "
-             "short-range coupling is where the mean-field claim fails.")]
+    label_axis(axis, "temperature T (units of J)", "<|M|> (1)")
+    return [finished(
+        figure, "lattice",
+        "2-D lattice: the order parameter follows Onsager-Yang (beta = 1/8), not the mean-field square root: "
+        "short-range coupling is where the mean-field claim fails.")]

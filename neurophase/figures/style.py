@@ -13,7 +13,7 @@ import numpy as np
 from neurophase.statistics import mean_interval
 
 __all__ = ["DATA", "TRIAL", "PREDICTION", "FIT", "pyplot", "trials_and_interval", "binomial_interval",
-           "poisson_interval"]
+           "poisson_interval", "label_axis", "finished"]
 
 #: measured points: trial mean with its interval
 DATA = dict(fmt="o", ms=4, capsize=2, color="k", zorder=3)
@@ -33,6 +33,44 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def label_axis(axis, xlabel, ylabel, legend_fontsize=6):
+    """Label both axes (each a quantity with its unit) and, unless ``legend_fontsize`` is None,
+    draw the legend (call it after everything labelled is drawn).
+
+    Parameters
+    ----------
+    axis : matplotlib Axes
+    xlabel, ylabel : str
+        The labels, e.g. ``"field h (units of J)"``.
+    legend_fontsize : float or None, optional
+        Font size of the legend; default 6 (the figures' small legends), None: no legend.
+    """
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    if legend_fontsize is not None:
+        axis.legend(fontsize=legend_fontsize)
+
+
+def finished(figure, stem, caption):
+    """Lay ``figure`` out tightly and return its entry ``(stem, figure, caption)`` of a figure list.
+
+    Parameters
+    ----------
+    figure : matplotlib Figure
+    stem : str
+        File name stem of the figure.
+    caption : str
+        What the figure shows, for the report.
+
+    Returns
+    -------
+    (str, matplotlib Figure, str)
+        The entry of the list every figure function returns (see :mod:`neurophase.figures`).
+    """
+    figure.tight_layout()
+    return stem, figure, caption
 
 
 def trials_and_interval(axis, x, per_trial, label, transform=None, trial_label="trials", **style):

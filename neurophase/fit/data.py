@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.errors import ParameterError, RecordingError
 from neurophase.fit.features import BASELINE_DURATION, StepWindow, feature_dataset, step_features
 from neurophase.recordings.spikes import detect_spikes
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
     from neurophase.recordings.base import Recording, Sweep
 
 __all__ = ["FitSweep", "FitData", "prepare_recordings", "split_sweeps", "sweep_current"]
+
+#: Docstring entries (:mod:`neurophase.docstrings`): the Parameters section of the methods that
+#: take sweep numbers.
+_doc = template(parameters_numbers="""Parameters
+----------
+numbers : sequence of int, optional
+    Global sweep numbers (default every sweep).""")
 
 
 @dataclasses.dataclass
@@ -99,13 +107,11 @@ class FitData:
     hashes: dict
     cell: str
 
+    @_doc
     def currents(self, numbers: Sequence[int] | None = None) -> np.ndarray:
         """``(n, n_samples)`` currents (pA) of the sweeps ``numbers`` (default all), padded with the last value.
 
-        Parameters
-        ----------
-        numbers : sequence of int, optional
-            Global sweep numbers (default every sweep).
+        %(parameters_numbers)s
 
         Returns
         -------
@@ -121,13 +127,11 @@ class FitData:
             out[row, values.size:] = values[-1]
         return out
 
+    @_doc
     def select(self, numbers: Sequence[int] | None = None) -> list[FitSweep]:
         """The sweeps with global numbers ``numbers``, in that order.
 
-        Parameters
-        ----------
-        numbers : sequence of int, optional
-            Global sweep numbers (default every sweep).
+        %(parameters_numbers)s
 
         Returns
         -------
@@ -139,13 +143,11 @@ class FitData:
         by_number = {sweep.number: sweep for sweep in self.sweeps}
         return [by_number[number] for number in numbers]
 
+    @_doc
     def recorded_features(self, numbers: Sequence[int] | None = None) -> xr.Dataset:
         """Per-step features of the recorded sweeps (detected spikes), as a Dataset.
 
-        Parameters
-        ----------
-        numbers : sequence of int, optional
-            Global sweep numbers (default every sweep).
+        %(parameters_numbers)s
 
         Returns
         -------

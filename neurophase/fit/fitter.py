@@ -215,7 +215,7 @@ def draws_spikes(model: Model) -> bool:
     Parameters
     ----------
     model : Model
-        A spiking model.
+        A spiking model (its equations and reset code are read).
 
     Returns
     -------

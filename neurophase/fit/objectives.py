@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.fit.features import FEATURES
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Target", "MISMATCH_Z", "DIVERGED_OBJECTIVE", "GROUPS", "TRACE_ERROR", "TRACE_SCALE", "trace_errors",
            "group_of"]
+
+#: Docstring entries (:mod:`neurophase.docstrings`): the Parameters section of the methods that
+#: take z-scores.
+_doc = template(parameters_z="""Parameters
+----------
+z : numpy.ndarray, dimensionless
+    :meth:`Target.z_scores`, ``(n_candidates, n_features, n_steps)``.""")
 
 #: z-score of a feature defined on one side only (recorded but not simulated).
 MISMATCH_Z = 10.0
@@ -237,13 +245,11 @@ class Target:
         z = np.where(defined & ~np.isfinite(simulated), MISMATCH_Z, z)
         return np.where(defined, z, np.nan)
 
+    @_doc
     def group_sums(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sum of squared z and number of terms per (candidate, group, sweep) (for the bootstrap).
 
-        Parameters
-        ----------
-        z : numpy.ndarray, dimensionless
-            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+        %(parameters_z)s
 
         Returns
         -------
@@ -285,13 +291,11 @@ class Target:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.sqrt(sums.sum(axis=-1) / np.maximum(counts.sum(axis=-1), 1))
 
+    @_doc
     def objectives(self, z: np.ndarray) -> np.ndarray:
         """``(n_candidates, n_groups)`` objective vectors.
 
-        Parameters
-        ----------
-        z : numpy.ndarray, dimensionless
-            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+        %(parameters_z)s
 
         Returns
         -------
@@ -301,13 +305,11 @@ class Target:
         sums, counts = self.group_sums(z)
         return self.objectives_from_sums(sums, counts)
 
+    @_doc
     def feature_rms(self, z: np.ndarray) -> np.ndarray:
         """``(n_candidates, n_features)`` RMS z per feature over the steps where it is used.
 
-        Parameters
-        ----------
-        z : numpy.ndarray, dimensionless
-            :meth:`z_scores`, ``(n_candidates, n_features, n_steps)``.
+        %(parameters_z)s
 
         Returns
         -------

@@ -38,7 +38,7 @@ def is_lif(model: Model) -> bool:
     Parameters
     ----------
     model : Model
-        A loaded model.
+        A loaded model file (a library model or a fitted copy of one).
 
     Returns
     -------

@@ -47,14 +47,18 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from neurophase.docstrings import template
 from neurophase.errors import NeurophaseError, ParameterError
+from neurophase.subcommands import BRIAN2_DEVICES, add_grid_argument, add_output_arguments, parser_adder
 
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
+
+_doc = template()
 
 #: Largest number of input levels of one ``--input`` grid (a typo such as a step of 1e-9 would
 #: otherwise ask for billions of neurones).
@@ -128,26 +132,11 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
     return levels * unit_value
 
 
-def add_fi_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``fi`` subcommand to ``subparsers``.
-
-    Parameters
-    ----------
-    subparsers : argparse subparsers action
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser.
-    """
-    parser = subparsers.add_parser(
-        "fi", help="firing-rate curve of a model (one Brian2 network for the whole grid)",
-        description="Firing statistics of a library model or model file over an input grid.",
-    )
+def _fi_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``neurophase fi`` on ``parser``."""
     parser.add_argument("model", help="library model name (see `neurophase models`) or a .toml file")
-    parser.add_argument("--input", nargs=4, required=True, metavar=("START", "STOP", "STEP", "UNIT"),
-                        help="input levels START..STOP (inclusive) by STEP, in UNIT (e.g. uA/cm**2)")
+    add_grid_argument(parser, "--input", "input levels START..STOP (inclusive) by STEP, in UNIT (e.g. uA/cm**2)",
+                      required=True)
     parser.add_argument("--protocol", default="step", choices=("step", "staircase", "ramp", "pulse"))
     parser.add_argument("--noise", default=None,
                         help="noise amplitude with unit: a current for Ornstein-Uhlenbeck noise, "
@@ -159,7 +148,7 @@ def add_fi_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dt", default=None, help="time step (default: the model's)")
     parser.add_argument("--target", default="cython", choices=("cython", "numpy"))
-    parser.add_argument("--device", default="cpp_standalone", choices=("runtime", "cpp_standalone"),
+    parser.add_argument("--device", default="cpp_standalone", choices=BRIAN2_DEVICES,
                         help="cpp_standalone (default: a C++ program, compiled once per model, protocol "
                              "and grid shape into the build cache) or runtime (Brian2's Cython runtime)")
     parser.add_argument("--threads", type=int, default=None,
@@ -172,9 +161,8 @@ def add_fi_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--spike-record", default="sums", choices=("sums", "times"),
                         help="sums (default): per-neurone running sums, memory independent of "
                              "the duration; times: keep every spike time (SpikeMonitor)")
-    parser.add_argument("--out", default=None,
-                        help="write the Dataset to this NetCDF file (.nc), only when the run finished")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    add_output_arguments(parser, "write the Dataset to this NetCDF file (.nc), only when the run finished",
+                         "replace an existing --out file", out_required=False)
     parser.add_argument("--scheduler", default=None,
                         help="split the grid into chunks on 'local' (Dask on this machine) or a Dask "
                              "scheduler address (tcp://host:8786); default: one network, in this process")
@@ -184,7 +172,12 @@ def add_fi_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of --scheduler local (default: one per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
-    return parser
+
+
+add_fi_parser = parser_adder(
+    "fi", "firing-rate curve of a model (one Brian2 network for the whole grid)",
+    "Firing statistics of a library model or model file over an input grid.",
+    _fi_arguments)
 
 
 def _optional_quantity(text, name, expected=None):
@@ -226,22 +219,14 @@ def _import_brian2_without_pylab() -> None:
             sys.modules["pylab"] = saved
 
 
+@_doc
 def run_fi(args: argparse.Namespace) -> int:
-    """Run ``neurophase fi`` from parsed ``args``.
+    """Run ``neurophase fi`` from parsed ``args`` (the arguments of :func:`add_fi_parser`).
 
     Everything is checked before the simulation starts; the Dataset is written (atomically)
     only after it finished.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (:func:`add_fi_parser`).
-
-    Returns
-    -------
-    int
-        0; errors the user can fix raise :class:`~neurophase.errors.NeurophaseError` (the
-        command line prints them as one ``error:`` line, exit status 2), and nothing is written.
+    %(subcommand_run)s
     """
     _import_brian2_without_pylab()
     from neurophase.micro.neurone import resolve_model

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +68,7 @@ from neurophase.errors import ModelFileError, NeurophaseError
 from neurophase.micro.channels import channel_names, check_channel_rates, parse_channel_table
 from neurophase.resources import list_models, models_directory
 from neurophase.schema import content_hash
+from neurophase.tomlfile import read_tables
 from neurophase.units import parse_quantity
 
 if TYPE_CHECKING:
@@ -276,32 +276,6 @@ def load_model(name_or_path: str | Path) -> Model:
     return load_model_text(library_file.read_text(), source=str(library_file))
 
 
-def _checked_tables(text, where):
-    """The tables of a model file's TOML ``text``, only known tables and keys (else ModelFileError)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ModelFileError(f"{where} is not valid TOML: {error}. Fix the syntax.") from error
-    unknown_tables = sorted(set(data) - set(_ALLOWED))
-    if unknown_tables:
-        raise ModelFileError(
-            f"{where}: unknown table(s) {', '.join('[' + name + ']' for name in unknown_tables)}. Allowed "
-            f"tables: {', '.join('[' + name + ']' for name in _ALLOWED)}."
-        )
-    for table, content in data.items():
-        allowed = _ALLOWED[table]
-        if not isinstance(content, dict):
-            raise ModelFileError(f"{where}: [{table}] must be a table of key = value lines.")
-        if allowed is not None:
-            unknown = sorted(set(content) - allowed)
-            if unknown:
-                raise ModelFileError(
-                    f"{where}: unknown key(s) {', '.join(unknown)} in [{table}]. Allowed keys: "
-                    f"{', '.join(sorted(allowed))}."
-                )
-    return data
-
-
 def _quantities(data, table, where, what):
     """The values of ``data[table]`` as quantities; a unit error names ``what`` and the key."""
     values = {}
@@ -334,7 +308,9 @@ def load_model_text(text: str, source: str = "<string>") -> Model:
         Invalid TOML, unknown or missing keys, unit errors, unknown identifiers.
     """
     where = f"model file {source}"
-    data = _checked_tables(text, where)
+    data = read_tables(text, where, _ALLOWED, ModelFileError,
+                       "unknown table [{table}]. Allowed tables: " + ", ".join(f"[{name}]" for name in _ALLOWED) + ".",
+                       table_hint="a table of key = value lines")
     meta = data.get("model")
     if meta is None:
         raise ModelFileError(f"{where}: the [model] table is missing; add name, kind, title, citation.")

@@ -35,7 +35,6 @@ from neurophase.recordings.base import (
     Step,
     Sweep,
     current_in_picoamperes,
-    file_hash,
     find_current_steps,
     is_current_unit,
     is_voltage_unit,
@@ -44,6 +43,7 @@ from neurophase.recordings.base import (
     steps_from_arguments,
     voltage_in_millivolts,
 )
+from neurophase.records import file_sha256
 
 __all__ = ["read_abf"]
 
@@ -263,7 +263,7 @@ def read_abf(path, step_amplitudes=None, step_windows=None, holding_current=None
                       else (adc_units[current_channel] if current_channel is not None else "pA")),
         current_source=source, cell=cell or path.stem,
         liquid_junction_potential=as_millivolts(liquid_junction_potential),
-        source_files=[str(path)], file_hashes={path.name: file_hash(path)},
+        source_files=[str(path)], file_hashes={path.name: file_sha256(path)},
         extra={"abf_version": str(abf.abfVersionString), "recorded": str(abf.abfDateTime),
                "creator": _clean(getattr(abf, "creator", "")), "channel": int(channel),
                "channel_name": _clean(abf.adcNames[channel])},

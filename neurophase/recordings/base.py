@@ -22,8 +22,11 @@ find_current_steps
     against the holding current.
 select_test_steps
     Keep the steps whose amplitude varies across sweeps (the test steps of an f-I protocol).
-file_hash
-    SHA-256 of a file's bytes.
+resolve_steps
+    The test steps of every sweep: detected in the recorded current, or from arguments.
+recording_from_sweeps
+    One file's sweeps -> a :class:`Recording` with its steps and provenance (the shared end of
+    the CSV, NWB and Neo readers).
 
 Rules
 -----
@@ -41,12 +44,12 @@ Current
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from neurophase.errors import RecordingError, UnitMismatchError
+from neurophase.records import file_sha256
 from neurophase.units import parse_unit, to_magnitude
 
 __all__ = [
@@ -56,7 +59,7 @@ __all__ = [
     "find_current_steps",
     "resolve_steps",
     "select_test_steps",
-    "file_hash",
+    "recording_from_sweeps",
     "voltage_in_millivolts",
     "current_in_picoamperes",
     "FORMATS",
@@ -180,15 +183,6 @@ class Recording:
         return sum(len(sweep.steps) for sweep in self.sweeps)
 
 
-def file_hash(path):
-    """SHA-256 (hex) of the bytes of ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _VOLTAGE_CLAMP_HINT = ("A voltage channel in a current unit means a voltage-clamp recording: neurophase reads "
                        "current-clamp steps only.")
 
@@ -224,22 +218,22 @@ def current_in_picoamperes(values, unit, path="recording"):
     return np.asarray(values, dtype=float) * _scale(unit, "pA", "current", path)
 
 
-def is_voltage_unit(unit):
-    """True when ``unit`` (text) is a voltage unit."""
+def _converts_to(unit, target, what):
     try:
-        _scale(unit, "mV", "voltage", "")
-        return True
+        _scale(unit, target, what, "")
     except RecordingError:
         return False
+    return True
+
+
+def is_voltage_unit(unit):
+    """True when ``unit`` (text) is a voltage unit."""
+    return _converts_to(unit, "mV", "voltage")
 
 
 def is_current_unit(unit):
     """True when ``unit`` (text) is a current unit."""
-    try:
-        _scale(unit, "pA", "current", "")
-        return True
-    except RecordingError:
-        return False
+    return _converts_to(unit, "pA", "current")
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,6 +499,55 @@ def resolve_steps(currents, sampling_rate, recorded_source, path, n_sweeps, step
         raise RecordingError(f"{path}: no current step away from the holding level in any sweep: no step "
                              f"protocol.{hint}")
     return steps, source, baseline_stop
+
+
+def recording_from_sweeps(path, file_format, protocol, sampling_rate, numbers, voltages, currents, recorded_source,
+                          voltage_unit, current_unit, cell, liquid_junction_potential=None, step_amplitudes=None,
+                          step_windows=None, holding_current=None, prefer_arguments=False, extra=None):
+    """The :class:`Recording` of the sweeps read from one file ``path``.
+
+    The steps come from :func:`resolve_steps` (the recorded ``currents``, else the explicit
+    ``step_amplitudes`` / ``step_windows``); the provenance is ``path`` and its SHA-256.
+
+    Parameters
+    ----------
+    path : Path
+        The file read.
+    file_format, protocol : str
+        As in :class:`Recording`.
+    sampling_rate : float, Hz
+    numbers : sequence of int
+        Sweep numbers.
+    voltages, currents : list of numpy.ndarray (mV, pA)
+        Per sweep; a current may be None (no current signal).
+    recorded_source : str
+        Where the recorded currents come from (provenance of the steps).
+    voltage_unit, current_unit : str
+        The units stored in the file.
+    cell : str
+        Cell name.
+    liquid_junction_potential, step_amplitudes, step_windows, holding_current : Quantity, optional
+        As the readers take them.
+    prefer_arguments : bool, optional
+        Take the steps from the arguments even when currents were recorded.
+    extra : dict, optional
+        Format-specific provenance.
+
+    Returns
+    -------
+    Recording
+    """
+    steps, source, baseline_stop = resolve_steps(
+        currents, sampling_rate, recorded_source, path, len(voltages), step_amplitudes, step_windows,
+        holding_current, prefer_arguments=prefer_arguments)
+    sweeps = [Sweep(number, voltage, current, sweep_steps)
+              for number, voltage, current, sweep_steps in zip(numbers, voltages, currents, steps)]
+    return Recording(
+        source_file=str(path), file_format=file_format, protocol=protocol, sampling_rate=sampling_rate, sweeps=sweeps,
+        voltage_unit=voltage_unit, current_unit=current_unit, current_source=source, cell=cell,
+        liquid_junction_potential=as_millivolts(liquid_junction_potential), source_files=[str(path)],
+        file_hashes={path.name: file_sha256(path)}, extra=dict(extra or {}), baseline_stop=baseline_stop,
+    )
 
 
 def read_step_sidecar(path):

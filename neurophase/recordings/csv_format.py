@@ -27,15 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.base import (
-    Recording,
-    Sweep,
-    as_millivolts,
-    current_in_picoamperes,
-    file_hash,
-    resolve_steps,
-    voltage_in_millivolts,
-)
+from neurophase.recordings.base import current_in_picoamperes, recording_from_sweeps, voltage_in_millivolts
 from neurophase.units import parse_unit, to_magnitude
 
 __all__ = ["read_csv"]
@@ -104,14 +96,7 @@ def read_csv(path, step_amplitudes=None, step_windows=None, holding_current=None
     if np.ptp(intervals) > 1e-6 * max(intervals):
         raise RecordingError(f"{path}: the sweeps have different sampling intervals {sorted(set(intervals))} s.")
     sampling_rate = 1.0 / float(np.median(intervals))
-    steps, source, baseline_stop = resolve_steps(
-        currents, sampling_rate, f"current column ({current_unit})", path, len(voltages),
-        step_amplitudes, step_windows, holding_current)
-    sweeps = [Sweep(number, voltage, current, sweep_steps)
-              for number, voltage, current, sweep_steps in zip(numbers, voltages, currents, steps)]
-    return Recording(
-        source_file=str(path), file_format="csv", protocol=protocol, sampling_rate=sampling_rate, sweeps=sweeps,
-        voltage_unit=voltage_unit, current_unit=current_unit, current_source=source, cell=cell or path.stem,
-        liquid_junction_potential=as_millivolts(liquid_junction_potential), source_files=[str(path)],
-        file_hashes={path.name: file_hash(path)}, baseline_stop=baseline_stop,
-    )
+    return recording_from_sweeps(
+        path, "csv", protocol, sampling_rate, numbers, voltages, currents, f"current column ({current_unit})",
+        voltage_unit, current_unit, cell or path.stem, liquid_junction_potential, step_amplitudes, step_windows,
+        holding_current)

@@ -32,12 +32,13 @@ from neurophase.recordings.base import (
     as_millivolts,
     as_picoamperes,
     current_in_picoamperes,
-    file_hash,
     is_current_unit,
     is_voltage_unit,
+    recording_from_sweeps,
     resolve_steps,
     voltage_in_millivolts,
 )
+from neurophase.records import file_sha256
 
 __all__ = ["read_igor_sweeps", "read_neo"]
 
@@ -165,7 +166,7 @@ def read_igor_sweeps(paths, liquid_junction_potential=None, holding_current=None
         current_source=source, cell=cell or (name_match["cell"] if name_match else first.stem),
         liquid_junction_potential=as_millivolts(liquid_junction_potential),
         source_files=[str(path) for path in paths],
-        file_hashes={path.name: file_hash(path) for path in paths}, extra=extra, baseline_stop=baseline_stop,
+        file_hashes={path.name: file_sha256(path) for path in paths}, extra=extra, baseline_stop=baseline_stop,
     )
 
 
@@ -176,10 +177,13 @@ def read_neo(path, step_amplitudes=None, step_windows=None, holding_current=None
     Parameters
     ----------
     path : path
+        A file Neo reads (``neo.io.get_io`` chooses the reader).
     step_amplitudes, step_windows, holding_current : Quantity, optional
         Explicit protocol when the file has no current signal.
     liquid_junction_potential : Quantity, optional
+        Stored and used to correct reported potentials (``V - LJP``).
     cell : str, optional
+        Default: the file name.
 
     Returns
     -------
@@ -220,15 +224,8 @@ def read_neo(path, step_amplitudes=None, step_windows=None, holding_current=None
     if len(rates) != 1:
         raise RecordingError(f"{path}: the signals have different sampling rates {sorted(rates)} Hz.")
     sampling_rate = rates.pop()
-    steps, source, baseline_stop = resolve_steps(
-        currents, sampling_rate, f"recorded current signal ({current_unit})", path, len(voltages),
-        step_amplitudes, step_windows, holding_current, prefer_arguments=step_amplitudes is not None)
-    sweeps = [Sweep(number, voltage, current, sweep_steps)
-              for number, (voltage, current, sweep_steps) in enumerate(zip(voltages, currents, steps))]
-    return Recording(
-        source_file=str(path), file_format=f"neo:{type(io).__name__}", protocol=str(block.name or ""),
-        sampling_rate=float(sampling_rate), sweeps=sweeps, voltage_unit=voltage_unit, current_unit=current_unit,
-        current_source=source, cell=cell or path.stem,
-        liquid_junction_potential=as_millivolts(liquid_junction_potential), source_files=[str(path)],
-        file_hashes={path.name: file_hash(path)}, baseline_stop=baseline_stop,
-    )
+    return recording_from_sweeps(
+        path, f"neo:{type(io).__name__}", str(block.name or ""), float(sampling_rate), range(len(voltages)),
+        voltages, currents, f"recorded current signal ({current_unit})", voltage_unit, current_unit,
+        cell or path.stem, liquid_junction_potential, step_amplitudes, step_windows, holding_current,
+        prefer_arguments=step_amplitudes is not None)

@@ -23,15 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from neurophase.errors import RecordingError
-from neurophase.recordings.base import (
-    Recording,
-    Sweep,
-    as_millivolts,
-    current_in_picoamperes,
-    file_hash,
-    resolve_steps,
-    voltage_in_millivolts,
-)
+from neurophase.recordings.base import current_in_picoamperes, recording_from_sweeps, voltage_in_millivolts
 
 __all__ = ["read_nwb"]
 
@@ -54,9 +46,11 @@ def read_nwb(path, step_amplitudes=None, step_windows=None, holding_current=None
     Parameters
     ----------
     path : path
+        The ``.nwb`` file.
     step_amplitudes, step_windows, holding_current : Quantity, optional
         Explicit protocol when the file has no stimulus series.
     liquid_junction_potential : Quantity, optional
+        Stored and used to correct reported potentials (``V - LJP``).
     cell : str, optional
         Default: the intracellular electrode's name, else the file name.
 
@@ -112,15 +106,8 @@ def read_nwb(path, step_amplitudes=None, step_windows=None, holding_current=None
         identifier = str(nwbfile.identifier)
     finally:
         io.close()
-    steps, source, baseline_stop = resolve_steps(
-        currents, sampling_rate, f"CurrentClampStimulusSeries ({current_unit})", path, len(voltages),
-        step_amplitudes, step_windows, holding_current)
-    sweeps = [Sweep(number, voltage, current, sweep_steps)
-              for number, voltage, current, sweep_steps in zip(numbers, voltages, currents, steps)]
-    return Recording(
-        source_file=str(path), file_format="nwb", protocol=protocol, sampling_rate=sampling_rate, sweeps=sweeps,
-        voltage_unit=voltage_unit, current_unit=current_unit, current_source=source,
-        cell=cell or electrode_name or path.stem, liquid_junction_potential=as_millivolts(liquid_junction_potential),
-        source_files=[str(path)], file_hashes={path.name: file_hash(path)}, extra={"nwb_identifier": identifier},
-        baseline_stop=baseline_stop,
-    )
+    return recording_from_sweeps(
+        path, "nwb", protocol, sampling_rate, numbers, voltages, currents,
+        f"CurrentClampStimulusSeries ({current_unit})", voltage_unit, current_unit, cell or electrode_name or path.stem,
+        liquid_junction_potential, step_amplitudes, step_windows, holding_current,
+        extra={"nwb_identifier": identifier})
