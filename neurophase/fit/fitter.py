@@ -60,6 +60,7 @@ from neurophase.errors import ModelFileError, ParameterError
 from neurophase.fit.data import prepare_recordings, split_sweeps
 from neurophase.fit.features import FEATURES, feature_dataset, step_features
 from neurophase.fit.objectives import DIVERGED_OBJECTIVE, TRACE_ERROR, Target, trace_errors
+from neurophase.fit.refine import cma_ask, cma_done, cma_start, cma_tell
 from neurophase.io import share_mode
 from neurophase.micro.modelfile import FIT_SCALES, FitRange, Model, display_unit, load_model, model_text
 from neurophase.recordings.spikes import detect_spikes
@@ -79,6 +80,9 @@ __all__ = ["fit_model", "FitResult", "ParameterRange", "parameter_ranges", "eval
 
 CHECKPOINT_VERSION = 1
 _BOOTSTRAP_CANDIDATES = 300
+#: Initial CMA-ES step size of the refinement (unit-cube coordinates) and its stopping step size.
+REFINE_SIGMA = 0.1
+REFINE_TOLERANCE = 1e-4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,7 +429,7 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
               device: str = "runtime", target: str = "cython", settle: Quantity | str = "200 ms",
               n_bootstrap: int = 500, record_dt: Quantity | None = None,
               progress: Callable[[int, int, float, float], Any] | None = None, stop_after: int | None = None,
-              trace_objective: bool = False, overwrite: bool = False) -> FitResult:
+              trace_objective: bool = False, overwrite: bool = False, refine: int = 20) -> FitResult:
     """Fit ``model`` to current-clamp step recordings of one cell.
 
     Parameters
@@ -462,7 +466,8 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
     progress : callable, optional
         ``progress(generation, generations, best_norm, seconds)`` after each generation.
     stop_after : int, optional
-        Stop after this many generations of this call (the checkpoint stays; for tests of resuming).
+        Stop after this many generations (and refinement iterations) of this call (the checkpoint
+        stays; for tests of resuming).
     trace_objective : bool
         Add the voltage-trace error with spikes cut out as an objective group
         (:func:`neurophase.fit.objectives.trace_errors`). Off by default: a reset model (LIF, AdEx)
@@ -472,6 +477,10 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
     overwrite : bool
         Start a new fit although ``checkpoint`` exists (it is replaced after the first
         generation); without it (and without ``resume``) an existing checkpoint is an error.
+    refine : int
+        Iterations of the local refinement after the NSGA-II generations (:mod:`neurophase.fit.refine`:
+        a CMA-ES from the best candidate, ``population`` candidates per iteration, each one run of the
+        fit's network, as a generation); 0 for none. It stops earlier when it has converged.
 
     Returns
     -------
@@ -511,13 +520,16 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
     n_var, n_obj = len(ranges), len(target_values.groups)
     archive = {"unit": [], "values": [], "objectives": [], "diverged": [], "sums": [], "feature_rms": [],
                "generation": []}
+    refined = {key: [] for key in archive}
     generation = 0
-    algorithm = None
+    algorithm = refinement = None
     if resume:
         if checkpoint is None or not Path(checkpoint).exists():
             raise ParameterError(f"--resume: there is no checkpoint to resume ({checkpoint}); run without --resume.")
         content = _read_checkpoint(checkpoint, settings, settings_hash)
         algorithm, archive, generation = content["algorithm"], content["archive"], content["generation"]
+        if generation >= int(generations):  # a larger ``generations`` discards the refinement of the shorter fit
+            refinement, refined = content.get("refinement"), content.get("refined", refined)
     elif checkpoint is not None and Path(checkpoint).exists() and not overwrite:
         raise ParameterError(
             f"A checkpoint of an earlier fit exists ({checkpoint}): pass --resume to continue it, or use another "
@@ -540,12 +552,11 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
                        population, [r.name for r in ranges], duration=data.duration * parse_unit("second"),
                        dt=time_step, record_voltage=record_voltage, record_dt=record_dt, settle=settle,
                        device=device, target=target) as replay:
-        while generation < generations and (stop_after is None or run_this_call < stop_after):
-            offspring = algorithm.ask()
-            unit_x = np.clip(np.asarray(offspring.get("X"), dtype=float), 0.0, 1.0)
+        def evaluate(unit_x):
+            """Objectives of the candidates ``unit_x`` (at most ``population``): one network run."""
             n = unit_x.shape[0]
             if n > population:
-                raise ParameterError(f"Internal: pymoo asked for {n} > {population} candidates.")
+                raise ParameterError(f"Internal: {n} > {population} candidates in one run.")
             padded = np.vstack([unit_x, np.repeat(unit_x[:1], population - n, axis=0)])
             physical = np.column_stack([r.decode(padded[:, k]) for k, r in enumerate(ranges)])
             values = {r.name: r.quantity(physical[:, k]) for k, r in enumerate(ranges)}
@@ -565,39 +576,69 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
             diverged = ~result.finite[:n, train_positions].all(axis=1)
             objectives[diverged] = DIVERGED_OBJECTIVE
             sums, _ = target_values.group_sums(z)
-            offspring.set("F", objectives)
-            algorithm.tell(infills=offspring)
-            archive["unit"].append(unit_x)
-            archive["values"].append(physical[:n])
-            archive["objectives"].append(objectives)
-            archive["diverged"].append(diverged)
-            archive["sums"].append(sums)
-            archive["feature_rms"].append(target_values.feature_rms(z))
-            archive["generation"].append(np.full(n, generation))
-            generation += 1
-            run_this_call += 1
+            return {"unit": unit_x, "values": physical[:n], "objectives": objectives, "diverged": diverged,
+                    "sums": sums, "feature_rms": target_values.feature_rms(z)}
+
+        def save(step):
             if checkpoint is not None:
                 _write_checkpoint(checkpoint, {
                     "version": CHECKPOINT_VERSION, "settings": settings, "settings_hash": settings_hash,
                     "generation": generation, "algorithm": algorithm, "archive": archive,
+                    "refinement": refinement, "refined": refined,
                     "population_x": np.asarray(algorithm.pop.get("X")),
                     "population_f": np.asarray(algorithm.pop.get("F")),
                     "random_state": algorithm.random_state.bit_generator.state})
             if progress is not None:
-                best = np.min(np.linalg.norm(np.concatenate(archive["objectives"]), axis=1))
-                progress(generation, generations, float(best), wallclock.perf_counter() - started)
-        if generation >= generations:
-            merged = {key: np.concatenate(value) for key, value in archive.items()}
+                best = np.min(np.linalg.norm(np.concatenate(archive["objectives"] + refined["objectives"]), axis=1))
+                progress(step, generations + refine, float(best), wallclock.perf_counter() - started)
+
+        def calls_left():
+            return stop_after is None or run_this_call < stop_after
+
+        while generation < generations and calls_left():
+            offspring = algorithm.ask()
+            unit_x = np.clip(np.asarray(offspring.get("X"), dtype=float), 0.0, 1.0)
+            scored = evaluate(unit_x)
+            offspring.set("F", scored["objectives"])
+            algorithm.tell(infills=offspring)
+            for key, value in scored.items():
+                archive[key].append(value)
+            archive["generation"].append(np.full(unit_x.shape[0], generation))
+            generation += 1
+            run_this_call += 1
+            save(generation)
+        if generation >= generations and refine > 0 and calls_left():
+            if refinement is None:
+                merged = {key: np.concatenate(value) for key, value in archive.items()}
+                norm = np.linalg.norm(merged["objectives"], axis=1)
+                norm[merged["diverged"]] = np.inf
+                refinement = cma_start(merged["unit"][int(np.argmin(norm))], REFINE_SIGMA,
+                                       seed=[int(seed), generations], tolerance=REFINE_TOLERANCE)
+            while refinement.iteration < refine and not cma_done(refinement) and calls_left():
+                scored = evaluate(cma_ask(refinement, population))
+                norm = np.linalg.norm(scored["objectives"], axis=1)
+                norm[scored["diverged"]] = np.inf
+                cma_tell(refinement, norm)
+                for key, value in scored.items():
+                    refined[key].append(value)
+                refined["generation"].append(np.full(population, generations + refinement.iteration - 1))
+                run_this_call += 1
+                save(generations + refinement.iteration)
+        finished = generation >= generations and (
+            refine == 0 or (refinement is not None and (refinement.iteration >= refine or cma_done(refinement))))
+        if finished:
+            merged = {key: np.concatenate(value + refined[key]) for key, value in archive.items()}
             norm = np.linalg.norm(merged["objectives"], axis=1)
             norm[merged["diverged"]] = np.inf
             best = int(np.argmin(norm))
             best_values = {r.name: r.quantity(np.full(population, merged["values"][best, k]))
                            for k, r in enumerate(ranges)}
             best_replay = replay.run(best_values)
-    if generation < generations:
+    if not finished:
+        reached = (f"{generation} of {generations} generations" if generation < generations else
+                   f"{generations} generations and {refinement.iteration} of {refine} refinement iterations")
         raise ParameterError(
-            f"The fit stopped after {generation} of {generations} generations (stop_after); the checkpoint "
-            f"{checkpoint} holds it: resume to finish.")
+            f"The fit stopped after {reached} (stop_after); the checkpoint {checkpoint} holds it: resume to finish.")
     _, counts = target_values.group_sums(target_values.z_scores(target_values.recorded[None]))
     fitted_values = {r.name: float(merged["values"][best, k]) for k, r in enumerate(ranges)}
     intervals = _bootstrap_intervals(merged, norm, counts, ranges, n_bootstrap, seed)

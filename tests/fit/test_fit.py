@@ -76,6 +76,25 @@ def test_a_stopped_fit_resumes_to_exactly_the_uninterrupted_result(lif_files, tm
                   seed=99, checkpoint=checkpoint, resume=True)
 
 
+def test_a_fit_stopped_during_the_refinement_resumes_to_the_uninterrupted_result(lif_files, tmp_path):
+    from neurophase.errors import ParameterError
+
+    checkpoint = tmp_path / "fit_checkpoint.pkl"
+    with pytest.raises(ParameterError, match="1 of 3 refinement iterations"):
+        _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=checkpoint, stop_after=3)
+    resumed = _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=checkpoint, resume=True)
+    whole = _fit(lif_files["abf"], generations=2, population=8, refine=3)
+    # 2 generations of 8, then 3 refinement iterations of 8 (labelled generations 2, 3, 4)
+    assert whole.archive["values"].shape == (40, 3)
+    np.testing.assert_array_equal(np.unique(whole.archive["generation"]), [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(resumed.archive["values"], whole.archive["values"])
+    assert resumed.values == whole.values
+    norm = np.linalg.norm(whole.archive["objectives"], axis=1)
+    unrefined = _fit(lif_files["abf"], generations=2, population=8, refine=0)
+    np.testing.assert_array_equal(unrefined.archive["values"], whole.archive["values"][:16])
+    assert norm.min() <= np.linalg.norm(unrefined.archive["objectives"], axis=1).min()
+
+
 def test_the_command_writes_a_loadable_fitted_model(lif_files, tmp_path):
     out = tmp_path / "fit"
     status = main(["fit", "leaky_integrate_and_fire", str(lif_files["abf"]), "--param", "R_m", "50", "400", "Mohm",
