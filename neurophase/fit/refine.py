@@ -62,6 +62,8 @@ class CMAState:
         Draws the samples.
     tolerance : float, unit-cube coordinates
         Stop when ``sigma * sqrt(max diag C)`` is below it.
+    samples : numpy.ndarray or None, unit-cube coordinates
+        The points of the last :func:`cma_ask`, until :func:`cma_tell` uses them.
     """
 
     mean: np.ndarray
