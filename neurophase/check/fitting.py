@@ -567,7 +567,9 @@ def run_fit(args: argparse.Namespace) -> int:
 
     def progress(generation, generations, best, seconds):
         reached[0] = generation
-        print(f"generation {generation}/{generations}: best objective norm {best:.3g} ({seconds:.0f} s)", flush=True)
+        step = (f"generation {generation}/{generations}" if generation <= generations else
+                f"refinement iteration {generation - generations}")
+        print(f"{step}: best objective norm {best:.3g} ({seconds:.0f} s)", flush=True)
 
     try:
         result = fit_model(model, recordings, parameters=overrides, train_sweeps=args.train_sweeps,

@@ -498,7 +498,8 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
     record_dt : Quantity (time), optional
         Voltage sampling of the simulations (default the recording's interval).
     progress : callable, optional
-        ``progress(generation, generations, best_norm, seconds)`` after each generation.
+        ``progress(generation, generations, best_norm, seconds)`` after each generation, and after
+        each refinement iteration ``k`` with ``generation = generations + k``.
     stop_after : int, optional
         Stop after this many generations (and refinement iterations) of this call (the checkpoint
         stays; for tests of resuming).
@@ -632,7 +633,7 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
                     "random_state": algorithm.random_state.bit_generator.state})
             if progress is not None:
                 best = np.min(np.linalg.norm(np.concatenate(archive["objectives"] + refined["objectives"]), axis=1))
-                progress(step, generations + refine, float(best), wallclock.perf_counter() - started)
+                progress(step, generations, float(best), wallclock.perf_counter() - started)
 
         def calls_left():
             return stop_after is None or run_this_call < stop_after
