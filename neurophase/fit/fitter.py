@@ -679,7 +679,8 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
             best_replay = replay.run(best_values)
     if not finished:
         reached = (f"{generation} of {generations} generations" if generation < generations else
-                   f"{generations} generations and {refinement.iteration} of {refine} refinement iterations")
+                   f"{generations} generations and {0 if refinement is None else refinement.iteration} of {refine} "
+                   "refinement iterations")
         raise ParameterError(
             f"The fit stopped after {reached} (stop_after); the checkpoint {checkpoint} holds it: resume to finish.")
     _, counts = target_values.group_sums(target_values.z_scores(target_values.recorded[None]))

@@ -93,6 +93,14 @@ def test_a_fit_stopped_during_the_refinement_resumes_to_the_uninterrupted_result
     unrefined = _fit(lif_files["abf"], generations=2, population=8, refine=0)
     np.testing.assert_array_equal(unrefined.archive["values"], whole.archive["values"][:16])
     assert norm.min() <= np.linalg.norm(unrefined.archive["objectives"], axis=1).min()
+    # stopped at the end of the generations, before the refinement started
+    with pytest.raises(ParameterError, match="0 of 3 refinement iterations"):
+        _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=tmp_path / "b.pkl", stop_after=2)
+    # a finished fit extended by one generation: the refinement is run again from the longer search
+    longer = _fit(lif_files["abf"], generations=3, population=8, refine=3, checkpoint=checkpoint, resume=True)
+    whole_longer = _fit(lif_files["abf"], generations=3, population=8, refine=3)
+    assert longer.archive["values"].shape == (48, 3)
+    np.testing.assert_array_equal(longer.archive["values"], whole_longer.archive["values"])
 
 
 def test_the_command_writes_a_loadable_fitted_model(lif_files, tmp_path):
