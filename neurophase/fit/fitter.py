@@ -110,8 +110,10 @@ _BOOTSTRAP_CANDIDATES = 300
 #: Initial CMA-ES step size of the refinement (unit-cube coordinates) and its stopping step size.
 REFINE_SIGMA = 0.1
 REFINE_TOLERANCE = 1e-4
-#: Ways of making the parameter intervals (module docstring, Uncertainty).
-INTERVAL_METHODS = ("profile", "bootstrap")
+#: Ways of making the parameter intervals (module docstring, Uncertainty), with a description for outputs.
+INTERVAL_METHODS = {"profile": "likelihood-ratio region of the evaluated candidates (95%, total z**2 within 3.84 "
+                               "of its minimum)",
+                    "bootstrap": "percentile bootstrap over training sweeps (95%)"}
 #: Increase of the total squared z-score bounding the profile region: the 0.95 quantile of chi-squared
 #: with one degree of freedom (scipy.stats.chi2.ppf(0.95, 1)).
 PROFILE_DELTA = 3.841458820694124
@@ -376,6 +378,10 @@ class FitResult:
         Seconds of evaluation, feature extraction and in total; neurone steps; numpy fallbacks.
     spike_shape : bool
         The spike-shape features were used.
+    refined : int
+        Refinement iterations run after the generations (their candidates are in the archive).
+    interval_method : str
+        How ``intervals`` were made (a key of :data:`INTERVAL_METHODS`, whose value describes it).
     """
 
     model: Model
@@ -396,6 +402,8 @@ class FitResult:
     best_replay: ReplayResult
     timing: dict
     spike_shape: bool
+    refined: int = 0
+    interval_method: str = "profile"
 
     def parameter_table(self) -> list[tuple[Any, ...]]:
         """Rows ``(name, value, low, high, unit, range low, range high, scale)``.
@@ -700,7 +708,8 @@ def fit_model(model: str | Path | Model, recordings: Sequence[Recording],
                      intervals=intervals, data=data, train=train, held_out=held_out, target=target_values,
                      archive=merged, generations=generation, settings=settings, settings_hash=settings_hash,
                      recorded=recorded_all, simulated=simulated_all, best_replay=best_replay, timing=timing,
-                     spike_shape=spike_shape)
+                     spike_shape=spike_shape, refined=0 if refinement is None else refinement.iteration,
+                     interval_method=interval)
 
 
 def _profile_intervals(archive, ranges, fitted_values):
