@@ -47,7 +47,7 @@ def main():
         started = time.perf_counter()
         result = fit_model("leaky_integrate_and_fire", [read_recording(path)], generations=args.generations,
                            population=args.candidates, train_sweeps=list(range(args.sweeps)), dt=0.1 * ms,
-                           settle="100 ms", n_bootstrap=0)
+                           settle="100 ms", n_bootstrap=0, refine=0)  # the generations alone, as printed
         total = time.perf_counter() - started
     timing = result.timing
     print(f"whole fit, {args.candidates} candidates x {args.sweeps} sweeps x {args.generations} generations: "

@@ -182,13 +182,18 @@ def fit_verdicts(result: FitResult, truth: dict[str, float] | None = None, label
         verdicts.append(make_verdict(
             f"R-{name}", f"{prefix}recovered {name} ({unit})", float(true_value), fitted, low, high, tolerance=0.1,
             relative=True, rule="interval_or_tolerance",
-            note=("synthetic cell with known parameters; interval: percentile bootstrap over the training sweeps "
-                  "of the selected candidate. holds: the true value is within 10% of the fit or inside the "
-                  "interval (issue 12 acceptance).")))
+            note=(f"synthetic cell with known parameters; interval: {_interval_text(result)}. holds: the true value "
+                  "is within 10% of the fit or inside the interval (issue 12 acceptance).")))
     return verdicts
 
 
 # ---------------------------------------------------------------------------------------------- outputs
+def _interval_text(result):
+    from neurophase.fit.fitter import INTERVAL_METHODS
+
+    return INTERVAL_METHODS[result.interval_method]
+
+
 def _parameter_dataset(result):
     import xarray as xr
 
@@ -205,7 +210,7 @@ def _parameter_dataset(result):
                        train_sweeps=json.dumps(result.train), held_out_sweeps=json.dumps(result.held_out),
                        generations=result.generations, settings=json.dumps(result.settings, default=str),
                        settings_hash=result.settings_hash, optimiser="pymoo NSGA-II",
-                       interval="percentile bootstrap over training sweeps (95%)")
+                       interval=_interval_text(result), refinement_iterations=result.refined)
     return xr.Dataset(variables, coords={"estimate": ["fit", "ci_low", "ci_high", "range_low", "range_high"]},
                       attrs=attrs)
 
@@ -243,19 +248,21 @@ def _report(result, verdicts, figures, seconds):
     lines = [f"# Fit of `{result.model.name}` to cell {result.data.cell}", "",
              f"Recordings: {', '.join(Path(s).name for s in result.data.sources)}; training sweeps {result.train}, "
              f"held-out sweeps {result.held_out}; excluded: {result.data.excluded or 'none'}.",
-             f"NSGA-II (pymoo), population {result.settings['population']}, {result.generations} generations, seed "
+             f"NSGA-II (pymoo), population {result.settings['population']}, {result.generations} generations, then "
+             f"{result.refined} CMA-ES refinement iterations, seed "
              f"{result.settings['seed']}, dt {result.settings['dt_ms']:g} ms, Brian2 {result.settings['device']}; "
              f"objectives (RMS z per group): {', '.join(result.target.groups)}; features: "
              f"{', '.join(result.target.features)}.",
              f"Wall time {seconds:.0f} s; simulation {result.timing['evaluation_seconds']:.0f} s for "
              f"{result.timing['neurone_steps']:.3g} neurone-steps.", "",
              "## Fitted parameters", "",
-             "| parameter | fitted | 95% interval (bootstrap over sweeps) | unit | search range | scale |",
+             f"| parameter | fitted | 95% interval ({result.interval_method}) | unit | search range | scale |",
              "|---|---|---|---|---|---|"]
     for name, value, low, high, unit, range_low, range_high, scale in result.parameter_table():
         lines.append(f"| {name} | {value:.4g} | [{low:.4g}, {high:.4g}] | {unit} | [{range_low:g}, {range_high:g}] "
                      f"| {scale} |")
-    lines += ["", "The interval is conditional on the candidates the search evaluated (see neurophase.fit.fitter).",
+    lines += ["", f"Interval: {_interval_text(result)}; it is conditional on the candidates the search evaluated "
+              "(see neurophase.fit.fitter).",
               "", "## Verdicts", "", verdict_table(verdicts), ""]
     for verdict in verdicts:
         lines.append(f"- **{verdict.id}** ({verdict.quantity}): {verdict.note}")
@@ -553,7 +560,9 @@ def run_fit(args: argparse.Namespace) -> int:
 
     def progress(generation, generations, best, seconds):
         reached[0] = generation
-        print(f"generation {generation}/{generations}: best objective norm {best:.3g} ({seconds:.0f} s)", flush=True)
+        step = (f"generation {generation}/{generations}" if generation <= generations else
+                f"refinement iteration {generation - generations}")
+        print(f"{step}: best objective norm {best:.3g} ({seconds:.0f} s)", flush=True)
 
     try:
         result = fit_model(model, recordings, parameters=overrides, train_sweeps=args.train_sweeps,

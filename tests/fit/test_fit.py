@@ -76,6 +76,33 @@ def test_a_stopped_fit_resumes_to_exactly_the_uninterrupted_result(lif_files, tm
                   seed=99, checkpoint=checkpoint, resume=True)
 
 
+def test_a_fit_stopped_during_the_refinement_resumes_to_the_uninterrupted_result(lif_files, tmp_path):
+    from neurophase.errors import ParameterError
+
+    checkpoint = tmp_path / "fit_checkpoint.pkl"
+    with pytest.raises(ParameterError, match="1 of 3 refinement iterations"):
+        _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=checkpoint, stop_after=3)
+    resumed = _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=checkpoint, resume=True)
+    whole = _fit(lif_files["abf"], generations=2, population=8, refine=3)
+    # 2 generations of 8, then 3 refinement iterations of 8 (labelled generations 2, 3, 4)
+    assert whole.archive["values"].shape == (40, 3)
+    np.testing.assert_array_equal(np.unique(whole.archive["generation"]), [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(resumed.archive["values"], whole.archive["values"])
+    assert resumed.values == whole.values
+    norm = np.linalg.norm(whole.archive["objectives"], axis=1)
+    unrefined = _fit(lif_files["abf"], generations=2, population=8, refine=0)
+    np.testing.assert_array_equal(unrefined.archive["values"], whole.archive["values"][:16])
+    assert norm.min() <= np.linalg.norm(unrefined.archive["objectives"], axis=1).min()
+    # stopped at the end of the generations, before the refinement started
+    with pytest.raises(ParameterError, match="0 of 3 refinement iterations"):
+        _fit(lif_files["abf"], generations=2, population=8, refine=3, checkpoint=tmp_path / "b.pkl", stop_after=2)
+    # a finished fit extended by one generation: the refinement is run again from the longer search
+    longer = _fit(lif_files["abf"], generations=3, population=8, refine=3, checkpoint=checkpoint, resume=True)
+    whole_longer = _fit(lif_files["abf"], generations=3, population=8, refine=3)
+    assert longer.archive["values"].shape == (48, 3)
+    np.testing.assert_array_equal(longer.archive["values"], whole_longer.archive["values"])
+
+
 def test_the_command_writes_a_loadable_fitted_model(lif_files, tmp_path):
     out = tmp_path / "fit"
     status = main(["fit", "leaky_integrate_and_fire", str(lif_files["abf"]), "--param", "R_m", "50", "400", "Mohm",
