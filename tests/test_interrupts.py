@@ -283,3 +283,48 @@ def test_an_interrupted_fit_resumes_to_the_result_of_an_uninterrupted_one(tmp_pa
     one, other = load_dataset(out / "fit_parameters.nc"), load_dataset(tmp_path / "whole" / "fit_parameters.nc")
     np.testing.assert_array_equal(one["R_m"].values, other["R_m"].values)  # the same fit, bit for bit
     assert (out / "fitted.toml").read_text() == (tmp_path / "whole" / "fitted.toml").read_text()
+
+
+@pytest.mark.brian2
+def test_ctrl_c_while_a_binary_started_ahead_runs_stops_it(tmp_path, monkeypatch):
+    """A repeated fi command line starts its compiled program before importing Brian2
+    (neurophase.micro.ahead); a Ctrl-C in that time kills it and leaves nothing behind."""
+    import json
+
+    import numpy as np
+
+    from neurophase.cli import build_parser
+    from neurophase.micro import ahead
+
+    cache = tmp_path / "cache"
+    environment = dict(os.environ, TMPDIR=str(tmp_path / "tmp"), NEUROPHASE_CACHE_DIR=str(cache))
+    (tmp_path / "tmp").mkdir()
+    line = ["fi", "leaky_integrate_and_fire", "--input", "0", "500", "50", "pA", "--seeds", "2", "--quiet"]
+    short = subprocess.run([sys.executable, "-m", "neurophase.cli", *line, "--duration", "10 ms"],
+                           env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert short.returncode == 0, short.stderr
+    # the record of the short command line, given to a long one: its binary runs for 2000 s
+    monkeypatch.setenv("NEUROPHASE_CACHE_DIR", str(cache))
+    source = ahead.record_path(build_parser().parse_args([*line, "--duration", "10 ms"]))
+    target = ahead.record_path(build_parser().parse_args([*line, "--duration", "2000 s"]))
+    with np.load(source) as stored:
+        contents = {name: stored[name] for name in stored.files}
+    meta = json.loads(str(contents["meta"]))
+    meta["duration"] = 2000.0
+    contents["meta"] = np.array(json.dumps(meta))
+    with open(target, "wb") as file:
+        np.savez(file, **contents)
+    process = subprocess.Popen([sys.executable, "-m", "neurophase.cli", *line, "--duration", "2000 s"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+                               cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not any((tmp_path / "tmp").glob("neurophase_run_*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any((tmp_path / "tmp").glob("neurophase_run_*")), "no binary was started ahead"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    running = subprocess.run(["pgrep", "-f", str(cache / "standalone")], capture_output=True, text=True)
+    assert running.stdout.strip() == ""         # the binary was killed
+    assert list((tmp_path / "tmp").iterdir()) == []

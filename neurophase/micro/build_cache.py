@@ -112,7 +112,7 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["standalone_program", "cache_directory", "build_key", "StandaloneBuilder", "StandaloneProgram",
-           "StandaloneRun", "CACHE_VARIABLE", "FORMAT"]
+           "StandaloneRun", "start_ahead", "cancel_ahead", "last_run", "CACHE_VARIABLE", "FORMAT"]
 
 _doc = template(
     input_name="""name : str, optional
@@ -819,20 +819,41 @@ class StandaloneProgram:
         duration_s = float(to_magnitude(duration, "second", name="duration"))
         if not (np.isfinite(duration_s) and duration_s >= 0):
             raise ParameterError(f"duration = {duration!s} must be a finite, non-negative time.")
-        scratch = Path(tempfile.mkdtemp(prefix="neurophase_run_"))
+        if seed is not None:
+            seed = int(seed)
+            if not 0 <= seed < 2**32:
+                raise ParameterError(f"seed = {seed} must be a whole number in 0 .. 2**32 - 1.")
+        arrays = {name: _input_array(inputs[name], expected[name], name) for name in sorted(expected)}
+        from neurophase.progress import announce_start
+
+        label = what or f"the standalone program {self.key}"
+        announce_start(label, duration_s)
+        launch = _take_ahead(self.key, arrays, duration_s, seed)
+        if launch is None:
+            launch = _Launch(self, arrays, duration_s, seed)
+        _LAST_RUN.clear()
+        _LAST_RUN.update(key=self.key, arrays=arrays, duration=duration_s, seed=seed)
+        return launch.finish(timeout, label)
+
+
+class _Launch:
+    """One start of a program's binary with its input files, in its own temporary folder."""
+
+    def __init__(self, program, arrays, duration_s, seed):
+        self.program, self.arrays, self.duration, self.seed = program, arrays, duration_s, seed
+        expected = program.manifest["inputs"]
+        self.scratch = Path(tempfile.mkdtemp(prefix="neurophase_run_"))
         try:
-            results = scratch / "results"
-            results.mkdir()
-            arguments = [str(self.directory / self.manifest["program"]), "--results_dir", str(results) + os.sep]
+            self.results = self.scratch / "results"
+            self.results.mkdir()
+            arguments = [str(program.directory / program.manifest["program"]), "--results_dir",
+                         str(self.results) + os.sep]
             for index, name in enumerate(sorted(expected)):
-                path = scratch / f"input_{index}.dat"
-                _input_array(inputs[name], expected[name], name).tofile(path)
+                path = self.scratch / f"input_{index}.dat"
+                arrays[name].tofile(path)
                 arguments.append(f"{expected[name]['target']}={path}")
             arguments.append(f"{_DURATION_ARGUMENT}{duration_s!r}")
             if seed is not None:
-                seed = int(seed)
-                if not 0 <= seed < 2**32:
-                    raise ParameterError(f"seed = {seed} must be a whole number in 0 .. 2**32 - 1.")
                 arguments.append(f"{_SEED_ARGUMENT}{seed}")
             environment = dict(os.environ)
             environment.setdefault("LD_BIND_NOW", "1")  # Brian2's default run environment
@@ -840,64 +861,172 @@ class StandaloneProgram:
             # busy with other work a spinning thread takes the core from the thread it waits for
             # (measured: 5-10 times slower); set OMP_WAIT_POLICY=active for an idle machine
             environment.setdefault("OMP_WAIT_POLICY", "passive")
-            from neurophase.interrupts import external_run, interrupt_requested
-            from neurophase.progress import announce_start
+            self.cpu = _children_cpu_seconds()
+            self.started = time.perf_counter()
+            with open(self.scratch / "stdout", "wb") as stdout, open(self.scratch / "stderr", "wb") as stderr:
+                self.process = subprocess.Popen(arguments, cwd=program.directory, stdout=stdout, stderr=stderr,
+                                                env=environment)
+        except BaseException:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
 
-            label = what or f"the standalone program {self.key}"
-            announce_start(label, duration_s)
-            cpu = _children_cpu_seconds()
-            started = time.perf_counter()
+    def matches(self, key, arrays, duration_s, seed):
+        """True when this launch runs program ``key`` with exactly these inputs, duration and seed."""
+        return (key == self.program.key and duration_s == self.duration and seed == self.seed
+                and sorted(arrays) == sorted(self.arrays)
+                and all(arrays[name].dtype == self.arrays[name].dtype and arrays[name].shape == self.arrays[name].shape
+                        and arrays[name].tobytes() == self.arrays[name].tobytes() for name in arrays))
+
+    def cancel(self):
+        """Stop the binary (if it still runs) and delete the folder."""
+        try:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def finish(self, timeout, label):
+        """Wait for the binary (polling for Ctrl-C) and read its outputs: a :class:`StandaloneRun`."""
+        from neurophase.interrupts import external_run, interrupt_requested
+
+        try:
             with external_run():
-                completed = _run_binary(arguments, self.directory, environment, timeout, interrupt_requested)
-            wall = time.perf_counter() - started
-            cpu = None if cpu is None else _children_cpu_seconds() - cpu
-            problems = [line for line in completed.stderr.splitlines() if line.strip()]
+                returncode = _wait_binary(self.process, timeout, interrupt_requested)
+            wall = time.perf_counter() - self.started
+            cpu = None if self.cpu is None else _children_cpu_seconds() - self.cpu
+            stdout = (self.scratch / "stdout").read_text(errors="replace")
+            problems = [line for line in (self.scratch / "stderr").read_text(errors="replace").splitlines()
+                        if line.strip()]
             if interrupt_requested():
                 raise InterruptedRunError(
                     f"the C++ standalone run of {label} was interrupted by Ctrl-C and stopped; nothing "
                     "was kept from it.", completed=None)
-            if completed.returncode != 0 or problems:
+            if returncode != 0 or problems:
                 raise SimulationError(
-                    f"The standalone program {self.directory} failed (exit status {completed.returncode}): "
-                    f"{' | '.join(problems[-5:]) or completed.stdout[-500:]}. If it was built on another "
+                    f"The standalone program {self.program.directory} failed (exit status {returncode}): "
+                    f"{' | '.join(problems[-5:]) or stdout[-500:]}. If it was built on another "
                     "machine or the folder was changed, delete the folder and run again.")
-            run_seconds, fraction = (float(value) for value in (results / "last_run_info.txt").read_text().split())
+            run_seconds, fraction = (float(value) for value in (self.results / "last_run_info.txt").read_text().split())
             if fraction < 1.0:
                 raise InterruptedRunError(
                     f"The standalone run stopped at {fraction:.1%} of its duration (interrupted); no result "
                     "is returned for a cut-short run. Run again.", completed=fraction)
-            values = {name: _read_output(results, spec) for name, spec in self.manifest["outputs"].items()}
+            values = {name: _read_output(self.results, spec) for name, spec in self.program.manifest["outputs"].items()}
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            self.cancel()
         return StandaloneRun(values, wall, run_seconds, cpu)
 
 
-def _run_binary(arguments, directory, environment, timeout, interrupt_requested):
-    """Run the standalone binary to its end, polling for Ctrl-C: on a request (or any exception,
-    such as the KeyboardInterrupt of a second press) the binary is terminated, never left running.
-    Returns a :class:`subprocess.CompletedProcess`."""
-    process = subprocess.Popen(arguments, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=environment)
+# --------------------------------------------------------------------------- starting ahead
+#: The run started ahead (:func:`start_ahead`) that no run has taken yet (at most one).
+_AHEAD: list[_Launch] = []
+_AHEAD_LOCK = threading.Lock()
+#: Program key, input arrays, duration and seed of the last :meth:`StandaloneProgram.run`.
+_LAST_RUN: dict[str, Any] = {}
+
+
+def start_ahead(key: str, arrays: dict[str, np.ndarray], duration: float, seed: int | None,
+                directory: str | Path | None = None) -> bool:
+    """Start the cached program ``key`` now with ``arrays``, before the run that needs it is known.
+
+    A caller that can predict a coming :meth:`StandaloneProgram.run` (the ``fi`` command, from
+    the record of an earlier identical command line, :mod:`neurophase.micro.ahead`) starts the
+    binary while it imports Brian2 and builds the network description. The run that follows
+    takes this process only when its program key, duration, seed and every input array are
+    identical to the byte (:meth:`_Launch.matches`); otherwise the process is killed and the run
+    starts its own. The results are therefore exactly those of a run started at that point; only
+    the waiting is shorter. Nothing here imports Brian2.
+
+    Parameters
+    ----------
+    key : str
+        The program's cache key.
+    arrays : dict of str to numpy.ndarray
+        Every input, as the raw array the binary reads (SI values, the manifest's dtype and shape).
+    duration : float, s
+        Run duration.
+    seed : int or None
+        The seed.
+    directory : str or pathlib.Path, optional
+        Cache folder (default :func:`cache_directory`).
+
+    Returns
+    -------
+    bool
+        True when the binary was started; False when the program is not in the cache or the
+        arrays do not fit its manifest.
+    """
+    program = _load(cache_directory(directory) / key)
+    if program is None or program.key != key:
+        return False
+    expected = program.manifest["inputs"]
+    if sorted(expected) != sorted(arrays) or any(
+            arrays[name].dtype != np.dtype(expected[name]["dtype"])
+            or arrays[name].shape != tuple(expected[name]["shape"]) for name in arrays):
+        return False
+    cancel_ahead()
+    with _AHEAD_LOCK:
+        _AHEAD.append(_Launch(program, arrays, float(duration), seed))
+    return True
+
+
+def cancel_ahead() -> None:
+    """Stop a run started ahead that no run took (its process killed, its folder deleted)."""
+    with _AHEAD_LOCK:
+        launches = list(_AHEAD)
+        _AHEAD.clear()
+    for launch in launches:
+        launch.cancel()
+
+
+def _take_ahead(key, arrays, duration_s, seed):
+    """The run started ahead if it is exactly this one (else it is cancelled): a _Launch or None."""
+    with _AHEAD_LOCK:
+        launches = list(_AHEAD)
+        _AHEAD.clear()
+    taken = None
+    for launch in launches:
+        if taken is None and launch.matches(key, arrays, duration_s, seed):
+            taken = launch
+        else:
+            launch.cancel()
+    return taken
+
+
+def last_run() -> dict[str, Any]:
+    """Program key (``key``), input arrays (``arrays``), duration (``duration``, s) and seed
+    (``seed``) of the last :meth:`StandaloneProgram.run` of this process (empty before any).
+
+    Returns
+    -------
+    dict
+        A copy.
+    """
+    return dict(_LAST_RUN)
+
+
+def _wait_binary(process, timeout, interrupt_requested):
+    """Wait for the standalone binary ``process`` to end, polling for Ctrl-C: on a request (or any
+    exception, such as the KeyboardInterrupt of a second press) it is terminated, never left
+    running. Returns its exit status."""
     deadline = None if timeout is None else time.monotonic() + float(timeout)
     try:
         while True:
             try:
-                stdout, stderr = process.communicate(timeout=0.1)
-                break
+                return process.wait(timeout=0.1)
             except subprocess.TimeoutExpired:
                 if interrupt_requested():
                     process.terminate()
-                    stdout, stderr = process.communicate()
-                    break
+                    return process.wait()
                 if deadline is not None and time.monotonic() > deadline:
                     process.kill()
-                    process.communicate()
-                    raise subprocess.TimeoutExpired(arguments, timeout) from None
+                    process.wait()
+                    raise subprocess.TimeoutExpired(process.args, timeout) from None
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    return subprocess.CompletedProcess(arguments, process.returncode, stdout, stderr)
 
 
 def _children_cpu_seconds():

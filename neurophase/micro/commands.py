@@ -228,6 +228,21 @@ def run_fi(args: argparse.Namespace) -> int:
 
     %(subcommand_run)s
     """
+    from neurophase.micro import ahead
+
+    # one network in this process on the standalone device: if this command line ran before, its
+    # compiled program starts now, on another core, while Brian2 is imported (taken below only
+    # if its inputs turn out identical to the byte; see neurophase.micro.ahead)
+    serial = args.device == "cpp_standalone" and args.scheduler in (None, "serial") and args.chunk_size is None
+    if serial:
+        ahead.start_fi(args)
+    try:
+        return _run_fi(args, serial)
+    finally:
+        ahead.cancel()
+
+
+def _run_fi(args, serial):
     _import_brian2_without_pylab()
     from neurophase.micro.neurone import resolve_model
     from neurophase.records import check_output_file
@@ -281,6 +296,10 @@ def run_fi(args: argparse.Namespace) -> int:
             dataset = firing_curve(model, inputs, **options)
     finally:
         gc.unfreeze()
+    if serial:
+        from neurophase.micro import ahead
+
+        ahead.remember_fi(args, model.input_unit)
     if args.out:
         from neurophase.io import save_dataset
 
