@@ -13,7 +13,9 @@ Usage::
 default device is C++ standalone through the build cache (:mod:`neurophase.micro.build_cache`):
 the first run of a model, protocol and grid shape compiles (a few seconds), later runs with
 other currents, durations or seeds start the compiled program at once; ``--device runtime``
-uses Brian2's Cython runtime instead (README, *Speed*, says why standalone is the default).
+uses Brian2's Cython runtime instead (README, *Speed*, says why standalone is the default). A
+command line that ran before starts its compiled program before Brian2 is imported
+(:mod:`neurophase.micro.ahead`; the results are those of a fresh run).
 ``--input 0 20 0.5 uA/cm**2`` sweeps 0, 0.5, ..., 20 uA/cm2 (STOP included). Quantities such
 as ``--duration "500 ms"`` or ``--noise "2 uA/cm**2"`` are written with their unit. The
 command prints a table (input, rate, CV, latency), the rheobase and the onset type, and
