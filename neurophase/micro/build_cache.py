@@ -112,7 +112,8 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["standalone_program", "cache_directory", "build_key", "StandaloneBuilder", "StandaloneProgram",
-           "StandaloneRun", "start_ahead", "cancel_ahead", "last_run", "CACHE_VARIABLE", "FORMAT"]
+           "StandaloneRun", "start_ahead", "cancel_ahead", "last_run", "precompiled_header_flags", "CACHE_VARIABLE",
+           "FORMAT"]
 
 _doc = template(
     input_name="""name : str, optional
@@ -586,21 +587,45 @@ def _lighten_support_files(makefile):
                         f"OPTIMISATIONS := $(subst -O3,{SUPPORT_OPTIMISATION},$(OPTIMISATIONS))\n")
 
 
+def precompiled_header_flags(threads: int, directory: str | Path | None = None) -> list[str]:
+    """The compiler flag that includes the precompiled standard headers (built once per compiler,
+    flags and OpenMP setting under ``<cache>/precompiled``), for any standalone build with
+    ``threads`` OpenMP threads; empty when the compiler is not GCC, the precompilation failed, or
+    Brian2's ``codegen.cpp.extra_compile_args`` overrides the flags.
+
+    Parameters
+    ----------
+    threads : int
+        OpenMP threads of the build (1: without OpenMP).
+    directory : str or pathlib.Path, optional
+        Cache folder (default :func:`cache_directory`).
+
+    Returns
+    -------
+    list of str
+        ``["--include=<header>"]`` or ``[]``.
+    """
+    from brian2 import prefs
+
+    if prefs.codegen.cpp.extra_compile_args is not None:
+        return []
+    root = cache_directory(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    header = _precompiled_header(root, standalone_compile_flags(), openmp=threads > 1)
+    return [] if header is None else [f"--include={header}"]
+
+
 def _build(staging, build, threads, compile=True):
     """Run ``build`` on the standalone device in ``staging`` and compile (unless ``compile`` is
     False); returns the manifest."""
-    from brian2 import device, get_device, prefs, set_device
+    from brian2 import device, get_device, set_device
     from brian2.devices.device import RuntimeDevice, reset_device
 
     if not isinstance(get_device(), RuntimeDevice):
         raise ParameterError(
             f"Brian2 is on the {type(get_device()).__name__} device (set by other code); neurophase "
             "selects its device per run: call brian2.device.reinit() and brian2.set_device('runtime') first.")
-    extra_flags = []
-    if compile and prefs.codegen.cpp.extra_compile_args is None:
-        header = _precompiled_header(staging.parent, standalone_compile_flags(), openmp=threads > 1)
-        if header is not None:
-            extra_flags.append(f"--include={header}")
+    extra_flags = precompiled_header_flags(threads, staging.parent.parent) if compile else []
     previous = standalone_preferences(threads, extra_flags)
     try:
         set_device("cpp_standalone", directory=str(staging), build_on_run=False, with_output=False)

@@ -231,7 +231,10 @@ class Brian2Device:
             if directory is None:
                 self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
                 directory = self._temporary.name
-            self._previous_preferences = standalone_preferences(self.threads)
+            # the precompiled standard headers of the build cache halve this build's compile time
+            from neurophase.micro.build_cache import precompiled_header_flags
+
+            self._previous_preferences = standalone_preferences(self.threads, precompiled_header_flags(self.threads))
             set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
         return self
 
