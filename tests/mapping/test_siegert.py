@@ -3,7 +3,9 @@
 References: Siegert (1951), Phys. Rev. 81:617; Brunel & Hakim (1999), Neural Comput. 11:1621,
 Eq. 21 and the weak-noise limit of their section 4; Brunel (2000), J. Comput. Neurosci. 8:183,
 Eq. 21; Fourcaud & Brunel (2002), Neural Comput. 14:2057, Eq. 4.33; Gerstner et al. (2014),
-Neuronal Dynamics, Eq. 1.11 (deterministic limit).
+Neuronal Dynamics, Eq. 1.11 (deterministic limit); published first-passage times of the
+Ornstein-Uhlenbeck process: OEIS A249417, A249418, A250719 (J.-F. Alcover 2014, after S. R. Finch,
+"Ornstein-Uhlenbeck Process", 2004).
 """
 
 import math
@@ -111,3 +113,23 @@ def test_against_nnmt():
     shifted = exp._firing_rate_shift(mu, sigma, RESET, THETA, TAU, REFRACTORY, 0.001)
     np.testing.assert_allclose(siegert_rate_si(mu, sigma, TAU, THETA, RESET, REFRACTORY,
                                                synaptic_tau=0.001), shifted, rtol=1e-10)
+
+
+# Published mean first-passage times of dX = -X dt + sqrt(2) dW (OEIS, decimal expansions after
+# Finch 2004): E(T_{1,0}) from 0 up to 1 (A249417), E(T_{0,1}) from 1 down to 0 (A249418) and
+# E(T_{0,2}) from 2 down to 0 (A250719); the last two are, by X -> -X, passages from -1 and -2
+# up to 0. As an LIF in Brunel's form tau dV = (mu - V) dt + sigma sqrt(tau) dW: tau = 1 s,
+# mu = 0, sigma = sqrt(2), reset = start, threshold = level, no refractory time, so 1/rate is
+# the first-passage time from reset to threshold (Siegert 1951).
+PUBLISHED_PASSAGE_TIMES = [  # (reset, threshold, E(T) in units of tau, OEIS entry)
+    (0.0, 1.0, 2.0934066496783218069201618112500818286, "A249417"),
+    (-1.0, 0.0, 0.9019080126528065006394312084437767428, "A249418"),
+    (-2.0, 0.0, 1.4252045655377997189597366456151217122, "A250719"),
+]
+
+
+@pytest.mark.parametrize("reset, threshold, passage_time, entry", PUBLISHED_PASSAGE_TIMES)
+def test_siegert_against_published_ornstein_uhlenbeck_passage_times(reset, threshold, passage_time, entry):
+    rate = float(siegert_rate_si(0.0, math.sqrt(2.0), 1.0, threshold, reset, 0.0))
+    # the implementation agrees with adaptive quadrature to 1e-9 (above); the table has 100 digits
+    assert 1.0 / rate == pytest.approx(passage_time, rel=1e-9), entry
