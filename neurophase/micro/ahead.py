@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
 from importlib import metadata
@@ -51,9 +50,13 @@ from typing import Any
 
 import numpy as np
 
+from neurophase.docstrings import template
 from neurophase.micro import build_cache
 
 __all__ = ["start_fi", "remember_fi", "cancel", "signature", "record_path", "LEVEL_INPUTS", "RECORD_FORMAT"]
+
+_doc = template(fi_args="""args : argparse.Namespace
+    The parsed arguments of ``neurophase fi``.""")
 
 #: Inputs of :func:`neurophase.micro.neurone.firing_curve`'s program that carry the input levels.
 LEVEL_INPUTS = ("grid_input_level", "grid_rate_exc")
@@ -65,17 +68,22 @@ _IGNORED = ("input", "out", "overwrite", "quiet", "handler", "command")
 
 def _levels(args):
     """The ``--input`` numbers as :func:`neurophase.micro.commands.input_grid` computes them
-    (same operations), or None when they are not a valid grid (the command reports that)."""
+    (the same function), or None when they are not a valid grid (the command reports that)."""
+    from neurophase.errors import ParameterError
+    from neurophase.micro.commands import grid_numbers
+
     try:
-        start, stop, step = (float(value) for value in args.input[:3])
-    except (TypeError, ValueError):
+        return grid_numbers(*args.input[:3])
+    except (ParameterError, TypeError):
         return None
-    if not all(math.isfinite(value) for value in (start, stop, step)) or step <= 0 or stop < start:
-        return None
-    count = math.floor((stop - start) / step + 1e-3) + 1
-    if count > 10_000_000:
-        return None
-    return start + step * np.arange(count)
+
+
+def _si_levels(numbers, factors, index=None):
+    """The program's SI values of the levels ``numbers`` (one per neurone with ``index``), by the
+    operations of :func:`~neurophase.micro.commands.input_grid` and ``firing_curve``: numbers x the
+    option's unit, / the model's unit, one value per neurone, x the model's unit."""
+    in_model_unit = (numbers * factors["cli"]) / factors["model"]
+    return (in_model_unit if index is None else in_model_unit[index]) * factors["model"]
 
 
 def _model_bytes(model):
@@ -97,14 +105,14 @@ def _version(name):
         return None
 
 
+@_doc
 def signature(args: Any) -> str | None:
     """The signature of an ``fi`` command line (see the module docstring), or None when it has
     none (an unreadable model or ``--input``).
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The parsed arguments of ``neurophase fi``.
+    %(fi_args)s
 
     Returns
     -------
@@ -127,13 +135,13 @@ def signature(args: Any) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@_doc
 def record_path(args: Any) -> Path | None:
     """Where the record of an ``fi`` command line is (or would be) kept; None without a signature.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The parsed arguments of ``neurophase fi``.
+    %(fi_args)s
 
     Returns
     -------
@@ -144,6 +152,7 @@ def record_path(args: Any) -> Path | None:
     return None if key is None else build_cache.cache_directory().parent / "ahead" / f"{key}.npz"
 
 
+@_doc
 def start_fi(args: Any) -> bool:
     """Start the compiled program of the ``fi`` command line ``args`` from its record.
 
@@ -152,8 +161,7 @@ def start_fi(args: Any) -> bool:
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The parsed arguments of ``neurophase fi``.
+    %(fi_args)s
 
     Returns
     -------
@@ -169,11 +177,7 @@ def start_fi(args: Any) -> bool:
             arrays = {}
             for name in meta["inputs"]:
                 if name in meta["levels"]:
-                    factors = meta["levels"][name]
-                    numbers = _levels(args)
-                    # the operations of input_grid and firing_curve: numbers x unit, / model unit,
-                    # one value per neurone, x model unit
-                    values = ((numbers * factors["cli"]) / factors["model"])[stored[f"index.{name}"]] * factors["model"]
+                    values = _si_levels(_levels(args), meta["levels"][name], stored[f"index.{name}"])
                     arrays[name] = np.ascontiguousarray(values, dtype=np.dtype(meta["dtypes"][name]))
                 else:
                     arrays[name] = np.ascontiguousarray(stored[f"value.{name}"])
@@ -182,6 +186,7 @@ def start_fi(args: Any) -> bool:
         return False
 
 
+@_doc
 def remember_fi(args: Any, model_input_unit: str) -> bool:
     """Write the record of the ``fi`` command line ``args``, which has just run its network on the
     standalone device (the last :meth:`~neurophase.micro.build_cache.StandaloneProgram.run` of
@@ -189,8 +194,7 @@ def remember_fi(args: Any, model_input_unit: str) -> bool:
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The parsed arguments of ``neurophase fi``.
+    %(fi_args)s
     model_input_unit : str
         The model's input unit (the unit ``firing_curve`` converts the levels to).
 
@@ -214,9 +218,10 @@ def remember_fi(args: Any, model_input_unit: str) -> bool:
             "levels": {}, "dtypes": {name: str(array.dtype) for name, array in run["arrays"].items()}}
     stored = {}
     for name, array in run["arrays"].items():
-        index = _level_index(array, numbers, cli, model_factors.get(name)) if name in LEVEL_INPUTS else None
+        factors = {"cli": cli, "model": model_factors[name]} if name in LEVEL_INPUTS else None
+        index = _level_index(array, numbers, factors) if factors is not None else None
         if index is not None:
-            meta["levels"][name] = {"cli": cli, "model": model_factors[name]}
+            meta["levels"][name] = factors
             stored[f"index.{name}"] = index
         else:
             stored[f"value.{name}"] = array
@@ -234,20 +239,19 @@ def remember_fi(args: Any, model_input_unit: str) -> bool:
     return True
 
 
-def _level_index(array, numbers, cli, model):
+def _level_index(array, numbers, factors):
     """The neurone-to-level index that rebuilds ``array`` to the byte from the ``--input`` numbers
     (None when it does not, or when the array holds one value for several levels: then it does
     not follow the levels and is kept as it is)."""
-    if model is None or (numbers.size > 1 and np.unique(array).size < 2):
+    if numbers.size > 1 and np.unique(array).size < 2:
         return None
-    scaled = ((numbers * cli) / model) * model
-    position = {value: index for index, value in enumerate(scaled.tolist())}
+    position = {value: index for index, value in enumerate(_si_levels(numbers, factors).tolist())}
     try:
         index = np.array([position[value] for value in array.tolist()], dtype=np.int64)
     except (KeyError, TypeError):
         return None
-    rebuilt = ((numbers * cli) / model)[index] * model
-    return index if rebuilt.astype(array.dtype).tobytes() == array.tobytes() else None
+    rebuilt = _si_levels(numbers, factors, index).astype(array.dtype)
+    return index if rebuilt.tobytes() == array.tobytes() else None
 
 
 def cancel() -> None:

@@ -56,9 +56,10 @@ from neurophase.errors import NeurophaseError, ParameterError
 from neurophase.subcommands import BRIAN2_DEVICES, add_grid_argument, add_output_arguments, parser_adder
 
 if TYPE_CHECKING:
+    import numpy as np
     from brian2.units.fundamentalunits import Quantity
 
-__all__ = ["add_fi_parser", "run_fi", "input_grid", "MAX_LEVELS"]
+__all__ = ["add_fi_parser", "run_fi", "input_grid", "grid_numbers", "MAX_LEVELS"]
 
 _doc = template()
 
@@ -96,10 +97,51 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
     >>> [round(float(value), 2) for value in np.asarray(levels / parse_unit("pA"))]
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
-    import numpy as np
     from brian2.units.fundamentalunits import get_dimensions
 
     from neurophase.units import has_dimension_of, parse_unit
+
+    levels = grid_numbers(start, stop, step, option, expected)
+    start, stop, step = float(start), float(stop), float(step)  # checked by grid_numbers
+    try:
+        unit_value = parse_unit(unit)
+    except NeurophaseError as error:
+        reason = " ".join(str(error).split()).rstrip(".")
+        raise ParameterError(f"{option} unit {unit!r} cannot be read ({reason}).") from None
+    if expected is not None and not has_dimension_of(unit_value, parse_unit(expected)):
+        dimension = get_dimensions(parse_unit(expected))
+        raise ParameterError(
+            f"{option} is in {unit}, which is not a unit of {expected} (dimension {dimension}); "
+            f"give it in {expected}, e.g. {option} {start:g} {stop:g} {step:g} {expected}.")
+    return levels * unit_value
+
+
+def grid_numbers(start: str | float, stop: str | float, step: str | float, option: str = "--input",
+                 expected: str | None = None) -> np.ndarray:
+    """The numbers ``start, start + step, ..., stop`` of a grid option (stop included within
+    step/1000), checked: what :func:`input_grid` multiplies by the unit. Imports no Brian2
+    (:mod:`neurophase.micro.ahead` rebuilds a command's input levels with it).
+
+    Parameters
+    ----------
+    start, stop, step : str or float
+        The first level, the last and the spacing, as numbers or their text.
+    option : str
+        The command-line option, named in every error.
+    expected : str, optional
+        A unit string shown in the examples of the errors.
+
+    Returns
+    -------
+    numpy.ndarray
+        The levels, 1-D (at most :data:`MAX_LEVELS`).
+
+    Raises
+    ------
+    ParameterError
+        Not three finite numbers, STEP <= 0, STOP < START, too many levels or an overflow.
+    """
+    import numpy as np
 
     try:
         start, stop, step = float(start), float(stop), float(step)
@@ -118,20 +160,10 @@ def input_grid(start: str | float, stop: str | float, step: str | float, unit: s
         raise ParameterError(
             f"{option} {start:g} {stop:g} {step:g} asks for {count:.3g} levels (at most {MAX_LEVELS:,}); "
             "use a larger STEP.")
-    try:
-        unit_value = parse_unit(unit)
-    except NeurophaseError as error:
-        reason = " ".join(str(error).split()).rstrip(".")
-        raise ParameterError(f"{option} unit {unit!r} cannot be read ({reason}).") from None
-    if expected is not None and not has_dimension_of(unit_value, parse_unit(expected)):
-        dimension = get_dimensions(parse_unit(expected))
-        raise ParameterError(
-            f"{option} is in {unit}, which is not a unit of {expected} (dimension {dimension}); "
-            f"give it in {expected}, e.g. {option} {start:g} {stop:g} {step:g} {expected}.")
     levels = start + step * np.arange(count)
     if not np.all(np.isfinite(levels)):
         raise ParameterError(f"{option} {start:g} {stop:g} {step:g} overflows; use smaller numbers.")
-    return levels * unit_value
+    return levels
 
 
 def _fi_arguments(parser: argparse.ArgumentParser) -> None:
