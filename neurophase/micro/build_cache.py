@@ -44,6 +44,12 @@ Concurrency
     compile and the second rename is dropped). Within a process builds run one at a time
     (Brian2's device is global). Every run writes its inputs and results in its own temporary
     folder, so any number of processes and threads may run the same binary at once.
+Project folders
+    Networks built once per call (:class:`~neurophase.micro.devices.Brian2Device` with
+    ``project``, e.g. the recurrent populations of :mod:`neurophase.micro.network`) keep their
+    Brian2 project in ``projects/<key>`` (:func:`project_directory`) instead: their values are
+    in the generated code, so a later build of the same project regenerates it, Brian2 rewrites
+    only the files whose text changed and make recompiles only those.
 
 Using it, from a network builder::
 
@@ -111,9 +117,9 @@ if TYPE_CHECKING:
     from brian2 import Network, TimedArray
     from brian2.units.fundamentalunits import Quantity
 
-__all__ = ["standalone_program", "cache_directory", "build_key", "StandaloneBuilder", "StandaloneProgram",
-           "StandaloneRun", "start_ahead", "cancel_ahead", "last_run", "precompiled_header_flags", "CACHE_VARIABLE",
-           "FORMAT"]
+__all__ = ["standalone_program", "cache_directory", "build_key", "project_directory", "StandaloneBuilder",
+           "StandaloneProgram", "StandaloneRun", "start_ahead", "cancel_ahead", "last_run",
+           "precompiled_header_flags", "CACHE_VARIABLE", "FORMAT"]
 
 _doc = template(
     input_name="""name : str, optional
@@ -300,6 +306,30 @@ def build_key(description: dict[str, Any], threads: int | None = None, flags: It
     payload = {"format": FORMAT, "description": _canonical(description), "toolchain": _toolchain(flags, threads)}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def project_directory(description: dict[str, Any], threads: int | None = None,
+                      directory: str | Path | None = None) -> Path:
+    """The persistent project folder of a one-off standalone build of ``description``
+    (:class:`~neurophase.micro.devices.Brian2Device` with ``project``):
+    ``<cache>/projects/<build_key(description, threads)>``, the key including the toolchain and
+    the threads as the keys of this cache do.
+
+    Parameters
+    ----------
+    description : dict
+        What the generated code depends on.
+    threads : int, optional
+        OpenMP threads.
+    directory : str or pathlib.Path, optional
+        The cache folder (as in :func:`cache_directory`).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+    """
+    return cache_directory(directory).parent / "projects" / build_key(description, threads)
 
 
 # ------------------------------------------------------------------------------------ building

@@ -44,10 +44,13 @@ binary on every recent x86 machine); they are part of the key too.
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from neurophase.errors import ParameterError
@@ -184,8 +187,21 @@ class Brian2Device:
     neurones or channels if given) and the flags are
     :func:`standalone_compile_flags`, plus the precompiled standard headers of the build cache
     (:func:`~neurophase.micro.build_cache.precompiled_header_flags`: built once per compiler,
-    flags and OpenMP setting; they about halve the compile time). Network builders that run the same network again with
-    other values use :mod:`neurophase.micro.build_cache` instead, which compiles once.
+    flags and OpenMP setting; they about halve the compile time). Network builders that run the
+    same network again with other values use :mod:`neurophase.micro.build_cache` instead, which
+    compiles once.
+
+    With ``project`` (a description of what the generated code depends on, e.g. the model,
+    the synapse kinds and the sizes) and no ``directory``, the build goes to a persistent
+    project folder ``<cache>/projects/<key>``
+    (:func:`~neurophase.micro.build_cache.project_directory`) instead of a temporary one: the
+    next build of the same project generates the code again, Brian2 rewrites only the files
+    whose text changed and make recompiles only those, so a repeated network skips its
+    compilation. The key only chooses the folder; what runs is always the code generated for
+    this call. A folder in use by another process is not shared (this build then takes a
+    temporary folder), and the data files of a run (``static_arrays``, ``results``) are removed
+    on exit: only the compiled objects stay (a few MB per project; deleting them is always
+    safe).
 
     Parameters
     ----------
@@ -199,6 +215,8 @@ class Brian2Device:
         OpenMP threads of a standalone build (default :func:`standalone_threads`).
     elements : int, optional
         Neurones or channels per time step, for the default thread count.
+    project : dict, optional
+        Build in the persistent project folder of this description (above; standalone only).
 
     Examples
     --------
@@ -207,13 +225,16 @@ class Brian2Device:
     """
 
     def __init__(self, target: str, device: str, directory: str | None = None, threads: int | None = None,
-                 elements: int | None = None) -> None:
+                 elements: int | None = None, project: dict[str, Any] | None = None) -> None:
         if target not in _TARGETS:
             raise ParameterError(f"target must be one of {', '.join(_TARGETS)}; got {target!r}.")
         if device not in _DEVICES:
             raise ParameterError(f"device must be one of {', '.join(_DEVICES)}; got {device!r}.")
         self.target, self.device, self.directory = target, device, directory
         self.threads = standalone_threads(threads, elements) if device == "cpp_standalone" else None
+        self.project = project
+        #: The persistent project folder of this build (None: temporary or given folder).
+        self.project_folder: Path | None = None
 
     def __enter__(self) -> Brian2Device:
         from brian2 import get_device, prefs, set_device
@@ -226,17 +247,20 @@ class Brian2Device:
                 "brian2.set_device('runtime') first.")
         self._previous_target = prefs.codegen.target
         self._temporary = None
+        self._project_lock = None
         if self.device == "runtime":
             prefs.codegen.target = self.target
         else:
-            directory = self.directory
-            if directory is None:
-                self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
-                directory = self._temporary.name
             # the precompiled standard headers of the build cache halve this build's compile time
             from neurophase.micro.build_cache import precompiled_header_flags
 
             self._previous_preferences = standalone_preferences(self.threads, precompiled_header_flags(self.threads))
+            directory = self.directory
+            if directory is None and self.project is not None:
+                directory = self._take_project_folder()
+            if directory is None:
+                self._temporary = tempfile.TemporaryDirectory(prefix="neurophase_standalone_")
+                directory = self._temporary.name
             set_device("cpp_standalone", directory=directory, build_on_run=True, with_output=False)
         return self
 
@@ -251,8 +275,38 @@ class Brian2Device:
             if self._temporary is not None:
                 self._temporary.cleanup()
                 self._temporary = None
+            if self._project_lock is not None:
+                for data in ("static_arrays", "results"):
+                    shutil.rmtree(self.project_folder / data, ignore_errors=True)
+                self._project_lock.close()  # releases the lock
+                self._project_lock = None
         prefs.codegen.target = self._previous_target
         return False
+
+    def _take_project_folder(self):
+        """The persistent folder of :attr:`project`, locked for this build; None (a temporary
+        folder then) when another process holds it or it cannot be created."""
+        from neurophase.micro.build_cache import project_directory
+
+        folder = project_directory(self.project, self.threads)
+        # Brian2 numbers the code objects of a network built while those of an earlier one are
+        # still alive (``..._codeobject_1``): collect them, so that the names, and the code,
+        # are those of the earlier build of this project
+        gc.collect()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = open(folder.with_name(folder.name + ".lock"), "a+b")
+        except OSError:
+            return None
+        try:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (ImportError, OSError):  # no fcntl (Windows), or another process builds in it
+            handle.close()
+            return None
+        self._project_lock, self.project_folder = handle, folder
+        return str(folder)
 
     @property
     def standalone(self) -> bool:

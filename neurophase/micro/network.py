@@ -327,7 +327,9 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
     progress : bool, optional
         Progress bar (runtime device); None shows it on a terminal only.
     standalone_directory : str or pathlib.Path, optional
-        Project folder of the standalone device (default a temporary folder).
+        Project folder of the standalone device (default: the persistent project folder of this
+        network's shape in the build cache, so that a repeated network is not compiled again;
+        see :class:`~neurophase.micro.devices.Brian2Device`).
     autapses : bool
         Allow a neurone to be its own input.
     inhibitory_size, inhibitory_indegree, inhibition : int, int, float
@@ -555,7 +557,12 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
     connectivity_seconds = wallclock.perf_counter() - build_started
     started = wallclock.perf_counter()
     unit_in = parse_unit(input_unit)
-    with Brian2Device(target, device, standalone_directory) as selected:
+    # a repeated network of the same shape reuses its compiled project (Brian2Device, project=)
+    project = {"builder": "populations/1", "model": model.content_hash, "parameters": _canonical_parameters(parameters),
+               "synapse": synapse, "method": integration, "neurones": n_neurons, "populations": n_populations,
+               "indegree": indegree, "inhibitory": [inhibitory_size, inhibitory_indegree],
+               "poisson": external_rate > 0, "ramp": ramp is not None, "dt": time_step_s}
+    with Brian2Device(target, device, standalone_directory, project=project) as selected:
         brian2_seed(seed)
         group = NeuronGroup(n_neurons, full_equations, threshold=model.threshold, reset=model.reset,
                             refractory=model.refractory if model.refractory is not None else False,
@@ -690,6 +697,11 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
             f"(NaN state). Reduce dt (now {time_step_s * 1e3:g} ms) or the couplings.",
             partial=dataset, failed_points=[int(p) for p in np.flatnonzero(~finite)])
     return dataset
+
+
+def _canonical_parameters(parameters):
+    """Parameter overrides as sorted text (part of a project description)."""
+    return sorted((str(name), str(value)) for name, value in (parameters or {}).items())
 
 
 def _drive_trace(times, point_mu, point_low, point_high, point_of, initial_of, initial, kick_value,
