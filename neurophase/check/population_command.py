@@ -7,7 +7,7 @@ Usage::
                           [--noise SIGMA] [--size N_pop] [--indegree K] [--synapse delta|current]
                           [--synaptic-tau TAU] [--delay D] [--kick I] [--duration T]
                           [--transient T] [--seeds S] [--dt DT] [--transfer-drive START STOP STEP UNIT]
-                          [--transfer-noise SIGMA ...] [--device runtime|cpp_standalone] --out DIR
+                          [--transfer-noise SIGMA ...] [--device cpp_standalone|runtime] --out DIR
                           [--overwrite]
 
 Every (w, drive) point, started low and high, is one population of ONE Brian2 network
@@ -50,7 +50,7 @@ def population_sweep(model: str | Path | Model, couplings: Quantity, drives: Qua
                      transient: Quantity | str = "0.5 s", seeds: int = 1, dt: Quantity | None = None,
                      transfer_drives: Quantity | None = None, transfer_noises: Quantity | None = None,
                      transfer_seeds: int = 3, transfer_duration: Quantity | str = "3 s", seed: int = 0,
-                     target: str = "cython", device: str = "runtime", out: str | Path | None = None,
+                     target: str = "cython", device: str = "cpp_standalone", out: str | Path | None = None,
                      progress: bool | None = None,
                      overwrite: bool = False) -> tuple[list[Verdict], dict[str, xr.Dataset]]:
     """Simulated and predicted population rates over a ``(w, drive)`` grid (the command's work).
@@ -225,7 +225,9 @@ def _population_arguments(parser: argparse.ArgumentParser) -> None:
                       "drives of the uncoupled transfer-function measurement (non-LIF models)")
     parser.add_argument("--transfer-noise", nargs="+", default=None,
                         help="white-noise amplitudes of that measurement (two or more, with units)")
-    parser.add_argument("--device", default="runtime", choices=BRIAN2_DEVICES)
+    parser.add_argument("--device", default="cpp_standalone", choices=BRIAN2_DEVICES,
+                        help="Brian2 device (default cpp_standalone: the compiled network is kept in the "
+                             "build cache and a network of the same shape is not compiled again)")
     add_output_arguments(parser, "output folder, new or empty (written only if the run succeeds)",
                          quiet_help="no progress bar")
 
