@@ -15,8 +15,10 @@ Engines (each one its own Python process; the wall time of the whole process is 
     :func:`neurophase.micro.network.simulate_populations` with an inhibitory part
     (``inhibitory_size=2000, inhibitory_indegree=200, inhibition=5``), Poisson input drawn per
     neurone and step, on the C++ standalone device with ``--threads`` OpenMP threads (Brian2's
-    code generation and C++ build included in the process time; a persistent build folder
-    ``--build-dir`` lets a second run skip the recompilation, reported separately).
+    code generation and C++ build included in the process time). It runs twice in one build
+    folder (a fresh temporary one, or ``--build-dir``): the first run compiles the network, the
+    second finds it compiled, as a user's second run of a network of the same shape does from the
+    project folder in the build cache (``<cache>/projects``); both are printed.
 ``neurophase-cython``
     The same on Brian2's Cython runtime (compiled code cached in ``~/.cython`` after the first run).
 ``nest``

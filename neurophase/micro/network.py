@@ -78,7 +78,7 @@ from neurophase.interrupts import run_network
 from neurophase.mapping.population import membrane_capacitance
 from neurophase.micro.devices import Brian2Device
 from neurophase.micro.neurone import add_input_noise, resolve_model
-from neurophase.micro.parallel_synapses import target_partitioned_codeobject
+from neurophase.micro.parallel_synapses import source_ordered, target_partitioned_codeobject
 from neurophase.schema import provenance, quantity_coordinate, quantity_variable
 from neurophase.units import dimension_text, parse_unit, to_magnitude
 
@@ -582,7 +582,10 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
         if sigma > 0:
             group.pop_noise_sigma = sigma * parse_unit(white_unit)
         objects = [group]
+        queues = selected.threads or 1  # spike queues of a pathway (one per OpenMP thread)
         if indegree > 0:
+            # ordered by source within each queue: same results, consecutive memory per spike
+            sources, targets = source_ordered(sources, targets, queues)
             recurrent = Synapses(group, group, on_pre=on_pre, delay=timing["delay"] * second,
                                  namespace=namespace, name="pop_recurrent",
                                  codeobj_class=target_partitioned_codeobject(targets, selected.threads, device))
@@ -590,6 +593,7 @@ def simulate_populations(model: str | Path | Model, couplings: Quantity, drives:
             objects.append(recurrent)
         del sources, targets
         if inhibitory_sources is not None:
+            inhibitory_sources, inhibitory_targets = source_ordered(inhibitory_sources, inhibitory_targets, queues)
             inhibitory_code = on_pre.replace("+= pop_weight_post", "-= pop_inhibition * pop_weight_post")
             inhibitory = Synapses(group, group, on_pre=inhibitory_code, delay=timing["delay"] * second,
                                   namespace=namespace, name="pop_recurrent_inhibitory",

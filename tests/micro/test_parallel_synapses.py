@@ -15,14 +15,20 @@ import pytest
 
 from neurophase.micro import network
 from neurophase.micro.network import fixed_indegree
-from neurophase.micro.parallel_synapses import partitioned_by_target, target_partitioned_codeobject
+from neurophase.micro.parallel_synapses import (
+    partitioned_by_target,
+    queue_parts,
+    source_ordered,
+    target_partitioned_codeobject,
+)
 
 
 def test_partition_condition_on_hand_made_targets() -> None:
     # 8 synapses, 2 threads: queue boundary between synapse 3 and 4
     assert partitioned_by_target(np.array([0, 0, 1, 1, 2, 2, 3, 3]), 2)
     assert not partitioned_by_target(np.array([0, 0, 0, 1, 1, 1, 2, 2]), 2)  # target 1 on both sides
-    assert not partitioned_by_target(np.array([1, 1, 0, 0, 2, 2, 3, 3]), 2)  # not ordered by target
+    assert partitioned_by_target(np.array([1, 0, 1, 0, 3, 2, 2, 3]), 2)      # any order within a part
+    assert not partitioned_by_target(np.array([1, 0, 2, 0, 3, 2, 1, 3]), 2)  # targets 1 and 2 in both
     assert partitioned_by_target(np.array([5, 5, 5]), 1)
     # 3 threads, 9 synapses: boundaries at 3 and 6; the last queue takes the remainder
     assert partitioned_by_target(np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]), 3)
@@ -38,6 +44,23 @@ def test_fixed_indegree_targets_are_partitioned_when_the_split_falls_between_neu
     assert target_partitioned_codeobject(targets, 2, "runtime") is None
     assert target_partitioned_codeobject(targets, 1, "cpp_standalone") is None
     assert target_partitioned_codeobject(targets, 2, "cpp_standalone") is not None
+
+
+def test_source_order_keeps_every_synapse_in_its_queue_and_makes_each_sources_synapses_consecutive() -> None:
+    sources, targets = fixed_indegree(100, 10, 2, seed=3)
+    for threads in (1, 2, 3, 4):
+        ordered_sources, ordered_targets = source_ordered(sources, targets, threads)
+        bounds = queue_parts(sources.size, threads)
+        assert bounds[0] == 0 and bounds[-1] == sources.size and np.all(np.diff(bounds) >= sources.size // threads)
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            before = sorted(zip(sources[start:stop].tolist(), targets[start:stop].tolist()))
+            after = list(zip(ordered_sources[start:stop].tolist(), ordered_targets[start:stop].tolist()))
+            assert sorted(after) == before                       # same synapses in the same queue
+            assert np.all(np.diff(ordered_sources[start:stop]) >= 0)
+            for source in np.unique(sources[start:stop]):        # stable: a source's targets in order
+                mine = ordered_targets[start:stop][ordered_sources[start:stop] == source]
+                assert np.all(np.diff(mine) > 0)
+        assert partitioned_by_target(ordered_targets, threads) == partitioned_by_target(targets, threads)
 
 
 def _run(monkeypatch, tmp_path, partitioned: bool):
@@ -69,3 +92,24 @@ def test_two_threads_give_the_same_rates_as_the_master_thread_template(monkeypat
     assert rate > 5.0, "the network must fire for the comparison to mean anything"
     np.testing.assert_array_equal(parallel["rate"].values, serial["rate"].values)
     assert float(parallel["mean_rate"][0]) == pytest.approx(rate, rel=0, abs=0)
+
+
+@pytest.mark.parametrize("device", ["cpp_standalone", "runtime"])
+def test_the_source_order_of_the_synapses_changes_no_spike(monkeypatch, tmp_path, device) -> None:
+    """Each neurone's inputs of a step arrive in the order of the spiking sources whatever the
+    order of the synapses: the rates must be identical to the bit with and without it."""
+    from brian2 import ms, mV, pA, second
+
+    def run(label):
+        return network.simulate_populations(
+            "leaky_integrate_and_fire", np.array([0.2]) * mV, np.array([150.0, 170.0]) * pA, size=300,
+            indegree=60, noise=5.657 * pA * second**0.5, delay=1.5 * ms, duration=0.3 * second,
+            transient=0.1 * second, bin_width=1 * ms, dt=0.1 * ms, device=device, seed=11, progress=False,
+            standalone_directory=str(tmp_path / label) if device == "cpp_standalone" else None)
+
+    monkeypatch.setenv("NEUROPHASE_THREADS", "2")
+    ordered = run("ordered")
+    monkeypatch.setattr(network, "source_ordered", lambda sources, targets, threads: (sources, targets))
+    unordered = run("unordered")
+    assert float(unordered["mean_rate"].min()) > 5.0, "the populations must fire for the comparison to mean anything"
+    np.testing.assert_array_equal(ordered["rate"].values, unordered["rate"].values)
