@@ -414,7 +414,11 @@ def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray
     verdicts : list of Verdict
         The Q1 rows.
     stationary : xarray.Dataset
-        Measured (with 95 % interval) and predicted rates over ``(coupling, drive, start)``.
+        Measured (with 95 % interval) and predicted rates over ``(coupling, drive, start)``, and
+        the diagnosis of a miss: ``open_loop_rate`` (the mean field's transfer ``F`` at the
+        measured rate: where it differs from the measured rate, the transfer itself is off) and
+        ``loop_gain`` (``1/(1 - F'(r*))``, :meth:`~neurophase.meanfield.population.RateMap.loop_gain`:
+        how much the recurrent loop amplifies such an error near the cusp).
     theory : xarray.Dataset
         Derived folds, branches and cusp on dense grids.
     """
@@ -451,6 +455,17 @@ def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray
                 point_mean[a, b, c], point_low[a, b, c], point_high[a, b, c] = estimate, low, high
     predicted = np.stack([phase["low_branch_rate"].values, phase["high_branch_rate"].values], axis=-1)
     bistable = phase["bistable"].values > 0
+    # diagnosis, not part of any verdict: the transfer's own error at the network's rate
+    # (open loop, F(r_measured) - r_measured) and the loop's amplification 1 / (1 - F'(r*))
+    open_loop = np.full_like(point_mean, np.nan)
+    loop_gain = np.full_like(point_mean, np.nan)
+    for a, w in enumerate(w_grid):
+        for b, mu in enumerate(mu_grid):
+            for c in range(2):
+                if np.isfinite(point_mean[a, b, c]):
+                    open_loop[a, b, c] = float(theory.rate_map.value(point_mean[a, b, c], w, mu))
+                if np.isfinite(predicted[a, b, c]):
+                    loop_gain[a, b, c] = float(theory.rate_map.loop_gain(predicted[a, b, c], w, mu))
     for a, w in enumerate(w_grid):
         groups = [("mono-stable", ~bistable[a], (0, 1))]
         if bistable[a].any():
@@ -473,6 +488,7 @@ def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray
                 continue
             failing, _, b, c, chosen = max(candidates, key=lambda item: (item[0], item[1]))
             held = sum(1 for item in candidates if not item[0])
+            transfer_error = open_loop[a, b, c] - point_mean[a, b, c]
             quantity = (f"rate at w = {w:.4g} {w_unit}, {label}: worst of {len(candidates)} drives "
                         f"(mu = {mu_grid[b]:.4g} {input_unit}, {'low' if c == 0 else 'high'} start), Hz")
             tag = {"mono-stable": "mono", "bistable, low branch": "bistable-low",
@@ -487,7 +503,13 @@ def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray
                       f"{transient_s:g} s transient. Tolerance {q1_tolerance:g} relative: the issue's "
                       f"acceptance for finite N = {size}, K = {indegree} and the diffusion approximation. "
                       f"Rates below {min_rate:g} Hz are not judged (a relative error is meaningless "
-                      "there).")))
+                      f"there). Diagnosis at that drive (not part of the verdict): the mean field's "
+                      f"transfer at the measured rate, F(r) = {open_loop[a, b, c]:.4g} Hz, is "
+                      f"{transfer_error:+.3g} Hz from it (open loop), and the loop gain "
+                      f"1/(1 - F'(r*)) = {loop_gain[a, b, c]:.3g} turns such an error into "
+                      f"{-transfer_error * loop_gain[a, b, c]:+.3g} Hz at the fixed point, to first "
+                      "order (a bimodal, flickering population has no single rate: read it there "
+                      "with care).")))
     stationary_summary = xr.Dataset(
         {"rate": quantity_variable(point_mean, "Hz", ("coupling", "drive", "start"),
                                    long_name="network rate (mean over batches and seeds)"),
@@ -498,7 +520,15 @@ def stationary_sweep(loaded: Model, theory: PopulationTheory, w_grid: np.ndarray
          "predicted_rate": quantity_variable(predicted, "Hz", ("coupling", "drive", "start"),
                                              long_name="derived stable fixed point from that start"),
          "bistable": quantity_variable(bistable.astype(float), "1", ("coupling", "drive"),
-                                       long_name="1 where the mean field is bistable")},
+                                       long_name="1 where the mean field is bistable"),
+         "open_loop_rate": quantity_variable(
+             open_loop, "Hz", ("coupling", "drive", "start"),
+             long_name="mean-field transfer F(r) at the measured rate r (open loop; equals r where "
+                       "the transfer is exact)"),
+         "loop_gain": quantity_variable(
+             loop_gain, "1", ("coupling", "drive", "start"),
+             long_name="1/(1 - F'(r*)) at the predicted fixed point: a transfer error delta moves "
+                       "the fixed point by -delta times this, to first order")},
         coords={"coupling": quantity_coordinate("coupling", w_grid, w_unit),
                 "drive": quantity_coordinate("drive", mu_grid, input_unit),
                 "start": ("start", ["low", "high"])})

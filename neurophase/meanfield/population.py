@@ -256,6 +256,28 @@ class RateMap:
         h = 1e-5 * max(1.0, abs(self.drive_bounds[1] - self.drive_bounds[0]))
         return (self.value(rate, coupling, drive + h) - self.value(rate, coupling, drive - h)) / (2 * h)
 
+    @_doc
+    def loop_gain(self, rate: ArrayLike, coupling: float, drive: ArrayLike) -> np.ndarray:
+        """``1 / (1 - F'(r))`` at a fixed point ``r``: how much the recurrent loop amplifies an
+        error of the transfer function.
+
+        If the network's transfer is ``F(r) - delta`` instead of ``F(r)``, its fixed point moves
+        by ``-delta / (1 - F'(r*))`` to first order (perturbation of ``r* = F(r*)``: ``r* + dr =
+        F(r*) + F'(r*) dr - delta``); the same factor is the static susceptibility
+        ``dr*/dmu_ext = F_mu / (1 - F')`` over the open-loop one, which diverges at the cusp
+        (Amit & Brunel 1997, stability of the fixed points; THEORY.md section 6c).
+
+        %(parameters_rate_coupling_drive)s
+
+        Returns
+        -------
+        numpy.ndarray, dimensionless
+            ``1 / (1 - F'(r))`` (infinite where ``F' = 1``, negative on unstable branches).
+        """
+        slope = self.slope(rate, coupling, drive)
+        with np.errstate(divide="ignore"):
+            return 1.0 / (1.0 - slope)
+
     # ------------------------------------------------------------------ drive of a fixed point
     @_doc
     def fixed_point_drive(self, rate: ArrayLike, coupling: float) -> np.ndarray:

@@ -85,4 +85,10 @@ def test_command_writes_rates_predictions_figures_and_verdicts(tmp_path, capsys)
     predicted = stationary["predicted_rate"].values
     # 200 neurones over 0.7 s: standard error about 4%; tolerance 15% (includes finite K = 40)
     np.testing.assert_allclose(measured, predicted, rtol=0.15)
+    # the diagnosis: far below the cusp (K = 40) the transfer at the measured rate is the
+    # measured rate within the same tolerance, and the stable fixed points have a gain in [1, 3)
+    np.testing.assert_allclose(stationary["open_loop_rate"].values, measured, rtol=0.15)
+    gain = stationary["loop_gain"].values
+    assert np.all((gain >= 1.0) & (gain < 3.0)), gain
+    assert stationary["loop_gain"].attrs["units"] == "1"
     assert "derived cusp" in capsys.readouterr().out

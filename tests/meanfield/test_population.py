@@ -84,3 +84,27 @@ def test_binned_variance_factor_closed_forms():
         ou = (tau_c * delta - tau_c**2 * (1 - math.exp(-delta / tau_c))) / (lam * tau * delta**2)
         expected = 1 + (1 - lam**2) * delta * ou
         assert binned_variance_factor(slope, delta, tau) == pytest.approx(expected, rel=2e-4)
+
+
+def test_loop_gain_predicts_how_far_a_transfer_error_moves_the_fixed_point():
+    """A network whose transfer is F(r) - delta settles at r* - delta / (1 - F'(r*)) to first
+    order; the residual is second order in delta (checked for two errors of 1 % and 2 % of r*)."""
+    rate_map = logistic_map()
+    w = 0.8 * 4 * T / (A * R_MAX)
+    drive = -0.75                      # 0.05 above the Widom point (-0.8), where F'' != 0
+    [point] = rate_map.fixed_points(w, drive)
+    gain = float(rate_map.loop_gain(point.rate, w, drive))
+    assert gain == pytest.approx(1.0 / (1.0 - point.slope), rel=1e-6)
+    assert gain > 3.0                                     # near the cusp the loop amplifies
+    shifts = []
+    for fraction in (0.01, 0.02):
+        delta = fraction * point.rate
+        from scipy.optimize import brentq
+
+        moved = brentq(lambda r: float(rate_map.value(r, w, drive)) - delta - r, 0.5 * point.rate, point.rate)
+        # the open-loop value at the moved fixed point shows the transfer's error itself
+        assert float(rate_map.value(moved, w, drive)) - moved == pytest.approx(delta, rel=1e-9)
+        shifts.append((moved - point.rate) / (-delta * gain))
+    # first order: the ratio is 1 + O(delta); halving delta halves the deviation from 1
+    assert shifts[0] == pytest.approx(1.0, abs=0.05)
+    assert abs(shifts[1] - 1.0) == pytest.approx(2 * abs(shifts[0] - 1.0), rel=0.2)
