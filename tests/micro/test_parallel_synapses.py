@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurophase.micro import network
+from neurophase.micro import network, parallel_synapses
 from neurophase.micro.network import fixed_indegree
 from neurophase.micro.parallel_synapses import (
     partitioned_by_target,
@@ -61,6 +61,13 @@ def test_source_order_keeps_every_synapse_in_its_queue_and_makes_each_sources_sy
                 mine = ordered_targets[start:stop][ordered_sources[start:stop] == source]
                 assert np.all(np.diff(mine) > 0)
         assert partitioned_by_target(ordered_targets, threads) == partitioned_by_target(targets, threads)
+
+
+@pytest.mark.parametrize("span", [1000, 70_000, 5_000_000_000])
+def test_the_radix_order_is_numpys_stable_argsort(span) -> None:
+    values = np.random.default_rng(span).integers(-span // 3, span, 200_000)
+    values[:50] = values[50]                                 # ties: stability matters
+    np.testing.assert_array_equal(parallel_synapses._stable_order(values), np.argsort(values, kind="stable"))
 
 
 def _run(monkeypatch, tmp_path, partitioned: bool):
