@@ -119,7 +119,8 @@ if TYPE_CHECKING:
 
 __all__ = ["standalone_program", "cache_directory", "build_key", "project_directory", "StandaloneBuilder",
            "StandaloneProgram", "StandaloneRun", "start_ahead", "cancel_ahead", "last_run",
-           "precompiled_header_flags", "CACHE_VARIABLE", "FORMAT"]
+           "precompiled_header_flags", "recall_flag_checks", "remember_flag_checks", "CACHE_VARIABLE",
+           "FORMAT"]
 
 _doc = template(
     input_name="""name : str, optional
@@ -645,6 +646,66 @@ def precompiled_header_flags(threads: int, directory: str | Path | None = None) 
     return [] if header is None else [f"--include={header}"]
 
 
+def _flag_file(directory=None):
+    compiler, version = _compiler_identity()
+    digest = hashlib.sha256(f"{compiler}\n{version}".encode()).hexdigest()[:16]
+    return cache_directory(directory).parent / "flags" / f"{digest}.json"
+
+
+def recall_flag_checks(directory: str | Path | None = None) -> None:
+    """Give Brian2 the answers of earlier processes to "does the compiler accept this flag?".
+
+    Brian2 checks every compiler flag of a C++ build by compiling a test program, once per flag
+    and process (``brian2.codegen.cpp_prefs.has_flag``; about 0.1 s each, 0.8 s for the flags of
+    a standalone build here). The answers are kept per compiler and version in
+    ``<cache>/flags/<hash>.json`` (:func:`remember_flag_checks`) and put in Brian2's own table
+    here, so a later process compiles no test program for a flag already checked. Without that
+    table (another Brian2 version) nothing happens.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path, optional
+        The cache folder (as in :func:`cache_directory`).
+    """
+    try:
+        from brian2.codegen import cpp_prefs
+
+        known = cpp_prefs._compiler_flag_compatibility
+        stored = json.loads(_flag_file(directory).read_text())
+        for compiler, flag, accepted in stored:
+            known.setdefault((str(compiler), str(flag)), bool(accepted))
+    except (ImportError, AttributeError, OSError, ValueError, TypeError):
+        return
+
+
+def remember_flag_checks(directory: str | Path | None = None) -> None:
+    """Store Brian2's answers to its compiler-flag checks of this process for later processes
+    (:func:`recall_flag_checks`); written under a temporary name and renamed, errors ignored.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path, optional
+        The cache folder (as in :func:`cache_directory`).
+    """
+    try:
+        from brian2.codegen import cpp_prefs
+
+        entries = sorted([compiler, flag, bool(accepted)]
+                         for (compiler, flag), accepted in cpp_prefs._compiler_flag_compatibility.items())
+        if not entries:
+            return
+        path = _flag_file(directory)
+        text = json.dumps(entries)
+        if path.is_file() and path.read_text() == text:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(text)
+        os.replace(partial, path)
+    except (ImportError, AttributeError, OSError, TypeError, ValueError):
+        return
+
+
 def _build(staging, build, threads, compile=True):
     """Run ``build`` on the standalone device in ``staging`` and compile (unless ``compile`` is
     False); returns the manifest."""
@@ -657,6 +718,7 @@ def _build(staging, build, threads, compile=True):
             "selects its device per run: call brian2.device.reinit() and brian2.set_device('runtime') first.")
     extra_flags = precompiled_header_flags(threads, staging.parent.parent) if compile else []
     previous = standalone_preferences(threads, extra_flags)
+    recall_flag_checks(staging.parent.parent)
     try:
         set_device("cpp_standalone", directory=str(staging), build_on_run=False, with_output=False)
         builder = StandaloneBuilder(threads)
@@ -678,6 +740,7 @@ def _build(staging, build, threads, compile=True):
             raise SimulationError(
                 f"Compiling the C++ standalone program failed ({error}). It needs a C++ compiler "
                 f"({_compiler_identity()[0]}, or $CXX) and make; install them or use device='runtime'.") from error
+        remember_flag_checks(staging.parent.parent)
         return builder._manifest(device)
     finally:
         device.reinit()

@@ -252,9 +252,10 @@ class Brian2Device:
             prefs.codegen.target = self.target
         else:
             # the precompiled standard headers of the build cache halve this build's compile time
-            from neurophase.micro.build_cache import precompiled_header_flags
+            from neurophase.micro.build_cache import precompiled_header_flags, recall_flag_checks
 
             self._previous_preferences = standalone_preferences(self.threads, precompiled_header_flags(self.threads))
+            recall_flag_checks()  # no test compilation for a compiler flag checked before
             directory = self.directory
             if directory is None and self.project is not None:
                 directory = self._take_project_folder()
@@ -269,6 +270,9 @@ class Brian2Device:
         from brian2.devices.device import reset_device
 
         if self.device == "cpp_standalone":
+            from neurophase.micro.build_cache import remember_flag_checks
+
+            remember_flag_checks()
             device.reinit()
             reset_device("runtime")
             restore_preferences(self._previous_preferences)

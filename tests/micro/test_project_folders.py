@@ -6,7 +6,7 @@ that the second build of the same shape compiles no code object again (every obj
 but main.o keeps its modification time), that its results equal those of a build in a fresh
 temporary folder (new drives included: values do not reach the compiled code), that the data
 files of a run do not stay in the cache, and that a folder locked by another process is not
-shared.
+shared; and that Brian2's compiler-flag checks are kept for later processes.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def test_a_repeated_network_reuses_its_compiled_project_and_gives_a_fresh_builds
     [folder] = [path for path in cache.iterdir() if path.is_dir()]
     compiled = _compiled(folder)
     assert len(compiled) >= 10 and (folder / "main").exists()
+    assert list((cache.parent / "flags").glob("*.json"))   # Brian2's flag checks kept for later
     # the data of the run are not kept in the cache
     assert not (folder / "static_arrays").exists() and not (folder / "results").exists()
 
@@ -83,3 +84,31 @@ def test_the_project_key_depends_on_the_description_and_the_threads(cache):
     assert one != build_cache.project_directory({"neurones": 101}, threads=1)
     assert one != build_cache.project_directory({"neurones": 100}, threads=2)
     assert one.parent == cache
+
+
+def test_compiler_flag_checks_are_remembered_for_later_processes(cache, monkeypatch):
+    from brian2.codegen import cpp_prefs
+
+    table = {("g++ -pthread", "-O3"): True, ("g++ -pthread", "-fno-such-flag"): False}
+    monkeypatch.setattr(cpp_prefs, "_compiler_flag_compatibility", dict(table))
+    build_cache.remember_flag_checks()
+    [stored] = (cache.parent / "flags").glob("*.json")
+    monkeypatch.setattr(cpp_prefs, "_compiler_flag_compatibility", {})   # a new process
+    build_cache.recall_flag_checks()
+    assert cpp_prefs._compiler_flag_compatibility == table
+
+    def no_test_compilation(compiler, flag):
+        raise AssertionError(f"flag {flag} compiled again")
+
+    monkeypatch.setattr(cpp_prefs, "_determine_flag_compatibility", no_test_compilation)
+
+    class Compiler:
+        compiler_type = "unix"
+        executables = {"compiler_cxx": ["g++", "-pthread"]}
+
+    assert cpp_prefs.has_flag(Compiler(), "-O3") is True
+    assert cpp_prefs.has_flag(Compiler(), "-fno-such-flag") is False
+    stored.write_text("not json")                                        # a damaged file is ignored
+    monkeypatch.setattr(cpp_prefs, "_compiler_flag_compatibility", {})
+    build_cache.recall_flag_checks()
+    assert cpp_prefs._compiler_flag_compatibility == {}
