@@ -175,6 +175,10 @@ def standalone_compile_flags() -> list[str]:
     return flags
 
 
+#: Marker of a project folder whose last build did not end normally (removed when it did).
+_INCOMPLETE = "neurophase_incomplete"
+
+
 class Brian2Device:
     """Select the Brian2 code-generation target and device for one run, then restore them.
 
@@ -201,7 +205,8 @@ class Brian2Device:
     this call. A folder in use by another process is not shared (this build then takes a
     temporary folder), and the data files of a run (``static_arrays``, ``results``) are removed
     on exit: only the compiled objects stay (a few MB per project; deleting them is always
-    safe).
+    safe). A folder whose last build was killed or failed is emptied first (a half-written
+    object file newer than its source would otherwise be linked).
 
     Parameters
     ----------
@@ -282,6 +287,8 @@ class Brian2Device:
             if self._project_lock is not None:
                 for data in ("static_arrays", "results"):
                     shutil.rmtree(self.project_folder / data, ignore_errors=True)
+                if exc_info[0] is None:  # built and run to the end: the objects are complete
+                    (self.project_folder / _INCOMPLETE).unlink(missing_ok=True)
                 self._project_lock.close()  # releases the lock
                 self._project_lock = None
         prefs.codegen.target = self._previous_target
@@ -309,6 +316,12 @@ class Brian2Device:
         except (ImportError, OSError):  # no fcntl (Windows), or another process builds in it
             handle.close()
             return None
+        if (folder / _INCOMPLETE).exists():
+            # an earlier build here was killed or failed (a half-written object file could be
+            # newer than its source, and make would link it): start from an empty folder
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+        (folder / _INCOMPLETE).touch()
         self._project_lock, self.project_folder = handle, folder
         return str(folder)
 

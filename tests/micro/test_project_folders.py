@@ -78,6 +78,20 @@ def test_a_project_folder_in_use_by_another_process_is_not_shared(cache):
     np.testing.assert_array_equal(second["rate"].values, first["rate"].values)
 
 
+def test_a_folder_whose_last_build_did_not_end_is_rebuilt_from_scratch(cache):
+    first = _run([160.0])
+    [folder] = [path for path in cache.iterdir() if path.is_dir()]
+    assert not (folder / "neurophase_incomplete").exists()          # a complete build leaves no marker
+    (folder / "neurophase_incomplete").touch()                      # as a build killed mid-way would
+    objects = [path for path in folder.rglob("*.o")]
+    for path in objects:                                            # half-written objects, newer than sources
+        path.write_bytes(b"truncated")
+    again = _run([160.0])
+    np.testing.assert_array_equal(again["rate"].values, first["rate"].values)
+    assert all(path.stat().st_size > 100 for path in objects if path.exists())
+    assert not (folder / "neurophase_incomplete").exists()
+
+
 def test_the_project_key_depends_on_the_description_and_the_threads(cache):
     one = build_cache.project_directory({"neurones": 100}, threads=1)
     assert one == build_cache.project_directory({"neurones": 100}, threads=1)
